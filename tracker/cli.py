@@ -1,0 +1,163 @@
+"""The `tracker` command line: parse, call the library, render. No logic of its own.
+
+Imports are lazy so that `tracker --help` starts fast.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tracker.errors import TrackerError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+campaign_option = click.option("-C", "--campaign", "campaign_dir", type=click.Path(file_okay=False),
+                               help="Thư mục chiến dịch (mặc định: thư mục hiện tại nếu là chiến dịch, "
+                                    "nếu không thì workbooks/hanoi-ttdt-2026).")
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    from tracker.dates import parse_date
+
+    try:
+        return parse_date(value)
+    except TrackerError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TrackerError as e:
+            err = console(stderr=True)
+            err.print(f"[bold red]Lỗi:[/] {e}", markup=True)
+            for line in e.details:
+                err.print(f"  - {line}", markup=False)
+            ctx.exit(e.exit_code)
+        except KeyboardInterrupt:
+            console(stderr=True).print("Đã dừng theo yêu cầu. Dữ liệu đã ghi trước đó vẫn an toàn; chạy lại lệnh "
+                                       "để làm tiếp.")
+            ctx.exit(130)
+
+
+@click.group(cls=Group, context_settings=CONTEXT)
+@click.version_option(package_name="tracker", message="tracker %(version)s")
+def main():
+    """tracker: chạy chiến dịch xác nhận bằng bảng tính, từ đầu đến cuối.
+
+    \b
+    Trình tự thường dùng:
+      tracker init                  tạo thư mục chiến dịch (mặc định: Hà Nội 2026, 136 đơn vị)
+      tracker generate              tạo 136 tệp gửi đơn vị (outbox/) và master.xlsx
+      tracker mail draft            tạo thư (.eml) kèm tệp cho từng đơn vị
+      tracker merge inbox/          ghép các tệp đơn vị gửi về, kiểm tra từng tệp
+      tracker stats                 số liệu nghiệm thu theo khối, tiêu chí, sản phẩm
+      tracker report                báo cáo nghiệm thu (.xlsx, .docx)
+    """
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--template", "template", metavar="TÊN|TỆP", help="Mẫu chiến dịch (tên có sẵn hoặc tệp .toml).")
+@click.option("--units", "units", type=click.Path(dir_okay=False), help="Danh sách đơn vị (.csv).")
+@click.option("--force", is_flag=True, help="Thay mẫu và danh sách của chiến dịch đã có (bản cũ lưu vào backups/).")
+def init(directory, template, units, force):
+    """Tạo thư mục chiến dịch từ mẫu và danh sách đơn vị.
+
+    \b
+    Ví dụ:
+      tracker init                               chiến dịch Hà Nội 2026 có sẵn, 136 đơn vị
+      tracker init chien-dich-2027 --template mau.toml --units donvi.csv
+    """
+    from tracker.campaign import template_path
+    from tracker.workspace import DEFAULT_DIR, init_workspace
+
+    root = Path(directory) if directory else DEFAULT_DIR
+    ws = init_workspace(root, template_path(template), Path(units) if units else None, force)
+    n_products = sum(len(u.products) for u in ws.units)
+    out = console()
+    out.print(f"Đã tạo chiến dịch [bold]{ws.campaign.id}[/] tại {root}: {len(ws.units)} đơn vị, "
+              f"{n_products} sản phẩm, hạn nộp {ws.campaign.due:%d/%m/%Y}.")
+    out.print(f"Bước tiếp: điền email đơn vị vào {ws.registry_file} (nếu gửi thư), rồi chạy "
+              f"'tracker generate -C {root}'.")
+
+
+@main.command(context_settings=CONTEXT)
+@campaign_option
+@click.option("--jobs", type=int, default=None, help="Số tiến trình song song (mặc định: tự chọn).")
+def generate(campaign_dir, jobs):
+    """Tạo tệp Excel cho từng đơn vị (outbox/) và tệp tổng hợp master.xlsx.
+
+    \b
+    Ví dụ:
+      tracker generate
+      tracker generate -C workbooks/hanoi-ttdt-2026
+    """
+    import time
+
+    from tracker.generate import generate as run
+    from tracker.workspace import Workspace
+
+    ws = Workspace.find(campaign_dir)
+    start = time.perf_counter()
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=console()) as bar:
+        task = bar.add_task("Đang tạo tệp", total=len(ws.units))
+        result = run(ws, jobs=jobs, progress=lambda: bar.advance(task))
+    took = time.perf_counter() - start
+    out = console()
+    out.print(f"Đã tạo {len(result.written)} tệp mới, {len(result.unchanged)} tệp không đổi "
+              f"({took:.1f} giây).")
+    if result.backed_up:
+        out.print(f"{len(result.backed_up)} tệp cũ khác nội dung đã được chuyển vào "
+                  f"{result.backed_up[0].parent.parent if len(result.backed_up) > 1 else result.backed_up[0].parent}.")
+    _print_master(out, result.master)
+    out.print(f"Tệp gửi đơn vị: {ws.outbox}/ ({len(ws.units)} tệp)")
+    out.print(f"Tệp tổng hợp:   {result.master.path}")
+
+
+def _print_master(out, res) -> None:
+    if res is None:
+        return
+    if res.manual_units:
+        out.print(f"Đã ghi nhận nhập tay trên master.xlsx của {len(res.manual_units)} đơn vị: "
+                  f"{', '.join(res.manual_units)}.")
+    for f in res.findings:
+        out.print(f"[yellow]Chú ý:[/] {f.message}")
+    if res.written_beside:
+        out.print(f"[yellow]master.xlsx đang mở (bị khóa) nên bản mới được ghi thành {res.path}. "
+                  "Đóng Excel rồi chạy lại lệnh để cập nhật master.xlsx.[/]")
+
+
+@main.command(context_settings=CONTEXT)
+@campaign_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Dạng kết quả.")
+@click.option("--as-of", "as_of", callback=_date, metavar="NGÀY", help="Tính đến ngày (NN/TT/NNNN), mặc định hôm nay.")
+def stats(campaign_dir, fmt, as_of):
+    """Số liệu nghiệm thu: theo khối, tiêu chí, loại sản phẩm; tình trạng hạn nộp.
+
+    \b
+    Ví dụ:
+      tracker stats
+      tracker stats --format json --as-of 05/06/2026
+      tracker stats --format csv > so-lieu.csv
+    """
+    from tracker.stats_view import run_stats
+
+    run_stats(campaign_dir, fmt, as_of)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

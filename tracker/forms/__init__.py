@@ -1,0 +1,1 @@
+"""Writing workbooks with xlsxwriter: the unit forms and the master."""

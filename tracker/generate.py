@@ -1,0 +1,99 @@
+"""`generate`: one workbook per unit in outbox/, and the master.
+
+Regenerating is safe: a workbook that would change is first moved to backups/outbox-<time>/,
+files the staff put in outbox/ themselves are left alone, and the master is rebuilt through
+tracker.masterfile (hand edits recorded first).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracker.forms.unit_form import build_unit_workbook
+from tracker.ledger import Ledger
+from tracker.registry import Unit
+from tracker.workspace import Workspace, atomic_write_bytes
+
+PARALLEL_FROM = 200   # below this many units one process is faster than starting a pool
+
+
+@dataclass
+class GenerateResult:
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    backed_up: list[Path] = field(default_factory=list)
+    master: object = None
+
+
+def _build(args) -> tuple[str, bytes]:
+    campaign, unit, secret = args
+    return unit.id, build_unit_workbook(campaign, unit, secret)
+
+
+def _workers(n_units: int, jobs: int | None) -> int:
+    if jobs is not None:
+        return max(1, jobs)
+    return min(os.cpu_count() or 1, 4) if n_units >= PARALLEL_FROM else 1
+
+
+def build_all(ws: Workspace, units: list[Unit], jobs: int | None = None, progress=None):
+    """Yield (unit, bytes) for every unit; in processes for large campaigns (same bytes either way)."""
+    campaign, secret = ws.campaign, ws.secret
+    workers = _workers(len(units), jobs)
+    by_id = {u.id: u for u in units}
+    if workers == 1:
+        for u in units:
+            yield u, build_unit_workbook(campaign, u, secret)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        chunk = max(1, len(units) // (workers * 8))
+        for uid, data in pool.map(_build, ((campaign, u, secret) for u in units), chunksize=chunk):
+            yield by_id[uid], data
+
+
+def generate(ws: Workspace, jobs: int | None = None, progress=None) -> GenerateResult:
+    result = GenerateResult()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    with ws.lock():
+        for unit, data in build_all(ws, ws.units, jobs):
+            path = ws.outbox_path(unit)
+            if path.exists():
+                old = path.read_bytes()
+                if _same_workbook(old, data):
+                    result.unchanged.append(path)
+                    if progress:
+                        progress()
+                    continue
+                backup = ws.backups / f"outbox-{stamp}" / path.relative_to(ws.outbox)
+                backup.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, backup)
+                result.backed_up.append(backup)
+            atomic_write_bytes(path, data)
+            result.written.append(path)
+            if progress:
+                progress()
+        from tracker.masterfile import rebuild
+
+        with Ledger(ws.ledger_file) as ledger:
+            result.master = rebuild(ws, ledger)
+    return result
+
+
+def _same_workbook(a: bytes, b: bytes) -> bool:
+    """Equal content, ignoring the creation time xlsxwriter stamps into docProps/core.xml."""
+    if a == b:
+        return True
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(a)) as za, zipfile.ZipFile(io.BytesIO(b)) as zb:
+            names = sorted(za.namelist())
+            if names != sorted(zb.namelist()):
+                return False
+            return all(za.read(n) == zb.read(n) for n in names if n != "docProps/core.xml")
+    except zipfile.BadZipFile:
+        return False

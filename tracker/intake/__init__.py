@@ -1,0 +1,1 @@
+"""Intake checks for returned workbooks: file safety and legacy Vietnamese encodings."""

@@ -1,0 +1,238 @@
+"""The ledger: a SQLite file that is the truth of the campaign.
+
+Every file given to merge is a `returns` row (rejected ones too); every accepted reading of a
+return, or a hand entry in the master, is a `submissions` row with its answers. A unit's current
+submission is its latest recorded one that is not `stale` (a file received before the current
+one, merged late, is kept in the history but does not win). Nothing is ever deleted.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS returns(
+  id INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL,
+  name TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  archived TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  received_at TEXT,
+  received_source TEXT,
+  sender TEXT,
+  merged_at TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK(outcome IN ('accepted','replaced','duplicate','rejected','stale')),
+  unit_id TEXT,
+  findings TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS returns_sha ON returns(sha256);
+CREATE TABLE IF NOT EXISTS submissions(
+  id INTEGER PRIMARY KEY,
+  unit_id TEXT NOT NULL,
+  return_id INTEGER REFERENCES returns(id),
+  source TEXT NOT NULL CHECK(source IN ('file','manual')),
+  received_at TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  stale INTEGER NOT NULL DEFAULT 0,
+  doc_number TEXT NOT NULL DEFAULT '',
+  doc_date TEXT NOT NULL DEFAULT '',
+  signer TEXT NOT NULL DEFAULT '',
+  proposals TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  sha256 TEXT
+);
+CREATE INDEX IF NOT EXISTS submissions_unit ON submissions(unit_id);
+CREATE TABLE IF NOT EXISTS answers(
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  product_id TEXT NOT NULL,
+  criterion_id TEXT NOT NULL,
+  value TEXT NOT NULL CHECK(value IN ('met','not_met','blank')),
+  PRIMARY KEY(submission_id, product_id, criterion_id)
+);
+CREATE TABLE IF NOT EXISTS criterion_notes(
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  criterion_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY(submission_id, criterion_id)
+);
+CREATE TABLE IF NOT EXISTS product_domains(
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  product_id TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  PRIMARY KEY(submission_id, product_id)
+);
+CREATE TABLE IF NOT EXISTS mail(
+  id INTEGER PRIMARY KEY,
+  unit_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  batch TEXT NOT NULL,
+  recipients TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  attachment_sha256 TEXT,
+  status TEXT NOT NULL CHECK(status IN ('sending','sent','failed')),
+  error TEXT,
+  at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS mail_once ON mail(kind, batch, unit_id) WHERE status = 'sent';
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+
+def now_iso() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+@dataclass
+class Submission:
+    unit_id: str
+    received_at: dt.date
+    source: str = "file"
+    answers: dict[tuple[str, str], str] = field(default_factory=dict)  # (product_id, criterion_id) -> met/not_met/blank
+    notes: dict[str, str] = field(default_factory=dict)                # criterion_id -> text
+    domains: dict[str, str] = field(default_factory=dict)              # product_id -> domain
+    doc_number: str = ""
+    doc_date: str = ""
+    signer: str = ""
+    proposals: str = ""
+    note: str = ""
+    sha256: str | None = None
+    id: int | None = None
+    return_id: int | None = None
+    stale: bool = False
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """One all-or-nothing write: a crash inside leaves the ledger as it was before."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ returns
+    def find_return(self, sha256: str) -> sqlite3.Row | None:
+        """The last decisive outcome for this exact content (accepted/replaced/stale), if any."""
+        return self.db.execute(
+            "SELECT * FROM returns WHERE sha256=? AND outcome IN ('accepted','replaced','stale') "
+            "ORDER BY id DESC LIMIT 1", (sha256,)).fetchone()
+
+    def add_return(self, db, *, sha256, name, origin, archived, size, received_at, received_source,
+                   sender, outcome, unit_id, findings) -> int:
+        cur = db.execute(
+            "INSERT INTO returns(sha256,name,origin,archived,size,received_at,received_source,sender,"
+            "merged_at,outcome,unit_id,findings) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sha256, name, origin, archived, size, received_at.isoformat() if received_at else None,
+             received_source, sender, now_iso(), outcome, unit_id,
+             json.dumps(findings, ensure_ascii=False)))
+        return cur.lastrowid
+
+    def returns(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM returns ORDER BY id").fetchall()
+
+    # ------------------------------------------------------------------ submissions
+    def current(self, unit_id: str, db=None) -> Submission | None:
+        row = (db or self.db).execute(
+            "SELECT * FROM submissions WHERE unit_id=? AND stale=0 ORDER BY id DESC LIMIT 1",
+            (unit_id,)).fetchone()
+        return self._load(row) if row else None
+
+    def add_submission(self, db, sub: Submission) -> int:
+        """Record a submission (in the caller's transaction); returns its id."""
+        cur = db.execute(
+            "INSERT INTO submissions(unit_id,return_id,source,received_at,recorded_at,stale,doc_number,"
+            "doc_date,signer,proposals,note,sha256) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sub.unit_id, sub.return_id, sub.source, sub.received_at.isoformat(), now_iso(),
+             int(sub.stale), sub.doc_number, sub.doc_date, sub.signer, sub.proposals, sub.note, sub.sha256))
+        sid = cur.lastrowid
+        db.executemany("INSERT INTO answers VALUES(?,?,?,?)",
+                       [(sid, p, c, v) for (p, c), v in sub.answers.items()])
+        db.executemany("INSERT INTO criterion_notes VALUES(?,?,?)",
+                       [(sid, c, t) for c, t in sub.notes.items() if t])
+        db.executemany("INSERT INTO product_domains VALUES(?,?,?)",
+                       [(sid, p, d) for p, d in sub.domains.items() if d])
+        sub.id = sid
+        return sid
+
+    def _load(self, row: sqlite3.Row) -> Submission:
+        sid = row["id"]
+        answers = {(r["product_id"], r["criterion_id"]): r["value"] for r in
+                   self.db.execute("SELECT * FROM answers WHERE submission_id=?", (sid,))}
+        notes = {r["criterion_id"]: r["text"] for r in
+                 self.db.execute("SELECT * FROM criterion_notes WHERE submission_id=?", (sid,))}
+        domains = {r["product_id"]: r["domain"] for r in
+                   self.db.execute("SELECT * FROM product_domains WHERE submission_id=?", (sid,))}
+        return Submission(
+            unit_id=row["unit_id"], received_at=dt.date.fromisoformat(row["received_at"]),
+            source=row["source"], answers=answers, notes=notes, domains=domains,
+            doc_number=row["doc_number"], doc_date=row["doc_date"], signer=row["signer"],
+            proposals=row["proposals"], note=row["note"], sha256=row["sha256"], id=sid,
+            return_id=row["return_id"], stale=bool(row["stale"]))
+
+    def history(self, as_of: dt.date | None = None) -> dict[str, list[Submission]]:
+        """Every unit's submissions (received on or before `as_of`), oldest first."""
+        rows = self.db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+        answers: dict[int, dict] = {}
+        for r in self.db.execute("SELECT * FROM answers"):
+            answers.setdefault(r["submission_id"], {})[(r["product_id"], r["criterion_id"])] = r["value"]
+        notes: dict[int, dict] = {}
+        for r in self.db.execute("SELECT * FROM criterion_notes"):
+            notes.setdefault(r["submission_id"], {})[r["criterion_id"]] = r["text"]
+        domains: dict[int, dict] = {}
+        for r in self.db.execute("SELECT * FROM product_domains"):
+            domains.setdefault(r["submission_id"], {})[r["product_id"]] = r["domain"]
+        out: dict[str, list[Submission]] = {}
+        for row in rows:
+            received = dt.date.fromisoformat(row["received_at"])
+            if as_of and received > as_of:
+                continue
+            sid = row["id"]
+            out.setdefault(row["unit_id"], []).append(Submission(
+                unit_id=row["unit_id"], received_at=received, source=row["source"],
+                answers=answers.get(sid, {}), notes=notes.get(sid, {}), domains=domains.get(sid, {}),
+                doc_number=row["doc_number"], doc_date=row["doc_date"], signer=row["signer"],
+                proposals=row["proposals"], note=row["note"], sha256=row["sha256"], id=sid,
+                return_id=row["return_id"], stale=bool(row["stale"])))
+        return out
+
+    def source_names(self) -> dict[int, str]:
+        return {r["id"]: r["name"] for r in self.db.execute("SELECT id, name FROM returns")}
+
+    def event(self, db, kind: str, **detail) -> None:
+        db.execute("INSERT INTO events(at,kind,detail) VALUES(?,?,?)",
+                   (now_iso(), kind, json.dumps(detail, ensure_ascii=False)))

@@ -1,0 +1,226 @@
+"""Keeping master.xlsx true to the ledger without ever losing a hand edit.
+
+Before each rebuild, every product row of the master is compared with the snapshot of what that
+row showed when it was written (kept in the master's hidden sheet). A row that differs was edited
+by hand (a paper reply typed in): it becomes a manual submission in the ledger. Then the master is
+rebuilt from the ledger atomically; the previous file is kept in backups/.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracker.campaign import Campaign, nfc
+from tracker.dates import try_parse_date
+from tracker.forms import master as master_form
+from tracker.intake.findings import Finding
+from tracker.ledger import Ledger, Submission
+from tracker.stats import compute
+from tracker.workspace import Workspace, atomic_write_bytes
+
+
+@dataclass
+class RebuildResult:
+    path: Path
+    manual_units: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    written_beside: bool = False
+    backup: Path | None = None
+
+
+def _cell_date(value) -> dt.date | None | str:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    d = try_parse_date(str(value))
+    return d if d else str(value)
+
+
+def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[Finding]]:
+    """(rows by product id, snapshots by product id, findings) from a master workbook."""
+    import openpyxl
+
+    findings: list[Finding] = []
+    name = path.name
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # a damaged master must not stop a merge: it is rebuilt from the ledger
+        findings.append(Finding("master_unreadable", "warning",
+                                f"Không đọc được {name} ({type(e).__name__}); các sửa tay trong tệp này (nếu có) "
+                                "không được ghi nhận. Bản cũ được giữ trong backups/.", file=name))
+        return {}, {}, findings
+    try:
+        if master_form.ID_SHEET not in wb.sheetnames:
+            findings.append(Finding("master_no_snapshot", "warning",
+                                    f"{name} thiếu trang định danh; không so được sửa tay. Bản cũ giữ trong backups/.",
+                                    file=name))
+            return {}, {}, findings
+        ident = {r[0]: r[1] for r in wb[master_form.ID_SHEET].iter_rows(values_only=True, max_col=2) if r and r[0]}
+        if ident.get("campaign_id") != campaign.id:
+            findings.append(Finding("master_other_campaign", "warning",
+                                    f"{name} thuộc chiến dịch khác ('{ident.get('campaign_id')}'); bỏ qua, giữ bản cũ "
+                                    "trong backups/.", file=name))
+            return {}, {}, findings
+        snapshots = {}
+        for k, v in ident.items():
+            if isinstance(k, str) and "/" in k and isinstance(v, str):
+                try:
+                    snapshots[k] = json.loads(v)
+                except ValueError:
+                    pass
+        rows = {}
+        crit_ids = [c.id for c in campaign.criteria]
+        for ws in wb.worksheets:
+            if ws.title in (master_form.ID_SHEET, master_form.SUMMARY_SHEET, master_form.LOG_SHEET):
+                continue
+            header_at, cols = None, {}
+            for ri, row in enumerate(ws.iter_rows(values_only=True, max_row=12), 1):
+                if row and master_form.PRODUCT_ID_HEADER in row:
+                    header_at = ri
+                    for ci, h in enumerate(row):
+                        if isinstance(h, str):
+                            cols[h.split(".")[0].strip() if h.startswith("TC") else h] = ci
+                    break
+            if header_at is None:
+                continue
+            pid_col = cols[master_form.PRODUCT_ID_HEADER]
+            for ri, row in enumerate(ws.iter_rows(values_only=True, min_row=header_at + 1), header_at + 1):
+                if pid_col >= len(row) or not row[pid_col]:
+                    continue
+                get = lambda h: row[cols[h]] if h in cols and cols[h] < len(row) else None  # noqa: E731
+                rows[str(row[pid_col])] = {
+                    "sheet": ws.title, "row": ri,
+                    "received_at": _cell_date(get("Ngày nhận")),
+                    "answers": {c: get(f"TC{i}") for i, c in enumerate(crit_ids, 1)},
+                    "answer_cols": {c: cols.get(f"TC{i}") for i, c in enumerate(crit_ids, 1)},
+                    "notes": nfc(str(get("Ghi chú") or "")).strip(),
+                    "proposals": nfc(str(get("Đề xuất, kiến nghị") or "")).strip(),
+                    "signer": nfc(str(get("Người ký") or "")).strip(),
+                }
+        return rows, snapshots, findings
+    finally:
+        wb.close()
+
+
+def absorb_manual_entries(ws: Workspace, ledger: Ledger) -> tuple[list[str], list[Finding]]:
+    """Record every hand edit of the master as a manual submission. Returns (unit ids, findings)."""
+    from openpyxl.utils import get_column_letter
+
+    path = ws.master_file
+    if not path.exists():
+        return [], []
+    campaign = ws.campaign
+    rows, snapshots, findings = read_master_rows(path, campaign)
+    if not rows or not snapshots:
+        return [], findings
+    met, not_met = campaign.answers
+    to_key = {nfc(met).casefold(): "met", nfc(not_met).casefold(): "not_met", "": "blank"}
+    today = dt.date.today()
+    recorded = []
+    history = ledger.history()
+    for unit in ws.units:
+        edited = False
+        unit_rows = {}
+        for p in unit.products:
+            row, snap = rows.get(p.id), snapshots.get(p.id)
+            if row is None or snap is None:
+                continue
+            unit_rows[p.id] = row
+            shown = {"received_at": (row["received_at"].isoformat() if isinstance(row["received_at"], dt.date)
+                                     else row["received_at"]),
+                     "answers": {c: to_key.get(nfc(str(v or "")).strip().casefold(), v)
+                                 for c, v in row["answers"].items()},
+                     "notes": row["notes"], "proposals": row["proposals"], "signer": row["signer"]}
+            if shown != {k: snap.get(k) for k in shown}:
+                edited = True
+        if not edited:
+            continue
+        problems = []
+        sub = Submission(unit_id=unit.id, received_at=today, source="manual")
+        first_date = None
+        for p in unit.products:
+            row = unit_rows.get(p.id)
+            if row is None:
+                continue
+            for c, v in row["answers"].items():
+                key = to_key.get(nfc(str(v or "")).strip().casefold())
+                if key is None:
+                    cell = f"{get_column_letter(row['answer_cols'][c] + 1)}{row['row']}"
+                    problems.append(Finding("master_bad_answer", "warning",
+                                            f"{path.name}, trang '{row['sheet']}', ô {cell}: giá trị '{v}' không phải "
+                                            f"'{met}' hay '{not_met}'. Dòng nhập tay của {unit.name} chưa được ghi "
+                                            "nhận; sửa ô này rồi chạy lại.", file=path.name, sheet=row["sheet"],
+                                            cell=cell, value=str(v), expected=f"{met}; {not_met}"))
+                sub.answers[(p.id, c)] = key or "blank"
+            if isinstance(row["received_at"], str):
+                problems.append(Finding("master_bad_date", "warning",
+                                        f"{path.name}, trang '{row['sheet']}', dòng {row['row']}: ngày nhận "
+                                        f"'{row['received_at']}' không hợp lệ (nhập dạng NN/TT/NNNN). Dòng nhập tay của "
+                                        f"{unit.name} chưa được ghi nhận.", file=path.name, sheet=row["sheet"],
+                                        value=row["received_at"]))
+            elif row["received_at"] and first_date is None:
+                first_date = row["received_at"]
+            sub.note = sub.note or row["notes"]
+            sub.proposals = sub.proposals or row["proposals"]
+            sub.signer = sub.signer or row["signer"]
+        if problems:
+            findings.extend(problems)
+            continue
+        current = ledger.current(unit.id)
+        if current is not None and current.answers == sub.answers and not _text_changed(current, sub, campaign):
+            first = min(s.received_at for s in history.get(unit.id, [current]))
+            if first_date in (None, first):
+                continue
+        sub.received_at = first_date or today
+        if current is not None and sub.note == master_form.notes_text(current, campaign):
+            sub.note, sub.notes = current.note, dict(current.notes)
+        with ledger.transaction() as db:
+            ledger.add_submission(db, sub)
+            ledger.event(db, "manual_entry", unit_id=unit.id, source=path.name)
+        recorded.append(unit.id)
+    return recorded, findings
+
+
+def _text_changed(current: Submission, sub: Submission, campaign: Campaign) -> bool:
+    return (sub.note != master_form.notes_text(current, campaign) or sub.proposals != current.proposals
+            or sub.signer != current.signer)
+
+
+def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None) -> RebuildResult:
+    """Rebuild master.xlsx from the ledger, atomically, keeping the previous file in backups/."""
+    campaign, units = ws.campaign, ws.units
+    stats = compute(campaign, units, ledger.history(), as_of or dt.date.today())
+    data = master_form.build_master(campaign, units, stats, ledger.returns(), source_names=ledger.source_names())
+    result = RebuildResult(ws.master_file)
+    if ws.master_file.exists():
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        ws.backups.mkdir(parents=True, exist_ok=True)
+        result.backup = ws.backups / f"master-{stamp}.xlsx"
+        try:
+            os.link(ws.master_file, result.backup)
+        except OSError:
+            import shutil
+
+            shutil.copy2(ws.master_file, result.backup)
+    try:
+        atomic_write_bytes(ws.master_file, data)
+    except PermissionError:
+        # Excel on Windows holds the file open: write beside it rather than lose the rebuild.
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        result.path = ws.master_file.with_name(f"master-{stamp}.xlsx")
+        atomic_write_bytes(result.path, data)
+        result.written_beside = True
+    return result
+
+
+def rebuild(ws: Workspace, ledger: Ledger) -> RebuildResult:
+    manual, findings = absorb_manual_entries(ws, ledger)
+    result = write_master(ws, ledger)
+    result.manual_units, result.findings = manual, findings
+    return result

@@ -1,0 +1,184 @@
+"""The campaign folder: its paths, its lock, atomic writes, and opening it as a whole.
+
+Layout:
+    campaign.toml   the template this campaign runs on (a copy, so the folder stands alone)
+    units.csv       the registry (staff fill in emails and phones here)
+    outbox/         one workbook per unit (written by `generate`)
+    master.xlsx     the tracking workbook, rebuilt from the ledger
+    ledger.sqlite   the truth: returns, submissions, answers, mail, events
+    archive/        every file given to `merge`, content-addressed, never deleted
+    reports/        merge reports and acceptance reports
+    backups/        previous master.xlsx files
+    .tracker/       secret key for identification tokens, lock file
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from tracker.campaign import Campaign, load_campaign
+from tracker.errors import TrackerError
+from tracker.registry import Unit, load_registry
+
+DEFAULT_DIR = Path("workbooks/hanoi-ttdt-2026")
+LOCK_TIMEOUT_S = 120
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Workspace:
+    root: Path
+
+    campaign_file = property(lambda self: self.root / "campaign.toml")
+    registry_file = property(lambda self: self.root / "units.csv")
+    outbox = property(lambda self: self.root / "outbox")
+    master_file = property(lambda self: self.root / "master.xlsx")
+    ledger_file = property(lambda self: self.root / "ledger.sqlite")
+    archive = property(lambda self: self.root / "archive")
+    reports = property(lambda self: self.root / "reports")
+    backups = property(lambda self: self.root / "backups")
+    drafts = property(lambda self: self.root / "drafts")
+    state = property(lambda self: self.root / ".tracker")
+
+    @staticmethod
+    def is_campaign(path: Path) -> bool:
+        return (path / "campaign.toml").is_file() and (path / "units.csv").is_file()
+
+    @classmethod
+    def find(cls, given: str | Path | None) -> "Workspace":
+        """-C DIR; else the current directory if it is a campaign; else the default folder."""
+        if given:
+            root = Path(given)
+        elif cls.is_campaign(Path.cwd()):
+            root = Path.cwd()
+        else:
+            root = DEFAULT_DIR
+        if not cls.is_campaign(root):
+            raise TrackerError(f"'{root}' không phải thư mục chiến dịch (thiếu campaign.toml hoặc units.csv). "
+                               "Chạy 'tracker init' trước, hoặc chỉ đúng thư mục bằng -C.")
+        return cls(root)
+
+    @cached_property
+    def campaign(self) -> Campaign:
+        return load_campaign(self.campaign_file)
+
+    @cached_property
+    def units(self) -> list[Unit]:
+        return load_registry(self.registry_file, self.campaign)
+
+    @cached_property
+    def unit_by_id(self) -> dict[str, Unit]:
+        return {u.id: u for u in self.units}
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The key that signs identification tokens; made once at init."""
+        path = self.state / "secret.key"
+        if not path.exists():
+            atomic_write_bytes(path, secrets.token_hex(32).encode())
+        return path.read_bytes().strip()
+
+    def outbox_path(self, unit: Unit) -> Path:
+        return self.outbox / unit.group / f"{unit.file_stem}.xlsx"
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT_S):
+        """Exclusive lock on the campaign: a second writer waits, then says why it cannot go on."""
+        from filelock import FileLock, Timeout
+
+        self.state.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.state / "campaign.lock"))
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise TrackerError(f"Một lệnh tracker khác đang chạy trên chiến dịch '{self.root}' (đã chờ "
+                               f"{int(timeout)} giây). Chờ lệnh đó xong rồi chạy lại.") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def archive_file(self, source: Path, digest: str | None = None) -> tuple[str, Path]:
+        """Copy a given file into the archive under its SHA-256; returns (digest, archived path)."""
+        digest = digest or sha256_file(source)
+        suffix = "".join(c for c in source.suffix.lower()[:8] if c.isalnum() or c == ".")
+        dest = self.archive / digest[:2] / f"{digest}{suffix}"
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".in.", suffix=".tmp")
+            os.close(fd)
+            try:
+                shutil.copyfile(source, tmp)
+                with open(tmp, "rb") as f:
+                    os.fsync(f.fileno())
+                if sha256_file(Path(tmp)) != digest:
+                    raise TrackerError(f"Tệp '{source}' thay đổi trong khi đang sao lưu. Chạy lại lệnh.")
+                os.replace(tmp, dest)
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        return digest, dest
+
+
+def init_workspace(root: Path, template: Path, registry: Path | None, force: bool) -> Workspace:
+    """Make a campaign folder from a template and a registry (checked before anything is written)."""
+    campaign = load_campaign(template)
+    if registry is None:
+        from tracker.campaign import builtin_path
+
+        name = campaign.section("campaign").get("registry", "")
+        registry = template.parent / name if (template.parent / name).is_file() else builtin_path(name)
+        if not name or not registry.is_file():
+            raise TrackerError(f"Mẫu '{template}' không kèm danh sách đơn vị. Chỉ rõ bằng --units TỆP.csv.")
+    units = load_registry(registry, campaign)
+    ws = Workspace(root)
+    if ws.campaign_file.exists() or ws.registry_file.exists():
+        if not force:
+            raise TrackerError(f"Thư mục '{root}' đã có chiến dịch. Không ghi đè để tránh mất dữ liệu "
+                               "(như email đã điền trong units.csv). Dùng --force nếu thật sự muốn thay "
+                               "mẫu và danh sách; bản cũ sẽ được lưu trong backups/.")
+    root.mkdir(parents=True, exist_ok=True)
+    with ws.lock():
+        for f in (ws.campaign_file, ws.registry_file):
+            if f.exists():
+                ws.backups.mkdir(exist_ok=True)
+                from datetime import datetime
+
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+                shutil.copy2(f, ws.backups / f"{f.stem}-{stamp}{f.suffix}")
+        atomic_write_bytes(ws.campaign_file, template.read_bytes())
+        atomic_write_bytes(ws.registry_file, registry.read_bytes())
+        for d in (ws.outbox, ws.archive, ws.reports):
+            d.mkdir(exist_ok=True)
+        _ = ws.secret
+    ws.__dict__["units"] = units
+    return ws
