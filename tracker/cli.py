@@ -159,5 +159,37 @@ def stats(campaign_dir, fmt, as_of):
     run_stats(campaign_dir, fmt, as_of)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path())
+@campaign_option
+@click.option("--received", callback=_date, metavar="NGÀY",
+              help="Ngày nhận cho mọi tệp (NN/TT/NNNN); mặc định: ngày của thư, nếu không thì ngày sửa tệp.")
+def merge(paths, campaign_dir, received):
+    """Ghép các tệp đơn vị gửi về (tệp, thư mục, thư .eml/.msg), kiểm tra từng tệp.
+
+    \b
+    Mã thoát: 0 mọi tệp được nhận hoặc đã ghép trước đó; 1 có tệp bị từ chối; 2 sai cách dùng.
+    Ví dụ:
+      tracker merge inbox/
+      tracker merge thu-phuong-hoan-kiem.eml --received 04/06/2026
+    """
+    from tracker.merge_view import run_merge
+
+    sys.exit(run_merge(campaign_dir, [Path(p) for p in paths], received))
+
+
+def _register() -> None:
+    """Commands that live in their own modules (kept small so `tracker --help` stays fast)."""
+    from tracker import cli_mail, cli_report
+
+    main.add_command(cli_mail.mail)
+    for name in ("report", "missing"):
+        if hasattr(cli_report, name):
+            main.add_command(getattr(cli_report, name))
+
+
+_register()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -103,7 +103,9 @@ def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
                 problems.append(f"{where}, cột {col}: chữ chưa chuẩn hóa Unicode dựng sẵn (NFC) "
                                 f"'{value}'. Lưu lại tệp bằng bộ gõ Unicode dựng sẵn.")
         uid = row.get("id", "")
-        if not _ID.match(uid):
+        if not uid and row.get("products"):
+            problems.append(f"{where}: sản phẩm không thuộc đơn vị nào (cột id trống). Điền mã đơn vị.")
+        elif not _ID.match(uid):
             problems.append(f"{where}: mã đơn vị '{uid}' không hợp lệ (chỉ chữ thường không dấu, số, "
                             "dấu gạch ngang).")
         elif uid in seen_ids:

@@ -56,7 +56,8 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
     for unit in units:
         subs = [s for s in history.get(unit.id, []) if s.received_at <= as_of]
         live = [s for s in subs if not s.stale]
-        current = live[-1] if live else None
+        # At an earlier as_of only a stale copy may be visible: it was the unit's reply back then.
+        current = live[-1] if live else max(subs, key=lambda s: (s.received_at, s.id or 0), default=None)
         first = min((s.received_at for s in subs), default=None)
         dl = deadline_status(first, campaign.due, as_of)
         g = groups[unit.group]

@@ -58,6 +58,9 @@ def sha256_file(path: Path) -> str:
 class Workspace:
     root: Path
 
+    def __post_init__(self):
+        self.root = Path(self.root)
+
     campaign_file = property(lambda self: self.root / "campaign.toml")
     registry_file = property(lambda self: self.root / "units.csv")
     outbox = property(lambda self: self.root / "outbox")

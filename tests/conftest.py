@@ -1,0 +1,81 @@
+"""Shared fixtures: a generated Hà Nội campaign (made once per session, copied per test)."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tracker.campaign import template_path  # noqa: E402
+from tracker.generate import generate  # noqa: E402
+from tracker.workspace import Workspace, init_workspace  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def generated_campaign(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("golden") / "camp"
+    ws = init_workspace(root, template_path(None), None, force=False)
+    generate(ws)
+    return root
+
+
+@pytest.fixture
+def ws(generated_campaign, tmp_path) -> Workspace:
+    """A fresh copy of the generated built-in campaign, for a test to change."""
+    root = tmp_path / "camp"
+    shutil.copytree(generated_campaign, root)
+    return Workspace(root)
+
+
+@pytest.fixture
+def outbox(ws):
+    """unit id -> path of its generated workbook."""
+    return {u.id: ws.outbox_path(u) for u in ws.units}
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+# CI sets TRACKER_REQUIRE_SOFFICE=1: there a missing LibreOffice is a failure, not a skip.
+if soffice() is None and os.environ.get("TRACKER_REQUIRE_SOFFICE"):
+    raise RuntimeError("LibreOffice (soffice) is required by TRACKER_REQUIRE_SOFFICE=1 but is not installed")
+needs_soffice = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+
+
+def soffice_convert(src: Path, fmt: str, outdir: Path, profile: Path | None = None) -> Path:
+    """Convert with real headless LibreOffice (private profile, so runs never clash)."""
+    import subprocess
+    import tempfile
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as prof:
+        profile_dir = profile or Path(prof)
+        subprocess.run([soffice(), f"-env:UserInstallation={profile_dir.as_uri()}", "--headless", "--norestore",
+                        "--convert-to", fmt, "--outdir", str(outdir), str(src)],
+                       check=True, capture_output=True, timeout=180)
+    out = outdir / f"{src.stem}.{fmt.split(':')[0]}"
+    assert out.exists(), f"LibreOffice did not write {out}"
+    return out
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page of a PDF (poppler's pdftotext)."""
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
+def pdf_page_size(pdf: Path) -> tuple[float, float]:
+    import re
+    import subprocess
+
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    m = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+    return float(m[1]), float(m[2])

@@ -1,0 +1,219 @@
+"""`tracker generate`: every unit workbook and the master, checked as a user and Excel would see them."""
+import re
+import shutil
+import zipfile
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from openpyxl.utils.cell import range_boundaries
+
+from conftest import needs_soffice, pdf_page_size, pdf_pages, soffice_convert
+from tracker.cli import main
+from tracker.forms import ident
+from tracker.forms import master as master_form
+from tracker.generate import generate
+from tracker.workspace import Workspace
+
+
+def cells_of(sqref) -> set[str]:
+    out = set()
+    for rng in str(sqref).split():
+        c1, r1, c2, r2 = range_boundaries(rng)
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                out.add(f"{openpyxl.utils.get_column_letter(c)}{r}")
+    return out
+
+
+def dest(wb, name):
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    return sheet, ref.replace("$", "")
+
+
+def test_outbox_has_exactly_one_ascii_named_workbook_per_unit(ws):
+    files = sorted(ws.outbox.rglob("*"))
+    workbooks = [f for f in files if f.is_file()]
+    assert len(workbooks) == 136
+    assert all(f.suffix == ".xlsx" for f in workbooks)
+    for u in ws.units:
+        path = ws.outbox_path(u)
+        assert path.exists()
+        assert path.name.isascii() and u.id in path.name
+    assert ws.outbox_path(ws.unit_by_id["xp-00070"]).name == "xp-00070-phuong-hoan-kiem.xlsx"
+
+
+def test_every_unit_workbook_is_personalised_protected_and_identified(ws):
+    met, not_met = ws.campaign.answers
+    for unit in ws.units:
+        wb = openpyxl.load_workbook(ws.outbox_path(unit))
+        assert wb.sheetnames == [ident.FORM_SHEET, ident.GUIDE_SHEET, ident.ID_SHEET]
+        form = wb[ident.FORM_SHEET]
+        texts = [str(c.value) for row in form.iter_rows() for c in row if c.value is not None]
+        assert unit.name.upper() in texts, unit.id
+        assert any(unit.name in t and "Kết luận" not in t for t in texts if t.startswith("      Trang thông tin"))
+        # Products side by side under "Mức độ đáp ứng", in registry order.
+        for p in unit.products:
+            assert p.name in texts
+        # Domain input, prefilled from the registry (blank when unknown, never invented).
+        for p in unit.products:
+            sheet, ref = dest(wb, ident.domain_name(p.key))
+            expected = unit.domain if p.kind == "site" else ""
+            assert (form[ref].value or "") == expected
+            assert form[ref].protection.locked is False
+        # One list validation per answer cell, on no other cell.
+        answer_cells = set()
+        for p in unit.products:
+            for cr in ws.campaign.criteria:
+                sheet, ref = dest(wb, ident.answer_name(p.key, cr.id))
+                assert sheet == ident.FORM_SHEET
+                answer_cells.add(ref)
+                assert form[ref].protection.locked is False
+                assert form[ref].value is None
+                # the criterion's label sits on the answer's row
+                row = int(re.sub(r"\D", "", ref))
+                assert cr.group in [c.value for c in form[row]]
+        assert len(answer_cells) == 6 * len(unit.products)
+        validated = set()
+        for sheet in wb.worksheets:
+            for dv in sheet.data_validations.dataValidation:
+                assert sheet.title == ident.FORM_SHEET
+                assert dv.type == "list" and dv.formula1 == f'"{met},{not_met}"'
+                assert dv.errorStyle in (None, "stop") and dv.showErrorMessage  # absent means stop
+                assert dv.prompt and dv.showInputMessage
+                validated |= cells_of(dv.sqref)
+        assert validated == answer_cells
+        # Protection on; every cell with content that is not an input is locked.
+        assert form.protection.sheet is True
+        inputs = {dest(wb, n)[1] for n in wb.defined_names if n.startswith("TRK_") and
+                  dest(wb, n)[0] == ident.FORM_SHEET}
+        for row in form.iter_rows():
+            for c in row:
+                if c.value is not None and c.coordinate not in inputs:
+                    assert c.protection.locked is not False, (unit.id, c.coordinate)
+        # Identification: very hidden, and the token verifies.
+        assert wb[ident.ID_SHEET].sheet_state == "veryHidden"
+        values = {key: wb[dest(wb, name)[0]][dest(wb, name)[1]].value for name, key in ident.ID_FIELDS}
+        assert values["campaign_id"] == ws.campaign.id and values["unit_id"] == unit.id
+        assert ident.token_ok(ws.secret, ws.campaign.id, unit.id, values["template_version"], values["token"])
+        other = "xp-00082" if unit.id != "xp-00082" else "xp-00070"
+        assert not ident.token_ok(ws.secret, ws.campaign.id, other, values["template_version"], values["token"])
+
+
+def test_unit_form_print_setup_follows_decree_30(ws):
+    wb = openpyxl.load_workbook(ws.outbox_path(ws.units[0]))
+    form = wb[ident.FORM_SHEET]
+    ps = form.page_setup
+    assert ps.paperSize == 9 and ps.orientation == "portrait"
+    assert form.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth in (None, 1) and ps.fitToHeight in (None, 1)
+    m = form.page_margins
+    assert round(m.left * 25.4) == 30 and round(m.right * 25.4) == 15
+    assert round(m.top * 25.4) == 20 and round(m.bottom * 25.4) == 20
+    fonts = {c.font.name for row in form.iter_rows() for c in row if c.value is not None}
+    assert fonts == {"Times New Roman"}
+    sizes = {c.font.sz for row in form.iter_rows() for c in row if c.value is not None}
+    assert 13 in sizes and max(sizes) <= 14
+
+
+def test_master_has_a_row_per_product_dropdowns_deadlines_and_cached_formulas(ws):
+    wb = openpyxl.load_workbook(ws.master_file)
+    assert wb.sheetnames[:3] == [master_form.SUMMARY_SHEET, "Sở, ban, ngành", "Xã, phường"]
+    cached = openpyxl.load_workbook(ws.master_file, data_only=True)
+    cols = master_form.columns(ws.campaign)
+    for name, n in (("Sở, ban, ngành", 12), ("Xã, phường", 126)):
+        sh = wb[name]
+        header = [c.value for c in sh[master_form.HEADER_ROW + 1]]
+        for h in ("STT", "Đơn vị", "Tên miền", "Sản phẩm", "Hạn nộp", "Ngày nhận", "Tình trạng hạn", "Kết quả",
+                  "Ghi chú", "Đề xuất, kiến nghị", "Người ký", "Tệp nguồn"):
+            assert h in header
+        first = master_form.FIRST_ROW + 1
+        ids = [sh.cell(r, cols[master_form.PRODUCT_ID_HEADER] + 1).value for r in range(first, first + n + 2)]
+        assert len([i for i in ids if i]) == n
+        # criterion dropdowns over the six criterion columns of every row
+        dvs = [dv for dv in sh.data_validations.dataValidation if dv.type == "list"]
+        covered = set().union(*(cells_of(dv.sqref) for dv in dvs))
+        for r in range(first, first + n):
+            for k in range(6):
+                assert f"{openpyxl.utils.get_column_letter(cols['TC1'] + 1 + k)}{r}" in covered
+            result = sh.cell(r, cols["Kết quả"] + 1)
+            assert str(result.value).startswith("=IF(")
+            assert cached[name].cell(r, cols["Kết quả"] + 1).value == "Chưa nhận"
+            assert str(sh.cell(r, cols["Tình trạng hạn"] + 1).value).startswith("=IF(")
+            assert cached[name].cell(r, cols["Tình trạng hạn"] + 1).value in ("Quá hạn, chưa nộp", "Đang chờ")
+            assert sh.cell(r, cols["Hạn nộp"] + 1).value.date() == ws.campaign.due
+        assert sh.freeze_panes and sh.auto_filter.ref
+        assert sh.page_setup.orientation == "landscape" and sh.page_setup.paperSize == 9
+    summary = cached[master_form.SUMMARY_SHEET]
+    values = [[c.value for c in row] for row in summary.iter_rows()]
+    total = next(r for r in values if r[0] == "Tổng cộng")
+    assert total[1] == 136 and total[7] == 138 and total[11] == 138
+    assert summary._charts or wb[master_form.SUMMARY_SHEET]._charts
+
+
+def test_registry_and_unit_text_that_looks_like_a_formula_stays_text(tmp_path):
+    from tracker.campaign import builtin_path
+
+    src = builtin_path("units-hanoi-2026.csv").read_text(encoding="utf-8")
+    evil = '"=HYPERLINK(""http://evil.example"",""bấm"")"'
+    src = src.replace("Phường Hoàn Kiếm,", f"{evil},", 1)
+    reg = tmp_path / "units.csv"
+    reg.write_text(src, encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path / "c"), "--units", str(reg)]).exit_code == 0
+    assert runner.invoke(main, ["generate", "-C", str(tmp_path / "c")]).exit_code == 0
+    w = Workspace(tmp_path / "c")
+    unit = w.unit_by_id["xp-00070"]
+    for path in (w.outbox_path(unit), w.master_file):
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.startswith("xl/worksheets/"):
+                    assert "HYPERLINK" not in z.read(name).decode(), (path.name, name)  # never in a <f>
+        wb = openpyxl.load_workbook(path)
+        found = [c for sh in wb.worksheets for row in sh.iter_rows() for c in row
+                 if isinstance(c.value, str) and "HYPERLINK" in c.value]
+        assert found and all(c.data_type == "s" for c in found)
+
+
+def test_regenerating_loses_nothing(ws):
+    unit = ws.units[0]
+    path = ws.outbox_path(unit)
+    result = generate(ws)
+    assert len(result.unchanged) == 136 and not result.written   # same content: untouched
+    own = ws.outbox / "ghi-chu-cua-toi.txt"
+    own.write_text("của nhân viên", encoding="utf-8")
+    edited = bytearray(path.read_bytes())
+    path.write_bytes(bytes(edited) + b"\0")                     # a file someone changed by hand
+    result = generate(ws)
+    assert [p.name for p in result.written] == [path.name]
+    assert len(result.backed_up) == 1 and result.backed_up[0].read_bytes() == bytes(edited) + b"\0"
+    assert own.read_text(encoding="utf-8") == "của nhân viên"
+
+
+def test_generate_cli_names_where_the_files_are(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path / "c")]).exit_code == 0
+    result = runner.invoke(main, ["generate", "-C", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    assert "outbox" in result.output and "master.xlsx" in result.output and "136" in result.output
+
+
+@needs_soffice
+def test_libreoffice_prints_each_form_on_one_a4_page(ws, tmp_path):
+    """Real LibreOffice opens the forms (one product, two products) and the master, and prints them."""
+    picks = [ws.unit_by_id["xp-00070"], ws.unit_by_id["so-khcn"]]
+    work = tmp_path / "lo"
+    work.mkdir()
+    srcs = [shutil.copy(ws.outbox_path(u), work / f"{u.id}.xlsx") for u in picks]
+    for src in srcs:
+        pdf = soffice_convert(work / src.name if hasattr(src, "name") else __import__("pathlib").Path(src),
+                              "pdf", tmp_path / "pdf")
+        pages = pdf_pages(pdf)
+        w, h = pdf_page_size(pdf)
+        assert (round(w), round(h)) == (595, 842)                # A4 portrait
+        assert len(pages) == 2                                    # the form, then the guide
+        assert "PHỤ LỤC" in pages[0] and "THỦ TRƯỞNG ĐƠN VỊ" in pages[0]
+        assert "Chức năng hệ thống" in pages[0] and "Đào tạo, hỗ trợ" in pages[0]
+        assert "HƯỚNG DẪN" in pages[1]
+    master_pdf = soffice_convert(ws.master_file, "pdf", tmp_path / "pdf")
+    text = "\f".join(pdf_pages(master_pdf))
+    assert "Phường Hoàn Kiếm" in text and "TỔNG HỢP" in text

@@ -1,0 +1,23 @@
+"""What a path given to merge holds: a workbook, or a saved email (.eml/.msg) with workbooks attached."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tracker.intake.findings import Finding
+
+EMAIL_SUFFIXES = {".eml", ".msg"}
+
+
+def incoming(path: Path, tmp: Path, notices: list[Finding]):
+    """Yield the workbooks to merge from one file."""
+    from tracker.merge import Incoming
+
+    if path.suffix.lower() in EMAIL_SUFFIXES:
+        try:
+            from tracker.intake import email_source
+        except ImportError:  # pragma: no cover - email intake not installed
+            notices.append(Finding("email_unsupported", "error", f"Chưa đọc được thư '{path.name}'.", file=path.name))
+            return
+        yield from email_source.incoming(path, tmp, notices)
+        return
+    yield Incoming(path=path, name=path.name, origin=str(path))

@@ -1,0 +1,207 @@
+"""`merge`: take back what the units return, check every file, record it, rebuild the master.
+
+For each file, on its own (one bad file never stops the rest):
+  archive (content-addressed, before anything reads it) -> already merged? -> safety checks
+  -> convert .xls/.ods -> read in a bounded child process -> record in one ledger transaction.
+Hand edits in the master are recorded first; the master is rebuilt once at the end.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracker.intake.findings import Finding, IntakeError
+from tracker.ledger import Ledger, Submission
+from tracker.workspace import Workspace
+
+READ_TIMEOUT_S = 60
+READ_MEMORY_MB = 1024
+SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+OUTCOME_VI = {"accepted": "Đã nhận", "replaced": "Đã nhận, thay bản trước", "duplicate": "Đã ghép trước đó",
+              "rejected": "Từ chối", "stale": "Đã nhận, lưu lịch sử (cũ hơn bản hiện có)"}
+
+
+@dataclass
+class Incoming:
+    """One workbook to merge: a file given on the command line, or an attachment of a saved email."""
+    path: Path
+    name: str                    # shown to people
+    origin: str                  # where it came from (path, or "email.eml › attachment.xlsx")
+    received: dt.date | None = None
+    received_source: str = ""
+    sender: str = ""
+    archive_as: Path | None = None   # the file to archive when not `path` itself
+
+
+@dataclass
+class FileResult:
+    name: str
+    origin: str
+    outcome: str
+    unit_id: str | None = None
+    unit_name: str = ""
+    received: dt.date | None = None
+    findings: list[Finding] = field(default_factory=list)
+    sha256: str = ""
+
+    @property
+    def message(self) -> str:
+        errors = [f.message for f in self.findings if f.severity == "error"]
+        return errors[0] if errors else ""
+
+
+@dataclass
+class MergeReport:
+    files: list[FileResult] = field(default_factory=list)
+    master: object = None
+    report_path: Path | None = None
+    notices: list[Finding] = field(default_factory=list)   # about inputs that are not workbooks
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(f.outcome == "rejected" for f in self.files) else 0
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for f in self.files if f.outcome == outcome)
+
+
+def expand(paths: list[Path], notices: list[Finding], tmp: Path) -> list[Incoming]:
+    """Files and folders (recursive) into workbooks to merge; saved emails into their attachments."""
+    from tracker import inbox
+
+    out: list[Incoming] = []
+    for given in paths:
+        if given.is_dir():
+            files = sorted(p for p in given.rglob("*") if p.is_file() and p.name not in SKIP_NAMES)
+        elif given.exists():
+            files = [given]
+        else:
+            notices.append(Finding("not_found", "error", f"Không tìm thấy '{given}'. Kiểm tra lại đường dẫn.",
+                                   file=str(given)))
+            continue
+        for f in files:
+            out.extend(inbox.incoming(f, tmp, notices))
+    return out
+
+
+def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, progress=None,
+          report: bool = True) -> MergeReport:
+    result = MergeReport()
+    units_by_id = ws.unit_by_id
+    with ws.lock(), tempfile.TemporaryDirectory(prefix="tracker-merge-") as tmpdir, \
+            Ledger(ws.ledger_file) as ledger:
+        tmp = Path(tmpdir)
+        from tracker.masterfile import absorb_manual_entries, write_master
+
+        manual, master_findings = absorb_manual_entries(ws, ledger)
+        items = expand([Path(p) for p in paths], result.notices, tmp)
+        if progress:
+            progress(total=len(items))
+        for item in items:
+            if received is not None:
+                item.received, item.received_source = received, "option"
+            result.files.append(_merge_one(ws, ledger, item, units_by_id, tmp))
+            if progress:
+                progress(advance=1)
+        result.master = write_master(ws, ledger)
+        result.master.manual_units, result.master.findings = manual, master_findings
+    if report and result.files:
+        from tracker.forms.merge_report import write_merge_report
+
+        result.report_path = write_merge_report(ws, result)
+    return result
+
+
+def _merge_one(ws: Workspace, ledger: Ledger, item: Incoming, units_by_id: dict, tmp: Path) -> FileResult:
+    from tracker.intake import safety
+    from tracker.intake.reader import read_return
+
+    res = FileResult(item.name, item.origin, "rejected")
+    if item.received is None:
+        try:
+            item.received = dt.date.fromtimestamp(item.path.stat().st_mtime)
+            item.received_source = "mtime"
+        except OSError:
+            item.received, item.received_source = dt.date.today(), "today"
+    res.received = item.received
+    # 1. Archive before reading: nothing given to the tool is ever lost.
+    try:
+        if item.archive_as is not None:       # the saved email itself, as received
+            ws.archive_file(item.archive_as)
+        digest, archived = ws.archive_file(item.path)
+    except OSError as e:
+        res.findings.append(Finding("unreadable", "error", f"Không đọc được tệp '{item.name}' ({e.strerror}). Kiểm "
+                                    "tra quyền truy cập tệp rồi chạy lại.", file=item.name))
+        return res
+    res.sha256 = digest
+    rel_archived = str(archived.relative_to(ws.root))
+    size = archived.stat().st_size
+
+    def record(db, outcome: str, unit_id: str | None) -> int:
+        return ledger.add_return(db, sha256=digest, name=item.name, origin=item.origin, archived=rel_archived,
+                                 size=size, received_at=item.received, received_source=item.received_source,
+                                 sender=item.sender, outcome=outcome, unit_id=unit_id,
+                                 findings=[f.__dict__ for f in res.findings])
+
+    # 2. The same bytes again.
+    earlier = ledger.find_return(digest)
+    if earlier is not None:
+        res.outcome, res.unit_id = "duplicate", earlier["unit_id"]
+        res.unit_name = units_by_id[earlier["unit_id"]].name if earlier["unit_id"] in units_by_id else ""
+        res.findings.append(Finding("duplicate", "info", f"Tệp '{item.name}' đã được ghép ngày "
+                                    f"{earlier['merged_at'][:10]} (tệp '{earlier['name']}'); không ghép lại.",
+                                    file=item.name))
+        with ledger.transaction() as db:
+            record(db, "duplicate", earlier["unit_id"])
+        return res
+    # 3. Check, convert, read.
+    try:
+        kind = safety.check_file(archived, item.name)
+        path = archived
+        if kind in safety.CONVERTIBLE_KINDS:
+            path = safety.convert_with_libreoffice(archived, tmp / digest, display_name=item.name)
+            res.findings.append(Finding("converted", "warning", f"Tệp '{item.name}' ở định dạng .{kind}; đã chuyển "
+                                        "sang .xlsx bằng LibreOffice để đọc. Lần sau đề nghị đơn vị lưu dạng .xlsx.",
+                                        file=item.name))
+        reading = safety.run_bounded(read_return, path, item.name, ws.campaign, units_by_id, ws.secret,
+                                     kind == "xlsm", timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB,
+                                     display_name=item.name)
+    except IntakeError as e:
+        res.findings.append(e.finding)
+        with ledger.transaction() as db:
+            record(db, "rejected", None)
+        return res
+    res.findings.extend(reading.findings)
+    res.unit_id = reading.unit_id
+    unit = units_by_id[reading.unit_id]
+    res.unit_name = unit.name
+    if reading.errors:
+        with ledger.transaction() as db:
+            record(db, "rejected", unit.id)
+        return res
+    # 4. Record: one transaction for the return, its submission and its answers.
+    with ledger.transaction() as db:
+        current = ledger.current(unit.id, db)
+        stale = current is not None and current.source == "file" and item.received < current.received_at
+        if stale:
+            res.outcome = "stale"
+            res.findings.append(Finding("stale", "info", f"Tệp '{item.name}' (nhận {item.received:%d/%m/%Y}) cũ hơn "
+                                        f"bản đang dùng của {unit.name} (nhận {current.received_at:%d/%m/%Y}); "
+                                        "lưu vào lịch sử, không thay bản đang dùng.", file=item.name))
+        elif current is not None:
+            res.outcome = "replaced"
+            res.findings.append(Finding("replaced", "info", f"Thay bản trước của {unit.name} (nhận "
+                                        f"{current.received_at:%d/%m/%Y}); bản trước vẫn lưu trong lịch sử.",
+                                        file=item.name))
+        else:
+            res.outcome = "accepted"
+        return_id = record(db, res.outcome, unit.id)
+        sub = Submission(unit_id=unit.id, received_at=item.received, source="file", answers=reading.answers,
+                         notes=reading.notes, domains=reading.domains, doc_number=reading.doc_number,
+                         doc_date=reading.doc_date, signer=reading.signer, proposals=reading.proposals,
+                         sha256=digest, return_id=return_id, stale=stale)
+        ledger.add_submission(db, sub)
+    return res
