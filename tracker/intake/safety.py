@@ -1,0 +1,523 @@
+"""Checks run on a returned file before any parser touches it.
+
+Everything here works from magic bytes and zip/CFB directory structures; nothing is
+decompressed except a few tiny members read through `read_member` with a hard limit.
+Failures raise `IntakeError` carrying a `Finding` with a Vietnamese message.
+"""
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import os
+import resource
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any, Callable
+
+from tracker.intake.findings import Finding, IntakeError
+
+MiB = 1024 * 1024
+MAX_FILE_BYTES = 20 * MiB
+MAX_MEMBERS = 2000
+MAX_MEMBER_BYTES = 100 * MiB  # declared uncompressed size of one member
+MAX_TOTAL_UNCOMPRESSED = 200 * MiB
+MAX_RATIO = 200  # uncompressed/compressed, checked for members above RATIO_MIN_BYTES
+RATIO_MIN_BYTES = 1 * MiB
+
+ZIP_KINDS = ("xlsx", "xlsm", "ods", "zip")
+CONVERTIBLE_KINDS = ("xls", "ods")
+
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_ODS_MIMES = (
+    b"application/vnd.oasis.opendocument.spreadsheet",
+    b"application/vnd.oasis.opendocument.spreadsheet-template",
+)
+
+# Advice shared by most structural refusals.
+_RESAVE = (
+    "Đề nghị đơn vị mở tệp bằng Excel, chọn Lưu thành (Save As) một tệp Sổ làm việc Excel "
+    "(.xlsx) mới rồi gửi lại."
+)
+
+
+def _label(name: str) -> str:
+    return f"Tệp '{name}'" if name else "Tệp"
+
+
+def _label_lc(name: str) -> str:  # same, mid-sentence
+    return f"tệp '{name}'" if name else "tệp"
+
+
+def _fail(code: str, message: str, name: str, value: str = "", expected: str = "") -> IntakeError:
+    return IntakeError(Finding(code=code, severity="error", message=message, file=name,
+                               value=value, expected=expected))
+
+
+def _mb(n: int) -> str:
+    return f"{n / MiB:.1f}".replace(".", ",")
+
+
+def _num(x: float) -> str:  # Vietnamese decimal comma
+    return f"{x:g}".replace(".", ",")
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def _cfb_has_stream(data: bytes, name: str) -> bool:
+    """True if a CFB directory entry (128-byte aligned) is named `name`.
+
+    Directory sectors start at (n+1)*sector_size with sector_size 512 or 4096, so every
+    entry sits at an offset that is a multiple of 128. An entry holds the UTF-16LE name
+    (NUL-terminated) at +0, its byte length incl. the NUL at +64, object type at +66.
+    """
+    needle = (name + "\0").encode("utf-16-le")
+    pos = data.find(needle, 512)
+    while pos != -1:
+        if pos % 128 == 0 and len(data) >= pos + 67:
+            (name_len,) = struct.unpack_from("<H", data, pos + 64)
+            if name_len == len(needle) and data[pos + 66] in (1, 2):  # storage or stream
+                return True
+        pos = data.find(needle, pos + 1)
+    return False
+
+
+def _zip_entry_count(path: Path) -> int | None:
+    """Entry count from the End Of Central Directory record (zip64 aware), or None."""
+    size = path.stat().st_size
+    tail_len = min(size, 22 + 65535)
+    with open(path, "rb") as fh:
+        fh.seek(size - tail_len)
+        tail = fh.read(tail_len)
+        pos = tail.rfind(b"PK\x05\x06")
+        if pos == -1 or len(tail) < pos + 22:
+            return None
+        count = struct.unpack_from("<H", tail, pos + 10)[0]
+        if count != 0xFFFF:
+            return count
+        # zip64: locator sits just before the EOCD record and points at the zip64 EOCD
+        loc = pos - 20
+        if loc < 0 or tail[loc:loc + 4] != b"PK\x06\x07":
+            return None
+        (z64_off,) = struct.unpack_from("<Q", tail, loc + 8)
+        if z64_off + 56 > size:
+            return None
+        fh.seek(z64_off)
+        rec = fh.read(56)
+        if rec[:4] != b"PK\x06\x06":
+            return None
+        return struct.unpack_from("<Q", rec, 32)[0]
+
+
+def _zip_kind(path: Path, name: str) -> str:
+    count = _zip_entry_count(path)
+    if count is None or count > MAX_MEMBERS:
+        return "zip"  # damaged or oversized: check_file reports which
+    try:
+        zf = zipfile.ZipFile(path)
+    except Exception:  # damaged: check_file reports it as corrupt_zip
+        return "zip"
+    with zf:
+        # Only tiny members are read, through read_member's hard limit.
+        names = set(zf.namelist())
+        if "mimetype" in names and zf.getinfo("mimetype").file_size <= 256:
+            mime = read_member(zf, "mimetype", 256, name).strip()
+            if mime in _ODS_MIMES:
+                return "ods"
+        if "[Content_Types].xml" not in names:
+            return "zip"
+        ctypes = b""
+        if zf.getinfo("[Content_Types].xml").file_size <= MiB:  # else judge by names alone
+            ctypes = read_member(zf, "[Content_Types].xml", MiB, name)
+        is_sheet = ("xl/workbook.xml" in names or b"spreadsheetml.sheet.main+xml" in ctypes
+                    or b"spreadsheetml.template.main+xml" in ctypes)
+        macro_main = b"sheet.macroEnabled.main+xml" in ctypes or b"template.macroEnabled" in ctypes
+        if macro_main or (is_sheet and any(n.endswith("vbaProject.bin") for n in names)):
+            return "xlsm"
+        return "xlsx" if is_sheet else "zip"
+
+
+def sniff_kind(path: str | os.PathLike, display_name: str = "") -> str:
+    """Kind of file by content: xlsx, xlsm, ods, xls, encrypted, empty, zip or unknown.
+
+    May raise IntakeError (corrupt_zip / zip_bomb) if a tiny member it must read is bad.
+    """
+    path = Path(path)
+    name = display_name or path.name
+    try:
+        return _sniff(path, name)
+    except OSError as exc:
+        raise _unreadable(name, exc) from None
+
+
+def _sniff(path: Path, name: str) -> str:
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if size == 0:
+        return "empty"
+    if head[:4] in _ZIP_MAGICS:
+        return _zip_kind(path, name)
+    if head == _OLE_MAGIC:
+        if size > MAX_FILE_BYTES:
+            return "xls"  # not scanned; check_file refuses the size first anyway
+        data = path.read_bytes()
+        if _cfb_has_stream(data, "EncryptedPackage") or _cfb_has_stream(data, "EncryptionInfo"):
+            return "encrypted"
+        if _cfb_has_stream(data, "Workbook") or _cfb_has_stream(data, "Book"):
+            return "xls"
+        return "unknown"  # e.g. a Word .doc renamed .xls
+    return "unknown"
+
+
+# --------------------------------------------------------------------------- check_file
+
+
+def _unreadable(name: str, exc: OSError) -> IntakeError:
+    if isinstance(exc, FileNotFoundError):
+        return _fail("file_missing",
+                     f"Không tìm thấy {_label_lc(name)}. Đề nghị kiểm tra "
+                     "lại đường dẫn, hoặc đề nghị đơn vị gửi lại tệp.", name)
+    return _fail("file_unreadable",
+                 f"Không đọc được {_label_lc(name)} "
+                 f"({exc.strerror or type(exc).__name__}). Đề nghị kiểm tra quyền truy cập tệp, "
+                 "hoặc đề nghị đơn vị gửi lại tệp.", name)
+
+
+def _text_hint(head: bytes) -> str:
+    low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if low.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or b"<table" in low:
+        return "html"
+    if low.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in low:
+        return "xml2003"
+    return ""
+
+
+def _not_spreadsheet(name: str, head: bytes) -> IntakeError:
+    hint = _text_hint(head)
+    if hint == "html":
+        why = "thực chất là trang web (HTML) được đặt đuôi Excel, thường do phần mềm khác xuất ra"
+    elif hint == "xml2003":
+        why = "ở định dạng Bảng tính XML 2003, hệ thống không đọc được"
+    else:
+        why = "không phải là tệp bảng tính Excel (có thể tệp đã bị đổi đuôi tên)"
+    return _fail("not_spreadsheet", f"{_label(name)} {why}. {_RESAVE}", name, value=hint,
+                 expected=".xlsx")
+
+
+def _bad_name(member: str) -> bool:
+    norm = member.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return True
+    return ".." in norm.split("/")
+
+
+def _check_zip(path: Path, name: str) -> None:
+    count = _zip_entry_count(path)
+    if count is None:
+        raise _corrupt(name, "không có thư mục trung tâm của tệp nén")  # cut short
+    if count > MAX_MEMBERS:
+        raise _too_many(name, count)
+    try:
+        zf = zipfile.ZipFile(path)
+    except Exception as exc:  # any failure to read the directory means a damaged file
+        raise _corrupt(name, f"{type(exc).__name__}: {exc}") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise _too_many(name, len(infos))
+        seen: set[str] = set()
+        total = 0
+        for info in infos:
+            member = info.filename
+            if _bad_name(member):
+                raise _fail("unsafe_member_name",
+                            f"{_label(name)} chứa thành phần có đường dẫn không an toàn ('{member}'), "
+                            f"hệ thống từ chối mở. {_RESAVE}", name, value=member)
+            if member in seen:
+                raise _fail("duplicate_member",
+                            f"{_label(name)} có cấu trúc không hợp lệ (thành phần '{member}' bị lặp "
+                            f"lại). {_RESAVE}", name, value=member)
+            seen.add(member)
+            size, packed = info.file_size, info.compress_size
+            total += size
+            if size > MAX_MEMBER_BYTES:
+                raise _bomb(name, f"{member}: {size} byte", f"<= {MAX_MEMBER_BYTES} byte")
+            if size > RATIO_MIN_BYTES and size > MAX_RATIO * max(packed, 1):
+                raise _bomb(name, f"{member}: tỉ lệ nén {size // max(packed, 1)}", f"<= {MAX_RATIO}")
+            if total > MAX_TOTAL_UNCOMPRESSED:
+                raise _bomb(name, f"tổng {total} byte", f"<= {MAX_TOTAL_UNCOMPRESSED} byte")
+
+
+def _corrupt(name: str, value: str) -> IntakeError:
+    return _fail("corrupt_zip",
+                 f"{_label(name)} bị hỏng hoặc không đầy đủ (có thể việc tải lên hay gửi tệp bị "
+                 "gián đoạn). Đề nghị đơn vị kiểm tra tệp mở được bằng Excel rồi gửi lại.", name,
+                 value=value)
+
+
+def _too_many(name: str, count: int) -> IntakeError:
+    return _fail("too_many_members",
+                 f"{_label(name)} có cấu trúc bất thường (chứa {count} thành phần, tối đa "
+                 f"{MAX_MEMBERS}). {_RESAVE}", name, value=str(count), expected=f"<= {MAX_MEMBERS}")
+
+
+def _bomb(name: str, value: str, expected: str) -> IntakeError:
+    return _fail("zip_bomb",
+                 f"{_label(name)} có dữ liệu nén bất thường (dung lượng sau khi giải nén quá lớn), "
+                 f"hệ thống từ chối mở để đảm bảo an toàn. {_RESAVE}", name, value=value,
+                 expected=expected)
+
+
+def check_file(path: str | os.PathLike, display_name: str = "") -> str:
+    """Refuse unsafe or unusable files; return the sniffed kind (xlsx, xlsm, ods or xls)."""
+    path = Path(path)
+    name = display_name or path.name
+    try:
+        if not path.is_file():
+            if not path.exists():
+                raise FileNotFoundError(2, "không tồn tại", str(path))
+            raise IsADirectoryError(21, "không phải là tệp", str(path))
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise _unreadable(name, exc) from None
+    if size == 0:
+        raise _fail("empty", f"{_label(name)} rỗng (0 byte). Đề nghị đơn vị gửi lại tệp .xlsx đã điền.",
+                    name, value="0")
+    if size > MAX_FILE_BYTES:
+        raise _fail("too_large",
+                    f"{_label(name)} quá lớn ({_mb(size)} MB, tối đa {_mb(MAX_FILE_BYTES)} MB). Đề nghị "
+                    "đơn vị xóa các trang tính, hình ảnh, dòng trống không cần thiết, lưu lại rồi gửi lại.",
+                    name, value=str(size), expected=f"<= {MAX_FILE_BYTES}")
+    kind = sniff_kind(path, name)
+    if kind == "encrypted":
+        raise _fail("encrypted",
+                    f"{_label(name)} được đặt mật khẩu để mở nên hệ thống không đọc được. Đề nghị đơn vị "
+                    "mở tệp bằng Excel, vào Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, "
+                    "xóa mật khẩu, lưu lại rồi gửi lại tệp.", name)
+    if kind == "unknown":
+        raise _not_spreadsheet(name, head)
+    if kind in ZIP_KINDS:
+        _check_zip(path, name)
+        if kind == "zip":
+            with zipfile.ZipFile(path) as zf:  # already validated by _check_zip
+                names = set(zf.namelist())
+            if "xl/workbook.bin" in names:
+                raise _fail("xlsb",
+                            f"{_label(name)} được lưu ở định dạng Sổ làm việc nhị phân Excel (.xlsb), hệ "
+                            f"thống không đọc được. {_RESAVE}", name, value=".xlsb", expected=".xlsx")
+            raise _fail("zip_not_spreadsheet",
+                        f"{_label(name)} là tệp nén hoặc tài liệu khác, không phải bảng tính Excel. Đề nghị "
+                        "đơn vị gửi trực tiếp tệp .xlsx đã điền (không nén, không đổi đuôi tên).", name,
+                        expected=".xlsx")
+    return kind
+
+
+# --------------------------------------------------------------------------- bounded reads
+
+
+def read_member(zf: zipfile.ZipFile, name: str, limit: int, display_name: str = "") -> bytes:
+    """Decompress member `name`, refusing (zip_bomb) as soon as more than `limit` bytes come.
+
+    zipfile itself truncates output at the declared size, so a member whose central
+    directory understates its size would be cut silently (then fail its CRC). We read
+    with the declared size raised past `limit` so the real size shows.
+    """
+    label = display_name or os.path.basename(str(zf.filename or ""))
+    try:
+        info = copy.copy(zf.getinfo(name))
+        declared = info.file_size
+        if declared > limit:
+            raise _bomb(label, f"{name}: {declared} byte", f"<= {limit} byte")
+        # Margin so zipfile's read-ahead never reaches the fake end (that triggers its CRC check).
+        info.file_size = limit + 1 + MiB
+        out = bytearray()
+        with zf.open(info) as fh:
+            while len(out) <= limit:
+                chunk = fh.read(min(64 * 1024, limit + 1 - len(out)))
+                if not chunk:
+                    break
+                out += chunk
+    except IntakeError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,
+            NotImplementedError, RuntimeError) as exc:
+        raise _fail("corrupt_zip",
+                    f"{_label(label)} bị hỏng (không giải nén được thành phần '{name}'). Đề nghị đơn vị "
+                    "kiểm tra tệp mở được bằng Excel rồi gửi lại.", label, value=str(exc)) from None
+    if len(out) > limit:
+        raise _bomb(label, f"{name}: > {limit} byte (khai báo {declared} byte)", f"<= {limit} byte")
+    if len(out) != declared:
+        raise _fail("corrupt_zip",
+                    f"{_label(label)} bị hỏng (kích thước thành phần '{name}' không khớp khai báo). Đề "
+                    "nghị đơn vị kiểm tra tệp mở được bằng Excel rồi gửi lại.", label,
+                    value=f"{len(out)} != {declared}")
+    return bytes(out)
+
+
+safe_member_reader = read_member  # name used in the design notes
+
+
+# --------------------------------------------------------------------------- LibreOffice
+
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert_with_libreoffice(path: str | os.PathLike, out_dir: str | os.PathLike,
+                             timeout: float = 120, display_name: str = "") -> Path:
+    """Convert an .xls/.ods file to out_dir/<stem>.xlsx with headless LibreOffice."""
+    path, out_dir = Path(path), Path(out_dir)
+    name = display_name or path.name
+    exe = _soffice()
+    if exe is None:
+        raise _fail("needs_libreoffice",
+                    f"{_label(name)} ở định dạng cũ ({path.suffix or 'không rõ đuôi'}) và máy này chưa cài "
+                    "LibreOffice để tự chuyển đổi. Đề nghị mở tệp bằng Excel, chọn Tệp > Lưu thành "
+                    "(Save As) > Sổ làm việc Excel (.xlsx), rồi nạp lại tệp .xlsx đó (hoặc cài "
+                    "LibreOffice để hệ thống tự chuyển đổi).", name, expected=".xlsx")
+    kind = sniff_kind(path, name)
+    ext = {"xls": ".xls", "ods": ".ods"}.get(kind, path.suffix or ".xls")
+    work = Path(tempfile.mkdtemp(prefix="tracker-lo-"))
+    try:
+        # Private copy with an honest extension and an ASCII name; private profile dir so
+        # concurrent conversions do not fight over one LibreOffice user installation.
+        src = work / f"input{ext}"
+        shutil.copyfile(path, src)
+        (work / "out").mkdir()
+        cmd = [exe, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+               f"-env:UserInstallation={(work / 'profile').as_uri()}",
+               "--convert-to", "xlsx", "--outdir", str(work / "out"), str(src)]
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, "HOME": str(work)})
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise _convert_failed(name, f"quá {_num(timeout)} giây") from None
+        result = work / "out" / "input.xlsx"
+        if proc.returncode != 0 or not result.is_file() or result.stat().st_size == 0:
+            tail = output.decode("utf-8", "replace").strip()[-300:]
+            raise _convert_failed(name, f"mã thoát {proc.returncode}", tail)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target = out_dir / f"{path.stem}.xlsx"
+        shutil.move(str(result), target)
+        return target
+    except OSError as exc:
+        raise _convert_failed(name, exc.strerror or type(exc).__name__) from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _convert_failed(name: str, reason: str, detail: str = "") -> IntakeError:
+    return _fail("convert_failed",
+                 f"Không chuyển đổi được {_label_lc(name)} sang .xlsx "
+                 f"({reason}). Đề nghị mở tệp bằng Excel, chọn Lưu thành (Save As) Sổ làm việc Excel "
+                 "(.xlsx) rồi gửi lại; nếu tệp có mật khẩu, hãy gỡ mật khẩu trước.", name,
+                 value=detail or reason, expected=".xlsx")
+
+
+# --------------------------------------------------------------------------- bounded runs
+
+
+def _vm_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _child(conn, fn, args, memory_mb):
+    # The fork already maps the parent's address space, so the budget is added on top.
+    limit = _vm_bytes() + memory_mb * MiB
+    try:
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        result = fn(*args)
+        msg = ("ok", result)
+    except IntakeError as exc:
+        msg = ("intake", exc.finding)
+    except MemoryError:
+        msg = ("memory", None)
+    except BaseException as exc:  # anything else is reported, never shown as a traceback
+        msg = ("error", f"{type(exc).__name__}: {exc}"[:500])
+    try:
+        conn.send(msg)
+    except MemoryError:
+        conn.send(("memory", None))
+    except Exception as exc:  # unpicklable result
+        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+    finally:
+        conn.close()
+
+
+def run_bounded(fn: Callable[..., Any], *args: Any, timeout_s: float, memory_mb: int,
+                display_name: str = "") -> Any:
+    """Run fn(*args) in a forked child limited to `timeout_s` seconds of wall clock and
+    `memory_mb` MiB of extra address space; return its (picklable) result.
+
+    IntakeError raised in the child is re-raised here; timeouts raise "too_slow",
+    MemoryError or a child killed by a signal raise "too_big", any other exception
+    raises "read_failed".
+    """
+    name = display_name
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, fn, args, memory_mb), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        if not recv.poll(timeout_s):
+            proc.kill()
+            proc.join()
+            raise _fail("too_slow",
+                        f"{_label(name)} cần quá nhiều thời gian để đọc (quá {_num(timeout_s)} giây), có thể do "
+                        "chứa quá nhiều dòng, cột hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, "
+                        "trang tính không dùng đến, lưu lại rồi gửi lại.", name,
+                        value=f"> {timeout_s:g} s", expected=f"<= {timeout_s:g} s")
+        try:
+            status, payload = recv.recv()
+        except (EOFError, OSError):
+            status, payload = "died", None
+    finally:
+        recv.close()
+    proc.join(5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    if status == "ok":
+        return payload
+    if status == "intake":
+        raise IntakeError(payload)
+    if status == "memory" or (status == "died" and (proc.exitcode or 0) < 0):
+        raise _fail("too_big",
+                    f"{_label(name)} cần quá nhiều bộ nhớ để đọc (quá {memory_mb} MB), có thể do chứa quá "
+                    "nhiều dòng, cột, hình ảnh hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, trang "
+                    "tính không dùng đến, lưu lại rồi gửi lại.", name,
+                    value=f"> {memory_mb} MB", expected=f"<= {memory_mb} MB")
+    detail = payload if status == "error" else f"tiến trình con dừng với mã {proc.exitcode}"
+    raise _fail("read_failed",
+                f"Không đọc được nội dung {_label_lc(name)}. {_RESAVE}", name,
+                value=str(detail))
