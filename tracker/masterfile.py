@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tracker.campaign import Campaign, nfc
 from tracker.dates import try_parse_date
+from tracker.faults import checkpoint
 from tracker.forms import master as master_form
 from tracker.intake.findings import Finding
 from tracker.ledger import Ledger, Submission
@@ -49,7 +50,8 @@ def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[F
     findings: list[Finding] = []
     name = path.name
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # data_only=False: a formula typed into an input cell is kept as its text, never lost, never live
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as e:  # a damaged master must not stop a merge: it is rebuilt from the ledger
         findings.append(Finding("master_unreadable", "warning",
                                 f"Không đọc được {name} ({type(e).__name__}); các sửa tay trong tệp này (nếu có) "
@@ -183,6 +185,7 @@ def absorb_manual_entries(ws: Workspace, ledger: Ledger) -> tuple[list[str], lis
         with ledger.transaction() as db:
             ledger.add_submission(db, sub)
             ledger.event(db, "manual_entry", unit_id=unit.id, source=path.name)
+        checkpoint("master.manual_recorded")
         recorded.append(unit.id)
     return recorded, findings
 
@@ -208,6 +211,7 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None) ->
             import shutil
 
             shutil.copy2(ws.master_file, result.backup)
+    checkpoint("master.before_replace")
     try:
         atomic_write_bytes(ws.master_file, data)
     except PermissionError:

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.faults import checkpoint
 from tracker.intake.findings import Finding, IntakeError
 from tracker.ledger import Ledger, Submission
 from tracker.workspace import Workspace
@@ -88,10 +89,10 @@ def expand(paths: list[Path], notices: list[Finding], tmp: Path) -> list[Incomin
 
 
 def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, progress=None,
-          report: bool = True) -> MergeReport:
+          report: bool = True, lock_timeout: float | None = None) -> MergeReport:
     result = MergeReport()
     units_by_id = ws.unit_by_id
-    with ws.lock(), tempfile.TemporaryDirectory(prefix="tracker-merge-") as tmpdir, \
+    with ws.lock(*([lock_timeout] if lock_timeout is not None else [])), tempfile.TemporaryDirectory(prefix="tracker-merge-") as tmpdir, \
             Ledger(ws.ledger_file) as ledger:
         tmp = Path(tmpdir)
         from tracker.masterfile import absorb_manual_entries, write_master
@@ -106,6 +107,7 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
             result.files.append(_merge_one(ws, ledger, item, units_by_id, tmp))
             if progress:
                 progress(advance=1)
+        checkpoint("merge.before_master")
         result.master = write_master(ws, ledger)
         result.master.manual_units, result.master.findings = manual, master_findings
     if report and result.files:
@@ -132,6 +134,7 @@ def _merge_one(ws: Workspace, ledger: Ledger, item: Incoming, units_by_id: dict,
         if item.archive_as is not None:       # the saved email itself, as received
             ws.archive_file(item.archive_as)
         digest, archived = ws.archive_file(item.path)
+        checkpoint("merge.archived")
     except OSError as e:
         res.findings.append(Finding("unreadable", "error", f"Không đọc được tệp '{item.name}' ({e.strerror}). Kiểm "
                                     "tra quyền truy cập tệp rồi chạy lại.", file=item.name))
@@ -204,4 +207,6 @@ def _merge_one(ws: Workspace, ledger: Ledger, item: Incoming, units_by_id: dict,
                          doc_date=reading.doc_date, signer=reading.signer, proposals=reading.proposals,
                          sha256=digest, return_id=return_id, stale=stale)
         ledger.add_submission(db, sub)
+        checkpoint("merge.in_transaction")
+    checkpoint("merge.recorded")
     return res
