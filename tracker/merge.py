@@ -91,7 +91,6 @@ def expand(paths: list[Path], notices: list[Finding], tmp: Path) -> list[Incomin
 def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, progress=None,
           report: bool = True, lock_timeout: float | None = None) -> MergeReport:
     result = MergeReport()
-    units_by_id = ws.unit_by_id
     with ws.lock(*([lock_timeout] if lock_timeout is not None else [])), tempfile.TemporaryDirectory(prefix="tracker-merge-") as tmpdir, \
             Ledger(ws.ledger_file) as ledger:
         tmp = Path(tmpdir)
@@ -104,9 +103,7 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
         for item in items:
             if received is not None:
                 item.received, item.received_source = received, "option"
-            result.files.append(_merge_one(ws, ledger, item, units_by_id, tmp))
-            if progress:
-                progress(advance=1)
+        result.files = merge_items(ws, ledger, items, tmp, progress)
         checkpoint("merge.before_master")
         result.master = write_master(ws, ledger)
         result.master.manual_units, result.master.findings = manual, master_findings
@@ -117,11 +114,59 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
     return result
 
 
-def _merge_one(ws: Workspace, ledger: Ledger, item: Incoming, units_by_id: dict, tmp: Path) -> FileResult:
-    from tracker.intake import safety
+def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path, progress=None,
+                workers: int | None = None) -> list[FileResult]:
+    """Archive and check each file, read them in bounded workers, record them in input order."""
+    from tracker.intake.pool import read_all
     from tracker.intake.reader import read_return
 
+    units_by_id = ws.unit_by_id
+    prepared = [_prepare(ws, ledger, item, tmp) for item in items]
+    campaign, secret = ws.campaign, ws.secret
+
+    def read(path, name, is_macro):   # workers are forked: the campaign is inherited, not pickled per file
+        return read_return(path, name, campaign, units_by_id, secret, is_macro)
+
+    jobs = [(k, p.item.name, (p.path, p.item.name, p.kind == "xlsm"))
+            for k, p in enumerate(prepared) if p.path is not None]
+    done_early = len(prepared) - len(jobs)
+    if progress and done_early:
+        progress(advance=done_early)
+    readings = read_all(read, jobs, timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, workers=workers,
+                        on_done=(lambda: progress(advance=1)) if progress else None)
+    results = []
+    for k, p in enumerate(prepared):
+        if p.path is not None:
+            _record(ws, ledger, p, readings[k], units_by_id)
+        results.append(p.res)
+    return results
+
+
+@dataclass
+class _Prepared:
+    item: Incoming
+    res: FileResult
+    digest: str = ""
+    archived: str = ""
+    size: int = 0
+    kind: str = ""
+    path: Path | None = None      # what to read; None when the outcome is already known
+
+
+def _record_return(ledger: Ledger, db, p: _Prepared, outcome: str, unit_id: str | None) -> int:
+    item = p.item
+    return ledger.add_return(db, sha256=p.digest, name=item.name, origin=item.origin, archived=p.archived,
+                             size=p.size, received_at=item.received, received_source=item.received_source,
+                             sender=item.sender, outcome=outcome, unit_id=unit_id,
+                             findings=[f.__dict__ for f in p.res.findings])
+
+
+def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path) -> _Prepared:
+    """Archive (before anything reads it), spot a file merged before, run the safety checks, convert."""
+    from tracker.intake import safety
+
     res = FileResult(item.name, item.origin, "rejected")
+    p = _Prepared(item, res)
     if item.received is None:
         try:
             item.received = dt.date.fromtimestamp(item.path.stat().st_mtime)
@@ -129,7 +174,6 @@ def _merge_one(ws: Workspace, ledger: Ledger, item: Incoming, units_by_id: dict,
         except OSError:
             item.received, item.received_source = dt.date.today(), "today"
     res.received = item.received
-    # 1. Archive before reading: nothing given to the tool is ever lost.
     try:
         if item.archive_as is not None:       # the saved email itself, as received
             ws.archive_file(item.archive_as)
@@ -138,54 +182,62 @@ def _merge_one(ws: Workspace, ledger: Ledger, item: Incoming, units_by_id: dict,
     except OSError as e:
         res.findings.append(Finding("unreadable", "error", f"Không đọc được tệp '{item.name}' ({e.strerror}). Kiểm "
                                     "tra quyền truy cập tệp rồi chạy lại.", file=item.name))
-        return res
-    res.sha256 = digest
-    rel_archived = str(archived.relative_to(ws.root))
-    size = archived.stat().st_size
-
-    def record(db, outcome: str, unit_id: str | None) -> int:
-        return ledger.add_return(db, sha256=digest, name=item.name, origin=item.origin, archived=rel_archived,
-                                 size=size, received_at=item.received, received_source=item.received_source,
-                                 sender=item.sender, outcome=outcome, unit_id=unit_id,
-                                 findings=[f.__dict__ for f in res.findings])
-
-    # 2. The same bytes again.
-    earlier = ledger.find_return(digest)
-    if earlier is not None:
-        res.outcome, res.unit_id = "duplicate", earlier["unit_id"]
-        res.unit_name = units_by_id[earlier["unit_id"]].name if earlier["unit_id"] in units_by_id else ""
-        res.findings.append(Finding("duplicate", "info", f"Tệp '{item.name}' đã được ghép ngày "
-                                    f"{earlier['merged_at'][:10]} (tệp '{earlier['name']}'); không ghép lại.",
-                                    file=item.name))
-        with ledger.transaction() as db:
-            record(db, "duplicate", earlier["unit_id"])
-        return res
-    # 3. Check, convert, read.
+        return p
+    res.sha256 = p.digest = digest
+    p.archived = str(archived.relative_to(ws.root))
+    p.size = archived.stat().st_size
+    if _already_merged(ws, ledger, p):
+        return p
     try:
-        kind = safety.check_file(archived, item.name)
-        path = archived
-        if kind in safety.CONVERTIBLE_KINDS:
-            path = safety.convert_with_libreoffice(archived, tmp / digest, display_name=item.name)
-            res.findings.append(Finding("converted", "warning", f"Tệp '{item.name}' ở định dạng .{kind}; đã chuyển "
-                                        "sang .xlsx bằng LibreOffice để đọc. Lần sau đề nghị đơn vị lưu dạng .xlsx.",
-                                        file=item.name))
-        reading = safety.run_bounded(read_return, path, item.name, ws.campaign, units_by_id, ws.secret,
-                                     kind == "xlsm", timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB,
-                                     display_name=item.name)
+        p.kind = safety.check_file(archived, item.name)
+        p.path = archived
+        if p.kind in safety.CONVERTIBLE_KINDS:
+            p.path = safety.convert_with_libreoffice(archived, tmp / digest, display_name=item.name)
+            res.findings.append(Finding("converted", "warning", f"Tệp '{item.name}' ở định dạng .{p.kind}; đã "
+                                        "chuyển sang .xlsx bằng LibreOffice để đọc. Lần sau đề nghị đơn vị lưu "
+                                        "dạng .xlsx.", file=item.name))
     except IntakeError as e:
+        p.path = None
         res.findings.append(e.finding)
         with ledger.transaction() as db:
-            record(db, "rejected", None)
-        return res
+            _record_return(ledger, db, p, "rejected", None)
+    return p
+
+
+def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared) -> bool:
+    earlier = ledger.find_return(p.digest)
+    if earlier is None:
+        return False
+    res = p.res
+    res.outcome, res.unit_id = "duplicate", earlier["unit_id"]
+    unit = ws.unit_by_id.get(earlier["unit_id"] or "")
+    res.unit_name = unit.name if unit else ""
+    res.findings.append(Finding("duplicate", "info", f"Tệp '{p.item.name}' đã được ghép ngày "
+                                f"{earlier['merged_at'][:10]} (tệp '{earlier['name']}'); không ghép lại.",
+                                file=p.item.name))
+    with ledger.transaction() as db:
+        _record_return(ledger, db, p, "duplicate", earlier["unit_id"])
+    return True
+
+
+def _record(ws: Workspace, ledger: Ledger, p: _Prepared, reading, units_by_id: dict) -> None:
+    """One transaction for the return, its submission and its answers."""
+    res, item = p.res, p.item
+    if _already_merged(ws, ledger, p):      # the same bytes twice in one batch
+        return
+    if isinstance(reading, IntakeError):
+        res.findings.append(reading.finding)
+        with ledger.transaction() as db:
+            _record_return(ledger, db, p, "rejected", None)
+        return
     res.findings.extend(reading.findings)
     res.unit_id = reading.unit_id
     unit = units_by_id[reading.unit_id]
     res.unit_name = unit.name
     if reading.errors:
         with ledger.transaction() as db:
-            record(db, "rejected", unit.id)
-        return res
-    # 4. Record: one transaction for the return, its submission and its answers.
+            _record_return(ledger, db, p, "rejected", unit.id)
+        return
     with ledger.transaction() as db:
         current = ledger.current(unit.id, db)
         stale = current is not None and current.source == "file" and item.received < current.received_at
@@ -201,12 +253,11 @@ def _merge_one(ws: Workspace, ledger: Ledger, item: Incoming, units_by_id: dict,
                                         file=item.name))
         else:
             res.outcome = "accepted"
-        return_id = record(db, res.outcome, unit.id)
+        return_id = _record_return(ledger, db, p, res.outcome, unit.id)
         sub = Submission(unit_id=unit.id, received_at=item.received, source="file", answers=reading.answers,
                          notes=reading.notes, domains=reading.domains, doc_number=reading.doc_number,
                          doc_date=reading.doc_date, signer=reading.signer, proposals=reading.proposals,
-                         sha256=digest, return_id=return_id, stale=stale)
+                         sha256=p.digest, return_id=return_id, stale=stale)
         ledger.add_submission(db, sub)
         checkpoint("merge.in_transaction")
     checkpoint("merge.recorded")
-    return res
