@@ -492,11 +492,7 @@ def run_bounded(fn: Callable[..., Any], *args: Any, timeout_s: float, memory_mb:
         if not recv.poll(timeout_s):
             proc.kill()
             proc.join()
-            raise _fail("too_slow",
-                        f"{_label(name)} cần quá nhiều thời gian để đọc (quá {_num(timeout_s)} giây), có thể do "
-                        "chứa quá nhiều dòng, cột hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, "
-                        "trang tính không dùng đến, lưu lại rồi gửi lại.", name,
-                        value=f"> {timeout_s:g} s", expected=f"<= {timeout_s:g} s")
+            raise too_slow_error(name, timeout_s)
         try:
             status, payload = recv.recv()
         except (EOFError, OSError):
@@ -512,12 +508,28 @@ def run_bounded(fn: Callable[..., Any], *args: Any, timeout_s: float, memory_mb:
     if status == "intake":
         raise IntakeError(payload)
     if status == "memory" or (status == "died" and (proc.exitcode or 0) < 0):
-        raise _fail("too_big",
-                    f"{_label(name)} cần quá nhiều bộ nhớ để đọc (quá {memory_mb} MB), có thể do chứa quá "
-                    "nhiều dòng, cột, hình ảnh hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, trang "
-                    "tính không dùng đến, lưu lại rồi gửi lại.", name,
-                    value=f"> {memory_mb} MB", expected=f"<= {memory_mb} MB")
+        raise too_big_error(name, memory_mb)
     detail = payload if status == "error" else f"tiến trình con dừng với mã {proc.exitcode}"
-    raise _fail("read_failed",
-                f"Không đọc được nội dung {_label_lc(name)}. {_RESAVE}", name,
-                value=str(detail))
+    raise read_failed_error(name, str(detail))
+
+
+def too_slow_error(name: str, timeout_s: float) -> IntakeError:
+    return _fail("too_slow",
+                 f"{_label(name)} cần quá nhiều thời gian để đọc (quá {_num(timeout_s)} giây), có thể do "
+                 "chứa quá nhiều dòng, cột hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, "
+                 "trang tính không dùng đến, lưu lại rồi gửi lại.", name,
+                 value=f"> {timeout_s:g} s", expected=f"<= {timeout_s:g} s")
+
+
+def too_big_error(name: str, memory_mb: int) -> IntakeError:
+    return _fail("too_big",
+                 f"{_label(name)} cần quá nhiều bộ nhớ để đọc (quá {memory_mb} MB), có thể do chứa quá "
+                 "nhiều dòng, cột, hình ảnh hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, trang "
+                 "tính không dùng đến, lưu lại rồi gửi lại.", name,
+                 value=f"> {memory_mb} MB", expected=f"<= {memory_mb} MB")
+
+
+def read_failed_error(name: str, detail: str) -> IntakeError:
+    return _fail("read_failed",
+                 f"Không đọc được nội dung {_label_lc(name)}. {_RESAVE}", name,
+                 value=detail)
