@@ -168,8 +168,10 @@ def test_a_bad_value_typed_in_the_master_is_reported_not_recorded(ws):
     assert any("master.xlsx" in m and "Xã, phường" in m and "'ok'" in m for m in messages)
 
 
-def test_a_master_held_open_is_written_beside(ws, monkeypatch):
+def test_a_master_held_open_is_written_beside(ws, outbox, tmp_path, monkeypatch):
     import tracker.masterfile as mf
+
+    new = fill(outbox["xp-00070"], tmp_path / "hk.xlsx", "met")
 
     real = mf.atomic_write_bytes
 
@@ -179,7 +181,7 @@ def test_a_master_held_open_is_written_beside(ws, monkeypatch):
         return real(path, data)
 
     monkeypatch.setattr(mf, "atomic_write_bytes", locked)
-    report = merge(ws, [])
+    report = merge(ws, [new])
     assert report.master.written_beside and report.master.path.exists()
     assert report.master.path.parent == ws.root and report.master.path != ws.master_file
 
@@ -243,3 +245,17 @@ def test_a_killed_merge_leaves_a_consistent_campaign_and_the_next_completes(ws, 
     wb = openpyxl.load_workbook(ws.master_file, data_only=True)
     sheet_rows = [r for r in wb["Sở, ban, ngành"].iter_rows(values_only=True) if r[7]]
     assert len(sheet_rows) >= 10                           # the rebuilt master shows the merged returns
+
+
+def test_an_unchanged_remerge_leaves_the_master_alone_but_a_hand_edit_is_still_seen(ws, outbox, tmp_path):
+    new = fill(outbox["xp-00070"], tmp_path / "hk.xlsx", "met")
+    merge(ws, [new], received=ON_TIME)
+    before = ws.master_file.read_bytes()
+    again = merge(ws, [new])
+    assert again.master.unchanged and ws.master_file.read_bytes() == before
+    assert again.report_path is None                      # nothing new to report
+    wb, sh, r, cols = master_row(ws, "Xã, phường", "xp-00082/site")
+    sh.cell(r, cols["TC1"] + 1).value = "Đáp ứng"
+    wb.save(ws.master_file)
+    edited = merge(ws, [new])
+    assert edited.master.manual_units == ["xp-00082"] and not edited.master.unchanged

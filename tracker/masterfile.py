@@ -30,6 +30,7 @@ class RebuildResult:
     findings: list[Finding] = field(default_factory=list)
     written_beside: bool = False
     backup: Path | None = None
+    unchanged: bool = False
 
 
 def _cell_date(value) -> dt.date | None | str:
@@ -115,7 +116,7 @@ def absorb_manual_entries(ws: Workspace, ledger: Ledger) -> tuple[list[str], lis
     from openpyxl.utils import get_column_letter
 
     path = ws.master_file
-    if not path.exists():
+    if not path.exists() or _untouched(ws, ledger):
         return [], []
     campaign = ws.campaign
     rows, snapshots, findings = read_master_rows(path, campaign)
@@ -195,10 +196,37 @@ def _text_changed(current: Submission, sub: Submission, campaign: Campaign) -> b
             or sub.signer != current.signer)
 
 
-def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None) -> RebuildResult:
-    """Rebuild master.xlsx from the ledger, atomically, keeping the previous file in backups/."""
+def _state(ledger: Ledger, day: dt.date) -> str:
+    """What the master shows depends on: submissions, returns other than repeats, and the day."""
+    subs = ledger.db.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0]
+    rets = ledger.db.execute("SELECT COALESCE(MAX(id), 0) FROM returns WHERE outcome != 'duplicate'").fetchone()[0]
+    return f"{subs}|{rets}|{day.isoformat()}"
+
+
+def _recorded(ledger: Ledger) -> dict:
+    row = ledger.db.execute("SELECT value FROM meta WHERE key='master'").fetchone()
+    return json.loads(row[0]) if row else {}
+
+
+def _untouched(ws: Workspace, ledger: Ledger) -> bool:
+    """The master on disk is byte for byte the one we last wrote: no hand edit is possible."""
+    from tracker.workspace import sha256_file
+
+    rec = _recorded(ledger)
+    return bool(rec) and ws.master_file.exists() and sha256_file(ws.master_file) == rec.get("sha256")
+
+
+def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *, force: bool = True) -> RebuildResult:
+    """Rebuild master.xlsx from the ledger, atomically, keeping the previous file in backups/.
+
+    With force=False nothing is written when the master on disk is the one we last wrote and the
+    ledger has not changed since (re-merging an unchanged inbox stays cheap)."""
+    day = as_of or dt.date.today()
+    state = _state(ledger, day)
+    if not force and _recorded(ledger).get("state") == state and _untouched(ws, ledger):
+        return RebuildResult(ws.master_file, unchanged=True)
     campaign, units = ws.campaign, ws.units
-    stats = compute(campaign, units, ledger.history(), as_of or dt.date.today())
+    stats = compute(campaign, units, ledger.history(), day)
     data = master_form.build_master(campaign, units, stats, ledger.returns(), source_names=ledger.source_names())
     result = RebuildResult(ws.master_file)
     if ws.master_file.exists():
@@ -220,6 +248,11 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None) ->
         result.path = ws.master_file.with_name(f"master-{stamp}.xlsx")
         atomic_write_bytes(result.path, data)
         result.written_beside = True
+    import hashlib
+
+    with ledger.transaction() as db:
+        db.execute("INSERT OR REPLACE INTO meta VALUES('master', ?)",
+                   (json.dumps({"state": state, "sha256": hashlib.sha256(data).hexdigest()}),))
     return result
 
 

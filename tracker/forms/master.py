@@ -311,6 +311,7 @@ def _log_sheet(ws, st, returns) -> None:
     for i, (h, w) in enumerate(zip(headers, widths)):
         ws.write_string(0, i, h, th)
         ws.set_column(i, i, w)
+    returns = [r for r in returns if r["outcome"] != "duplicate"]   # each distinct file once
     for k, r in enumerate(returns, 1):
         findings = json.loads(r["findings"] or "[]")
         reason = "\n".join(f.get("message", "") for f in findings)
