@@ -105,9 +105,9 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
                 item.received, item.received_source = received, "option"
         result.files = merge_items(ws, ledger, items, tmp, progress)
         checkpoint("merge.before_master")
-        result.master = write_master(ws, ledger)
+        result.master = write_master(ws, ledger, force=bool(manual))
         result.master.manual_units, result.master.findings = manual, master_findings
-    if report and result.files:
+    if report and any(f.outcome != "duplicate" for f in result.files):
         from tracker.forms.merge_report import write_merge_report
 
         result.report_path = write_merge_report(ws, result)

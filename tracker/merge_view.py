@@ -24,7 +24,10 @@ def run_merge(campaign_dir, paths, received) -> int:
 
         report = merge(ws, paths, received=received, progress=progress)
     for n in report.notices:
-        out.print(f"[red]✗[/] {n.message}", markup=True)
+        if n.severity == "error":
+            out.print(f"[red]✗[/] {_esc(n.message)}", markup=True)
+        else:
+            out.print(f"[yellow]Lưu ý:[/] {_esc(n.message)}", markup=True)
     for f in report.files:
         label = OUTCOME_VI[f.outcome]
         unit = f" → {f.unit_name}" if f.unit_name else ""
@@ -47,10 +50,10 @@ def run_merge(campaign_dir, paths, received) -> int:
         out.print(f"[yellow]master.xlsx đang mở nên bản mới được ghi thành {m.path}. Đóng Excel rồi chạy lại "
                   "'tracker merge' (không cần tệp) để cập nhật.[/]", markup=True)
     else:
-        out.print(f"Bảng tổng hợp: {m.path}")
+        out.print(f"Bảng tổng hợp: {m.path}" + (" (không có gì mới, giữ nguyên)" if m.unchanged else ""))
     if report.report_path:
         out.print(f"Báo cáo ghép (gửi lại đơn vị khi cần): {report.report_path}")
-    return 1 if report.notices and not report.files else report.exit_code
+    return 1 if any(n.severity == "error" for n in report.notices) else report.exit_code
 
 
 def _esc(text: str) -> str:
