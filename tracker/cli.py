@@ -40,10 +40,30 @@ class Group(click.Group):
             return super().invoke(ctx)
         except TrackerError as e:
             err = console(stderr=True)
-            err.print(f"[bold red]Lỗi:[/] {e}", markup=True)
+            from rich.markup import escape
+
+            err.print(f"[bold red]Lỗi:[/] {escape(str(e))}", markup=True)
             for line in e.details:
                 err.print(f"  - {line}", markup=False)
             ctx.exit(e.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except OSError as e:
+            console(stderr=True).print(f"Lỗi: không đọc/ghi được '{e.filename or ''}': {e.strerror}. "
+                                       "Kiểm tra đường dẫn, quyền truy cập và dung lượng ổ đĩa rồi chạy lại.", markup=False)
+            ctx.exit(1)
+        except Exception as e:  # never a traceback for the user; TRACKER_DEBUG=1 shows it to developers
+            import os
+
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            from rich.markup import escape
+
+            console(stderr=True).print(f"[bold red]Lỗi không mong đợi:[/] {type(e).__name__}: {escape(str(e))}. Dữ liệu đã ghi "
+                                       "trước đó vẫn an toàn. Chạy 'tracker verify' để kiểm tra; nếu lỗi lặp lại, chạy "
+                                       "lại với biến môi trường TRACKER_DEBUG=1 và gửi kết quả cho nhóm phát triển.",
+                                       markup=True)
+            ctx.exit(1)
         except KeyboardInterrupt:
             console(stderr=True).print("Đã dừng theo yêu cầu. Dữ liệu đã ghi trước đó vẫn an toàn; chạy lại lệnh "
                                        "để làm tiếp.")
@@ -176,6 +196,32 @@ def merge(paths, campaign_dir, received):
     from tracker.merge_view import run_merge
 
     sys.exit(run_merge(campaign_dir, [Path(p) for p in paths], received))
+
+
+@main.command(context_settings=CONTEXT)
+@campaign_option
+def verify(campaign_dir):
+    """Kiểm tra thư mục chiến dịch (sổ ghi, kho lưu trữ, master, outbox) và chỉ cách khắc phục.
+
+    \b
+    Dùng sau sự cố ổ đĩa, đồng bộ thư mục hoặc sao chép. Mã thoát 0: không có lỗi; 1: có lỗi.
+    Ví dụ:
+      tracker verify -C workbooks/hanoi-ttdt-2026
+    """
+    from tracker.verify import verify as run
+    from tracker.workspace import Workspace
+
+    rep = run(Workspace.find(campaign_dir))
+    out = console()
+    for line in rep.checked:
+        out.print(f"[green]✓[/] Đã kiểm tra {line}")
+    for p in rep.problems:
+        mark = "[red]✗ Lỗi:[/]" if p.severity == "error" else "[yellow]! Lưu ý:[/]"
+        from rich.markup import escape
+
+        out.print(f"{mark} {escape(p.what)}\n    Cách khắc phục: {escape(p.repair)}")
+    out.print("Kết quả: " + ("không có lỗi." if rep.ok else "CÓ LỖI, xem hướng dẫn khắc phục ở trên."))
+    sys.exit(0 if rep.ok else 1)
 
 
 def _register() -> None:

@@ -116,6 +116,15 @@ class Submission:
 class Ledger:
     def __init__(self, path: Path):
         self.path = Path(path)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as e:
+            from tracker.errors import TrackerError
+
+            raise TrackerError(f"Sổ ghi '{self.path}' bị hỏng, không mở được ({e}). Chạy 'tracker verify' để biết "
+                               "cách khắc phục (khôi phục từ bản sao lưu rồi ghép lại các tệp đã nhận).") from None
+
+    def _open(self) -> None:
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -1,0 +1,74 @@
+"""`tracker verify` finds what a disk or sync problem broke, and says how to repair it."""
+import datetime as dt
+
+from click.testing import CliRunner
+
+from fill import fill
+from tracker.cli import main
+from tracker.merge import merge
+from tracker.verify import verify
+
+
+def merged(ws, outbox, tmp_path, n=3):
+    files = [fill(outbox[u.id], tmp_path / f"r{i}.xlsx", "met") for i, u in enumerate(ws.units[:n])]
+    merge(ws, files, received=dt.date(2026, 6, 4))
+    return files
+
+
+def run(ws):
+    return CliRunner().invoke(main, ["verify", "-C", str(ws.root)])
+
+
+def test_a_healthy_campaign_passes(ws, outbox, tmp_path):
+    merged(ws, outbox, tmp_path)
+    assert verify(ws).ok and not verify(ws).problems
+    result = run(ws)
+    assert result.exit_code == 0 and "không có lỗi" in result.output
+
+
+def test_a_corrupted_archive_file_is_found(ws, outbox, tmp_path):
+    merged(ws, outbox, tmp_path)
+    victim = next(p for p in ws.archive.rglob("*.xlsx"))
+    victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
+    result = run(ws)
+    assert result.exit_code == 1
+    assert str(victim.relative_to(ws.root)) in result.output and "mã băm" in result.output
+    assert "Cách khắc phục" in result.output and "Traceback" not in result.output
+
+
+def test_a_missing_archive_file_and_an_orphan_are_found(ws, outbox, tmp_path):
+    merged(ws, outbox, tmp_path)
+    files = sorted(ws.archive.rglob("*.xlsx"))
+    files[0].unlink()
+    orphan = ws.archive / "ab" / ("ab" + "0" * 62 + ".xlsx")
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(b"x")
+    rep = verify(ws)
+    assert not rep.ok
+    texts = " ".join(p.what for p in rep.problems)
+    assert "Thiếu tệp lưu trữ" in texts and "không có trong sổ ghi" in texts
+
+
+def test_a_broken_ledger_is_reported_without_traceback(ws, outbox, tmp_path):
+    merged(ws, outbox, tmp_path)
+    for f in ws.root.glob("ledger.sqlite*"):
+        f.write_bytes(b"not a database" * 100)
+    result = run(ws)
+    assert result.exit_code == 1 and "ledger.sqlite" in result.output and "Traceback" not in result.output
+
+
+def test_a_tampered_outbox_workbook_is_found(ws, outbox, tmp_path):
+    a, b = ws.units[0], ws.units[1]
+    ws.outbox_path(a).write_bytes(ws.outbox_path(b).read_bytes())   # a sync swapped two files
+    rep = verify(ws)
+    assert not rep.ok and ws.outbox_path(a).name in " ".join(p.what for p in rep.problems)
+
+
+def test_a_master_behind_the_ledger_is_found(ws, outbox, tmp_path):
+    backup = ws.master_file.read_bytes()
+    merged(ws, outbox, tmp_path)
+    ws.master_file.write_bytes(backup)                  # an old copy synced back over the new one
+    rep = verify(ws)
+    assert any("chưa cập nhật" in p.what for p in rep.problems)
+    merge(ws, [])
+    assert not verify(ws).problems
