@@ -553,8 +553,13 @@ def test_email_without_workbook_is_reported_and_merge_exits_1(ws, tmp_path):
     eml = make_eml(tmp_path / "scan.eml", [("scan.pdf", b"%PDF-1.4", ("application", "pdf"))],
                    subject="Biên bản đã ký")
     report = merge(ws, [eml], report=False)
-    [n] = report.notices
+    assert not report.notices
+    [res] = report.files                                   # a refused return like any other file
+    assert res.outcome == "rejected" and report.exit_code == 1
+    [n] = res.findings
     assert n.code == "email_no_workbook" and n.severity == "error"
+    archived = next(ws.archive.rglob(f"{res.sha256}*"))
+    assert archived.read_bytes() == eml.read_bytes()       # kept, like everything given to merge
     assert "scan.eml" in n.message and "vanthu@donvi.example.vn" in n.message and "Biên bản đã ký" in n.message
     assert "scan.pdf" in n.message
     res = CliRunner().invoke(main, ["merge", str(eml), "-C", str(ws.root)])
@@ -603,10 +608,14 @@ def test_outlook_msg_return_merges_with_its_date_and_sender(ws, outbox, tmp_path
     assert (ws.archive / digest[:2] / f"{digest}.msg").read_bytes() == msg.read_bytes()
 
 
-def test_msg_without_workbook_and_unreadable_msg_are_notices(ws, tmp_path):
+def test_msg_without_workbook_and_unreadable_msg_are_refused_and_archived(ws, tmp_path):
     empty = build_msg(tmp_path / "trong.msg", "Không kèm", "a@b.vn", "Thu, 04 Jun 2026 10:00:00 +0700", [])
     broken = tmp_path / "hong.msg"
     broken.write_bytes(b"\xd0\xcf\x11\xe0 not really an Outlook message")
     report = merge(ws, [empty, broken], report=False)
-    assert [n.code for n in report.notices] == ["email_no_workbook", "email_unreadable"]
-    assert "hong.msg" in report.notices[1].message and not report.files
+    assert not report.notices
+    assert [(f.outcome, f.findings[0].code) for f in report.files] == [("rejected", "email_no_workbook"),
+                                                                      ("rejected", "email_unreadable")]
+    assert "hong.msg" in report.files[1].findings[0].message
+    for f, src in zip(report.files, (empty, broken)):
+        assert next(ws.archive.rglob(f"{f.sha256}*")).read_bytes() == src.read_bytes()

@@ -69,11 +69,16 @@ class MergeReport:
         return sum(1 for f in self.files if f.outcome == outcome)
 
 
-def expand(paths: list[Path], notices: list[Finding], tmp: Path) -> list[Incoming]:
-    """Files and folders (recursive) into workbooks to merge; saved emails into their attachments."""
+def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Finding],
+           tmp: Path) -> tuple[list[Incoming], list[FileResult]]:
+    """Files and folders (recursive) into workbooks to merge; saved emails into their attachments.
+
+    A saved email is archived as given; one that holds no workbook it can use is itself a refused
+    return (recorded, and reported like any other file)."""
     from tracker import inbox
 
     out: list[Incoming] = []
+    refused: list[FileResult] = []
     for given in paths:
         if given.is_dir():
             files = sorted(p for p in given.rglob("*") if p.is_file() and p.name not in SKIP_NAMES)
@@ -84,8 +89,29 @@ def expand(paths: list[Path], notices: list[Finding], tmp: Path) -> list[Incomin
                                    file=str(given)))
             continue
         for f in files:
-            out.extend(inbox.incoming(f, tmp, notices))
-    return out
+            if f.suffix.lower() not in inbox.EMAIL_SUFFIXES:
+                out.extend(inbox.incoming(f, tmp, notices))
+                continue
+            try:
+                digest, archived = ws.archive_file(f)
+            except OSError as e:
+                notices.append(Finding("unreadable", "error", f"Không đọc được thư '{f.name}' ({e.strerror}).",
+                                       file=f.name))
+                continue
+            before = len(notices)
+            items = list(inbox.incoming(f, tmp, notices))
+            out.extend(items)
+            mine = notices[before:]
+            if not items and any(n.severity == "error" for n in mine):
+                del notices[before:]
+                res = FileResult(f.name, str(f), "rejected", findings=mine, sha256=digest)
+                with ledger.transaction() as db:
+                    ledger.add_return(db, sha256=digest, name=f.name, origin=str(f),
+                                      archived=str(archived.relative_to(ws.root)), size=archived.stat().st_size,
+                                      received_at=None, received_source="", sender="", outcome="rejected",
+                                      unit_id=None, findings=[n.__dict__ for n in mine])
+                refused.append(res)
+    return out, refused
 
 
 def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, progress=None,
@@ -97,13 +123,13 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
         from tracker.masterfile import absorb_manual_entries, write_master
 
         manual, master_findings = absorb_manual_entries(ws, ledger)
-        items = expand([Path(p) for p in paths], result.notices, tmp)
+        items, refused = expand(ws, ledger, [Path(p) for p in paths], result.notices, tmp)
         if progress:
             progress(total=len(items))
         for item in items:
             if received is not None:
                 item.received, item.received_source = received, "option"
-        result.files = merge_items(ws, ledger, items, tmp, progress)
+        result.files = merge_items(ws, ledger, items, tmp, progress) + refused
         checkpoint("merge.before_master")
         result.master = write_master(ws, ledger, force=bool(manual))
         result.master.manual_units, result.master.findings = manual, master_findings
