@@ -8,6 +8,13 @@ import sys
 from tracker.stats import DEADLINE_VI, STATUS_VI, to_csv, to_json_doc
 
 
+def esc(text: str) -> str:
+    """Registry and unit text shown through rich is never read as markup."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def _console():
     from rich.console import Console
 
@@ -27,7 +34,7 @@ def print_stats(stats: dict, campaign, fmt: str) -> None:
     c = stats["campaign"]
     as_of = dt.date.fromisoformat(c["as_of"])
     due = dt.date.fromisoformat(c["due"])
-    out.print(f"[bold]{c['title']}[/]")
+    out.print(f"[bold]{esc(c['title'])}[/]")
     out.print(f"Hạn nộp: {due:%d/%m/%Y} · Số liệu tính đến: {as_of:%d/%m/%Y}")
     p = stats["products"]
     out.print(f"[bold]Khối lượng đủ điều kiện nghiệm thu: {p['accepted']} / {p['total']} sản phẩm[/]")
@@ -37,11 +44,13 @@ def print_stats(stats: dict, campaign, fmt: str) -> None:
         t.add_column(h, justify="left" if h == "Khối" else "right")
     for g in stats["groups"] + [{"name": "Tổng cộng", "units": stats["units"], "products": stats["products"]}]:
         u, pr = g["units"], g["products"]
-        t.add_row(g["name"], *(str(u[k]) for k in ("total", "returned", "on_time", "late", "missing", "waiting")),
+        t.add_row(esc(g["name"]), *(str(u[k]) for k in ("total", "returned", "on_time", "late", "missing", "waiting")),
                   *(str(pr[k]) for k in ("total", "accepted", "not_accepted", "incomplete", "pending")),
                   style="bold" if g["name"] == "Tổng cộng" else None)
     out.print(t)
-    kinds = {"site": "Trang TTĐT", "chuyen_trang": "Chuyên trang"}
+    products = campaign.section("products")
+    kinds = {"site": products.get("site_kind", "Trang TTĐT"),
+             "chuyen_trang": products.get("other_kind", "Chuyên trang")}
     t = Table(title="Theo loại sản phẩm", title_justify="left")
     for h in ("Loại", "Tổng", "Đạt", "Không đạt", "Chưa đủ", "Chưa nhận"):
         t.add_column(h, justify="left" if h == "Loại" else "right")
@@ -53,7 +62,7 @@ def print_stats(stats: dict, campaign, fmt: str) -> None:
     for h in ("Tiêu chí", "Đáp ứng", "Chưa đáp ứng", "Để trống"):
         t.add_column(h, justify="left" if h == "Tiêu chí" else "right")
     for i, cr in enumerate(stats["criteria"], 1):
-        t.add_row(f"TC{i}. {cr['name']}", str(cr["met"]), str(cr["not_met"]), str(cr["blank"]))
+        t.add_row(esc(f"TC{i}. {cr['name']}"), str(cr["met"]), str(cr["not_met"]), str(cr["blank"]))
     out.print(t)
     late = [u for u in stats["_units"] if u["deadline_status"] == "late"]
     if late:
@@ -61,7 +70,7 @@ def print_stats(stats: dict, campaign, fmt: str) -> None:
         for h in ("Đơn vị", "Ngày nhận", "Muộn (ngày)"):
             t.add_column(h)
         for u in late:
-            t.add_row(u["unit_name"], dt.date.fromisoformat(u["received_at"]).strftime("%d/%m/%Y"),
+            t.add_row(esc(u["unit_name"]), dt.date.fromisoformat(u["received_at"]).strftime("%d/%m/%Y"),
                       str(u["days_late"]))
         out.print(t)
     not_ok = [r for r in stats["rows"] if r["status"] in ("not_accepted", "incomplete")]
@@ -72,7 +81,7 @@ def print_stats(stats: dict, campaign, fmt: str) -> None:
         names = {cr["id"]: f"TC{i}" for i, cr in enumerate(stats["criteria"], 1)}
         for r in not_ok:
             bad = [names[c] + ("" if v == "not_met" else " (trống)") for c, v in r["answers"].items() if v != "met"]
-            t.add_row(r["unit_name"], r["product"], STATUS_VI[r["status"]], ", ".join(bad))
+            t.add_row(esc(r["unit_name"]), esc(r["product"]), STATUS_VI[r["status"]], ", ".join(bad))
         out.print(t)
     waiting = stats["units"]["missing"] + stats["units"]["waiting"]
     if waiting:
