@@ -20,6 +20,7 @@ from tracker.registry import Unit
 # Columns: A STT | B Nhóm tiêu chí | C:D Nội dung | E.. one answer column per product | Ghi chú
 WIDTH_STT, WIDTH_GROUP, WIDTH_DETAIL_1, WIDTH_DETAIL_2 = 5, 15, 22, 16
 WIDTH_NOTE = 17
+GUIDE_WIDTHS = [4, 86]
 
 
 def _answer_width(n_products: int) -> float:
@@ -61,28 +62,82 @@ class _Sheet:
         self.row += 1
 
 
-def build_unit_workbook(campaign: Campaign, unit: Unit, secret: bytes, target=None) -> bytes | None:
-    """Write the unit's workbook to `target` (path) or return its bytes."""
+def unit_texts(campaign: Campaign, unit: Unit, secret: bytes) -> dict[str, str]:
+    """Every text of the workbook that depends on the unit, by slot.
+
+    The writers below take unit-dependent text only from here: that is what lets the fast path
+    (tracker.forms.fast) build a unit's workbook from another unit's with the same layout."""
+    group = campaign.group(unit.group)
+    texts = group.texts
+    fill = {"unit": unit.name}
+    n = len(unit.products)
+    t = {"name_upper": unit.name.upper()}
+    for i, para in enumerate(texts.get("preamble", [])):
+        t[f"preamble_{i}"] = "      " + para.format(**fill)
+    for p in unit.products:
+        t[f"domain_label_{p.key}"] = f"      + {p.name}:" if n > 1 or p.kind != "site" else "      + Tên miền:"
+        t[f"domain_{p.key}"] = p_domain(unit, p, campaign)
+        t[f"product_{p.key}"] = p.name
+    domains = ", ".join(d for d in (p_domain(unit, p, campaign) for p in unit.products) if d)
+    t["conclusion"] = "      " + texts.get("conclusion", "").format(unit=unit.name, domain=domains or "nêu tại mục I.2")
+    t["closing"] = "      " + texts.get("closing", "").format(**fill)
+    t["guide_title"] = f"HƯỚNG DẪN ĐIỀN {group.form.upper()} - {unit.name.upper()}"
+    t["guide_unit"] = f"Đơn vị: {unit.name} (mã {unit.id}). Chiến dịch: {campaign.title}."
+    t["ident_unit"] = unit.id
+    t["ident_token"] = ident.token(secret, campaign.id, unit.id, campaign.version)
+    t["ident_products"] = "|".join(p.key for p in unit.products)
+    t["prop_title"] = f"{campaign.title} - {unit.name}"
+    t["prop_comments"] = f"{campaign.id}/{unit.id}"
+    return t
+
+
+def text_measures(n_products: int) -> dict[str, tuple]:
+    """(width, font pt, bold) at which each unit text is wrapped by the writers below, by slot prefix.
+
+    Keep in step with _write_form/_write_guide: the fast path treats two units alike when their texts
+    wrap to the same number of lines at these measures (tests compare fast and direct builds)."""
+    form = [WIDTH_STT, WIDTH_GROUP, WIDTH_DETAIL_1, WIDTH_DETAIL_2] + [_answer_width(n_products)] * n_products
+    left, full = sum(form[:3]), sum(form) + WIDTH_NOTE
+    return {"name_upper": (left, 13, True), "preamble_": (full, 13, False), "conclusion": (full, 13, False),
+            "closing": (full, 13, False), "domain_label_": (left, 13, False),
+            "product_": (_answer_width(n_products), 11, True), "guide_unit": (sum(GUIDE_WIDTHS), 11, False)}
+
+
+def workbook_properties(campaign: Campaign, t: dict) -> dict:
+    issuer = campaign.section("issuer").get("name", "")
+    return {"title": t["prop_title"], "author": issuer, "company": issuer, "comments": t["prop_comments"],
+            # a fixed time keeps regenerated files byte-identical when nothing changed
+            "created": dt.datetime.combine(campaign.due, dt.time())}
+
+
+def build_unit_workbook(campaign: Campaign, unit: Unit, secret: bytes, target=None, *,
+                        options: dict | None = None, keep=None) -> bytes | None:
+    """Write the unit's workbook to `target` (path) or return its bytes.
+
+    `options` replaces xlsxwriter's in-memory packaging (the benchmark's plain baseline uses
+    xlsxwriter's defaults); `keep(workbook)` is called after closing (the fast path reads the
+    string table there)."""
     buf = io.BytesIO() if target is None else None
-    wb = xlsxwriter.Workbook(target or buf, {**WORKBOOK_OPTIONS, "in_memory": True})
-    wb.set_properties({"title": f"{campaign.title} - {unit.name}", "author": campaign.section("issuer").get("name", ""),
-                       "company": campaign.section("issuer").get("name", ""), "comments": f"{campaign.id}/{unit.id}",
-                       # a fixed time keeps regenerated files byte-identical when nothing changed
-                       "created": dt.datetime.combine(campaign.due, dt.time())})
+    wb = xlsxwriter.Workbook(target or buf, {**WORKBOOK_OPTIONS, **(options if options is not None
+                                                                     else {"in_memory": True})})
+    t = unit_texts(campaign, unit, secret)
+    wb.set_properties(workbook_properties(campaign, t))
     st = Styles(wb)
     group = campaign.group(unit.group)
     form_ws = wb.add_worksheet(ident.FORM_SHEET)
     guide_ws = wb.add_worksheet(ident.GUIDE_SHEET)
     id_ws = wb.add_worksheet(ident.ID_SHEET)
-    _write_form(wb, form_ws, st, campaign, group, unit)
-    _write_guide(guide_ws, st, campaign, group, unit)
-    _write_ident(wb, id_ws, campaign, unit, secret)
+    _write_form(wb, form_ws, st, campaign, group, unit, t)
+    _write_guide(guide_ws, st, campaign, group, unit, t)
+    _write_ident(wb, id_ws, campaign, unit, t)
     form_ws.activate()
     wb.close()
+    if keep is not None:
+        keep(wb)
     return buf.getvalue() if buf is not None else None
 
 
-def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit) -> None:
+def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict) -> None:
     n = len(unit.products)
     widths = [WIDTH_STT, WIDTH_GROUP, WIDTH_DETAIL_1, WIDTH_DETAIL_2] + [_answer_width(n)] * n + [WIDTH_NOTE]
     s = _Sheet(ws, st, widths)
@@ -91,7 +146,6 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit) -> No
     left_end, right_start = 2, 3
     sheet = ident.FORM_SHEET
     texts = group.texts
-    fill = {"unit": unit.name}
 
     def define(name: str, row: int, col: int) -> None:
         wb.define_name(name, f"='{sheet}'!{xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)}")
@@ -107,7 +161,7 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit) -> No
     s.put(right_start, last, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "quoc_hieu", row=r, font_size=12)
     ws.set_row(r, row_height(1))
     r += 1
-    h = s.put(0, left_end, unit.name.upper(), "bold_center", row=r, bold=True)
+    h = s.put(0, left_end, t["name_upper"], "bold_center", row=r, bold=True)
     s.put(right_start, last, "Độc lập - Tự do - Hạnh phúc", "tieu_ngu", row=r)
     ws.set_row(r, row_height(h))
     r += 1
@@ -127,8 +181,8 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit) -> No
     s.blank()
     recipient = campaign.section("issuer").get("recipient", "")
     s.line(f"Kính gửi: {recipient}.", "center")
-    for para in texts.get("preamble", []):
-        s.line("      " + para.format(**fill))
+    for i in range(len(texts.get("preamble", []))):
+        s.line(t[f"preamble_{i}"])
     # Section I.
     s.line("I. Nội dung thực hiện", "bold", bold=True)
     s.line(f"1. Thời gian triển khai thử nghiệm: {campaign.section('campaign').get('trial_period', '')}")
@@ -136,9 +190,8 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit) -> No
     s.line(f"   - Hình thức cài đặt: {texts.get('install_form', '')}")
     s.line(f"   - Địa chỉ tên miền hoạt động: {texts.get('domain_hint', '')}", font_pt=13)
     for p in unit.products:
-        label = f"      + {p.name}:" if n > 1 or p.kind != "site" else "      + Tên miền:"
-        h = s.put(0, left_end, label, "left")
-        s.put(right_start, last, p_domain(unit, p, campaign), "input")
+        h = s.put(0, left_end, t[f"domain_label_{p.key}"], "left")
+        s.put(right_start, last, t[f"domain_{p.key}"], "input")
         define(ident.domain_name(p.key), s.row, right_start)
         ws.set_row(s.row, row_height(h))
         s.row += 1
@@ -159,8 +212,8 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit) -> No
     ws.write_string(r, note_col, "Ghi chú", th)
     head_lines = 1
     for i, p in enumerate(unit.products):
-        ws.write_string(r + 1, first_answer_col + i, p.name, st.get("th", font_size=11))
-        head_lines = max(head_lines, lines_needed(p.name, _answer_width(n), 11, True))
+        ws.write_string(r + 1, first_answer_col + i, t[f"product_{p.key}"], st.get("th", font_size=11))
+        head_lines = max(head_lines, lines_needed(t[f"product_{p.key}"], _answer_width(n), 11, True))
     ws.set_row(r, row_height(1))
     ws.set_row(r + 1, row_height(head_lines, 11))
     r += 2
@@ -192,16 +245,14 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit) -> No
     s.blank(6)
     # Section II: conclusion, with the unit and its domain(s).
     s.line("II. Kết luận", "bold", bold=True)
-    domains = ", ".join(d for d in (p_domain(unit, p, campaign) for p in unit.products) if d)
-    domain_text = domains or "nêu tại mục I.2"
-    s.line("      " + texts.get("conclusion", "").format(unit=unit.name, domain=domain_text))
+    s.line(t["conclusion"])
     s.line(f"III. Đề xuất, kiến nghị: Nêu các kiến nghị, đề xuất khác (nếu có)", "bold", bold=True)
     s.put(0, last, "", "input_td")
     define(ident.NAME_PROPOSALS, s.row, 0)
     ws.set_row(s.row, row_height(3))
     s.row += 1
     s.blank(6)
-    s.line("      " + texts.get("closing", "").format(**fill))
+    s.line(t["closing"])
     s.line("      Trân trọng cảm ơn./.")
     s.blank()
     # Recipients (left) and signature (right).
@@ -239,12 +290,12 @@ def p_domain(unit: Unit, product, campaign: Campaign) -> str:
     return unit.domain if product.kind == "site" else ""
 
 
-def _write_guide(ws, st: Styles, campaign: Campaign, group, unit: Unit) -> None:
-    s = _Sheet(ws, st, [4, 86])
+def _write_guide(ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict) -> None:
+    s = _Sheet(ws, st, GUIDE_WIDTHS)
     sup = campaign.section("support")
     issuer = campaign.section("issuer")
     answers = campaign.answers
-    s.put(0, 1, f"HƯỚNG DẪN ĐIỀN {group.form.upper()} - {unit.name.upper()}", "bold_center")
+    s.put(0, 1, t["guide_title"], "bold_center")
     ws.set_row(s.row, row_height(2))
     s.row += 1
     s.blank()
@@ -273,24 +324,22 @@ def _write_guide(ws, st: Styles, campaign: Campaign, group, unit: Unit) -> None:
     ws.set_row(s.row, row_height(h))
     s.row += 1
     s.blank()
-    h = s.put(0, 1, f"Đơn vị: {unit.name} (mã {unit.id}). Chiến dịch: {campaign.title}.", "left", font_size=11)
+    h = s.put(0, 1, t["guide_unit"], "left", font_size=11)
     ws.set_row(s.row, row_height(h, 11))
     a4_portrait(ws)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
 
 
-def _write_ident(wb, ws, campaign: Campaign, unit: Unit, secret: bytes) -> None:
-    values = {
-        "campaign_id": campaign.id, "unit_id": unit.id, "template_version": campaign.version,
-        "token": ident.token(secret, campaign.id, unit.id, campaign.version),
-    }
+def _write_ident(wb, ws, campaign: Campaign, unit: Unit, t: dict) -> None:
+    values = {"campaign_id": campaign.id, "unit_id": t["ident_unit"], "template_version": campaign.version,
+              "token": t["ident_token"]}
     for r, (name, key) in enumerate(ident.ID_FIELDS):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, values[key])
         wb.define_name(name, f"='{ident.ID_SHEET}'!$B${r + 1}")
     r = len(ident.ID_FIELDS)
     ws.write_string(r, 0, "products")
-    ws.write_string(r, 1, "|".join(p.key for p in unit.products))
+    ws.write_string(r, 1, t["ident_products"])
     ws.write_string(r + 1, 0, "criteria")
     ws.write_string(r + 1, 1, "|".join(c.id for c in campaign.criteria))
     ws.protect("")
