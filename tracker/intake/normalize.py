@@ -7,19 +7,37 @@ import unicodedata
 from tracker.intake import legacy
 
 _SPACES = re.compile(r"\s+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_SOFT_HYPHEN = "\u00ad"   # invisible in Unicode text, but the letter "ư" in TCVN3 text
 
 
-def clean_text(value) -> str:
-    """NFC, invisible characters dropped, runs of white space folded, trimmed."""
+def fold(value) -> str:
+    """NFC, zero-width characters dropped, no-break spaces as spaces, white space folded, trimmed.
+    Soft hyphens are kept: legacy detection needs them (TCVN3 byte 0xAD is "ư")."""
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", str(value)).translate(_INVISIBLE).replace("\u00a0", " ")
     return _SPACES.sub(" ", text).strip()
 
 
+def clean_text(value) -> str:
+    """`fold`, and soft hyphens dropped: for text already known to be Unicode."""
+    text = fold(value)
+    return _SPACES.sub(" ", text.replace(_SOFT_HYPHEN, "")).strip() if _SOFT_HYPHEN in text else text
+
+
+# Letters that look exactly like Vietnamese "Đ/đ" but are other code points (Icelandic eth, African D):
+# nobody can see the difference, so answers are compared with them folded.
+_LOOKALIKE = {0x00D0: "Đ", 0x00F0: "đ", 0x0189: "Đ", 0x0256: "đ"}
+
+
 def answer_key(text: str) -> str:
-    return clean_text(text).casefold()
+    return clean_text(text).translate(_LOOKALIKE).casefold()
+
+
+def label_key(text) -> str:
+    """How labels (unit names, criteria, headers) are compared: clean, case-folded, no trailing colon."""
+    return clean_text(text).casefold().rstrip(":").strip()
 
 
 class AnswerMap:
@@ -36,20 +54,24 @@ class AnswerMap:
             return "blank", None
         if key in self.by_key:
             return self.by_key[key], None
-        kind = legacy.detect_legacy(clean_text(text))
+        folded = fold(text)
+        kind = legacy.detect_legacy(folded)
         if kind:
-            decoded = answer_key(legacy.decode_legacy(clean_text(text), kind))
+            decoded = answer_key(legacy.decode_legacy(folded, kind))
             if decoded in self.by_key:
                 return self.by_key[decoded], kind
         return None, None
 
 
 def legacy_text(text: str) -> tuple[str, str | None]:
-    """Free text (notes, proposals, signer): decoded when it is plainly in a legacy font."""
-    kind = legacy.detect_legacy(text) if text else None
+    """Free text (notes, proposals, signer): decoded when it is plainly in a legacy font, else
+    cleaned. Line breaks are kept."""
+    lines = [fold(x) for x in str(text or "").split("\n")]
+    whole = "\n".join(x for x in lines if x)
+    kind = legacy.detect_legacy(whole) if whole else None
     if kind:
-        return unicodedata.normalize("NFC", legacy.decode_legacy(text, kind)), kind
-    return text, None
+        return "\n".join(clean_text(legacy.decode_legacy(x, kind)) for x in lines if x), kind
+    return "\n".join(clean_text(x) for x in lines if x), None
 
 
 LEGACY_VI = {"tcvn3": "TCVN3 (phông .VnTime, bộ gõ ABC)", "vni": "VNI (phông VNI-Times)"}

@@ -3,7 +3,11 @@
 Identification comes from the very-hidden sheet and defined names written by `generate`
 (they survive renamed files, renamed sheets and inserted rows). When they are gone (a unit copied
 its answers into a fresh file) the labels are used instead: the unit's name and the criteria
-texts, and the return says so. Every problem is a Finding naming file, sheet and cell.
+texts, and the return says so. The names are trusted only while they agree with the labels
+around them (each answer cell on its criterion's row, under its product's header): a tool that
+moved cells without moving the names is caught, and the answers are then found by their labels.
+Nothing is guessed: an answer is taken only from the cell that holds it. Every problem is a
+Finding naming file, sheet and cell, in Vietnamese, saying what to do.
 """
 from __future__ import annotations
 
@@ -12,11 +16,15 @@ from dataclasses import dataclass, field
 
 from tracker.forms import ident
 from tracker.intake.findings import Finding, IntakeError
-from tracker.intake.normalize import LEGACY_VI, AnswerMap, clean_text, legacy_text
-from tracker.intake.xlsx import Cell, XlsxBook, split_ref
+from tracker.intake.normalize import LEGACY_VI, AnswerMap, clean_text, label_key, legacy_text
+from tracker.intake.xlsx import Cell, XlsxBook, col_letters, split_ref
 
 _DATE_TEXT = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
 _DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+OTHER_TABLE_MAX_BYTES = 2 * 1024 * 1024   # sheets searched for a second copy of the form
+HEADER_ROWS = 4          # how far above the first criterion row the table's headers may sit
+SIGN_HINT = "(ký, ghi rõ họ tên, đóng dấu)"
+PROPOSALS_HINT = "iii. đề xuất, kiến nghị"
 
 
 @dataclass
@@ -61,14 +69,35 @@ def read_return(path, display_name: str, campaign, units_by_id: dict, secret: by
                     "chạy; chỉ đọc dữ liệu. Lần sau đề nghị đơn vị lưu dạng .xlsx.")
         if _is_master(book):
             raise IntakeError(Finding("is_master", "error", f"Tệp '{display_name}' là bảng tổng hợp (master) của "
-                                      "chiến dịch, không phải tệp đơn vị gửi về. Các sửa tay trên master được ghi "
-                                      "nhận tự động khi chạy merge.", file=display_name))
+                                      "chiến dịch, không phải tệp đơn vị gửi về; không ghép tệp này. Sửa tay trên "
+                                      "master.xlsx của thư mục chiến dịch được ghi nhận tự động mỗi lần chạy merge; "
+                                      "nếu đây là bản tổng hợp ai đó đã sửa rồi gửi lại, đề nghị chép các thay đổi "
+                                      "vào master.xlsx rồi chạy merge.", file=display_name))
         unit = _identify(ctx, campaign, units_by_id, secret)
+        _check_file_name(ctx, unit, units_by_id)
+        form = Form(campaign, unit)
         if reading.identified_by == "ident":
-            _read_by_names(ctx, campaign, unit)
+            table = _read_by_names(ctx, form)
         else:
-            _read_by_labels(ctx, campaign, unit)
+            table = _read_by_labels(ctx, form)
+        if table is not None and not reading.errors:
+            _check_other_tables(ctx, form, table)
+        if table is not None and not reading.errors:
+            _check_not_empty(ctx, form, table)
     return reading
+
+
+def _check_file_name(ctx: _Ctx, unit, units_by_id: dict) -> None:
+    """A file carrying another unit's generated name (renamed, or a colleague's file reused) is read
+    by its content; say so, since staff go by file names."""
+    stem = ctx.book.name.rsplit(".", 1)[0].lower()
+    for other in units_by_id.values():
+        if other.id != unit.id and not stem.startswith(unit.id + "-") and \
+                (stem == other.file_stem.lower() or stem.startswith(other.id + "-")):
+            ctx.add("name_mismatch", "warning", f"Tệp '{ctx.book.name}' mang tên tệp của {other.name} nhưng nội "
+                    f"dung là biên bản của {unit.name}; đã ghép cho {unit.name} theo nội dung. Nên kiểm tra lại với "
+                    "hai đơn vị.", value=ctx.book.name, expected=unit.file_stem)
+            return
 
 
 def _is_master(book: XlsxBook) -> bool:
@@ -77,6 +106,25 @@ def _is_master(book: XlsxBook) -> bool:
     cells = book.cells(ident.ID_SHEET)
     return cells.get("A1") is not None and cells["A1"].value == "kind" and \
         cells.get("B1") is not None and cells["B1"].value == "master"
+
+
+class Form:
+    """What the unit's form holds, as labels: criteria rows, product headers, anchors."""
+
+    def __init__(self, campaign, unit):
+        self.campaign, self.unit = campaign, unit
+        self.amap = AnswerMap(*campaign.answers)
+        self.criteria = list(campaign.criteria)
+        groups = [label_key(c.group) for c in self.criteria]
+        # A criterion's row is known by its group label; by its detail text too when groups repeat.
+        self.row_keys = {c.id: (label_key(c.group), label_key(c.detail) if groups.count(label_key(c.group)) > 1
+                                else None) for c in self.criteria}
+        self.products = list(unit.products)
+        self.product_keys = {p.id: label_key(p.name) for p in self.products}
+        self.answer_title = label_key(campaign.section("answers").get("input_title", "Mức độ đáp ứng"))
+
+    def product_label(self, p) -> str:
+        return "" if len(self.products) == 1 and p.kind == "site" else f" ({p.name})"
 
 
 # ---------------------------------------------------------------------- identification
@@ -92,16 +140,16 @@ def _identify(ctx: _Ctx, campaign, units_by_id, secret):
     r.campaign_id = values["campaign_id"]
     if values["campaign_id"] != campaign.id:
         raise IntakeError(Finding("other_campaign", "error",
-                                  f"Tệp '{book.name}' thuộc chiến dịch khác ('{values['campaign_id']}'), không phải "
-                                  f"'{campaign.id}'. Kiểm tra lại: có thể đơn vị gửi nhầm tệp của đợt khác. Gửi lại "
-                                  "đơn vị tệp mẫu đúng của chiến dịch này.", file=book.name,
-                                  value=str(values["campaign_id"]), expected=campaign.id))
+                                  f"Tệp '{book.name}' thuộc chiến dịch khác ('{values['campaign_id'] or ''}'), không "
+                                  f"phải '{campaign.id}'. Kiểm tra lại: có thể đơn vị gửi nhầm tệp của đợt khác. Gửi "
+                                  "lại đơn vị tệp mẫu đúng của chiến dịch này.", file=book.name,
+                                  value=str(values["campaign_id"] or ""), expected=campaign.id))
     unit = units_by_id.get(values["unit_id"] or "")
     if unit is None:
         raise IntakeError(Finding("unknown_unit", "error",
-                                  f"Tệp '{book.name}' mang mã đơn vị '{values['unit_id']}' không có trong danh sách "
-                                  "đơn vị của chiến dịch. Kiểm tra units.csv hoặc gửi lại đơn vị đúng tệp mẫu của họ.",
-                                  file=book.name, value=str(values["unit_id"])))
+                                  f"Tệp '{book.name}' mang mã đơn vị '{values['unit_id'] or ''}' không có trong danh "
+                                  "sách đơn vị của chiến dịch. Kiểm tra units.csv hoặc gửi lại đơn vị đúng tệp mẫu của "
+                                  "họ.", file=book.name, value=str(values["unit_id"] or "")))
     if not ident.token_ok(secret, campaign.id, unit.id, values["template_version"] or "", values["token"] or ""):
         raise IntakeError(Finding("bad_token", "error",
                                   f"Tệp '{book.name}': mã xác thực không khớp với đơn vị '{unit.name}' (thông tin "
@@ -121,12 +169,12 @@ def _identify_by_labels(ctx: _Ctx, campaign, units_by_id):
     found = set()
     names = {}
     for u in units_by_id.values():
-        names.setdefault(clean_text(u.name).casefold(), []).append(u)
+        names.setdefault(label_key(u.name), []).append(u)
     for sheet in book.sheet_names:
         for cell in book.cells(sheet).values():
             if cell.kind != "s":
                 continue
-            text = clean_text(cell.value).casefold()
+            text = label_key(cell.value)
             for key in (text, text.removeprefix("ubnd ").strip()):
                 for u in names.get(key, []):
                     found.add(u.id)
@@ -149,36 +197,167 @@ def _identify_by_labels(ctx: _Ctx, campaign, units_by_id):
     return unit
 
 
+# ---------------------------------------------------------------------- the table, by its labels
+@dataclass
+class Table:
+    """Where a criteria table sits: a row per criterion, a column per product (None: cannot be told)."""
+    sheet: str
+    rows: dict                      # criterion id -> row number
+    label_col: int
+    columns: dict | None = None     # product id -> column number
+    note_col: int | None = None
+
+    def ref(self, col: int, cid: str) -> str:
+        return f"{col_letters(col)}{self.rows[cid]}"
+
+
+def _rows_of(cells: dict[str, Cell]) -> dict[int, dict[int, Cell]]:
+    out: dict[int, dict[int, Cell]] = {}
+    for ref, cell in cells.items():
+        row, col = split_ref(ref)
+        out.setdefault(row, {})[col] = cell
+    return out
+
+
+def _sheet_rows(book: XlsxBook, sheet: str) -> dict[int, dict[int, Cell]]:
+    """A sheet's cells by row and column, computed once per sheet."""
+    cache = book.__dict__.setdefault("_rows_cache", {})
+    if sheet not in cache:
+        cache[sheet] = _rows_of(book.cells(sheet))
+    return cache[sheet]
+
+
+def _label_hits(book: XlsxBook, form: Form, sheet: str) -> dict[str, list[tuple[int, int]]]:
+    """criterion id -> every (row, column) where its label is, top to bottom."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    for row, cols in sorted(_sheet_rows(book, sheet).items()):
+        keys = {}
+        for col, c in sorted(cols.items()):
+            if c.kind == "s":
+                keys.setdefault(label_key(c.value), col)
+        for c in form.criteria:
+            group, detail = form.row_keys[c.id]
+            if group in keys and (detail is None or detail in keys):
+                found.setdefault(c.id, []).append((row, keys[group]))
+    return found
+
+
+def _header(book: XlsxBook, sheet: str, first_row: int, label_col: int) -> dict[str, list[int]]:
+    """Texts of the header rows just above a table (right of its labels) -> their columns."""
+    rows = _sheet_rows(book, sheet)
+    header: dict[str, list[int]] = {}
+    for row in range(max(1, first_row - HEADER_ROWS), first_row):
+        for col, cell in rows.get(row, {}).items():
+            if cell.kind == "s" and col > label_col:
+                header.setdefault(label_key(cell.value), []).append(col)
+    return header
+
+
+def _tables(book: XlsxBook, form: Form, sheet: str) -> list[Table]:
+    """Every complete criteria table on a sheet (a table pasted twice gives two)."""
+    hits = _label_hits(book, form, sheet)
+    if len(hits) < len(form.criteria):
+        return []
+    # A table's labels share one column (a note that happens to repeat a label is not a table).
+    by_col: dict[int, dict[str, list[int]]] = {}
+    for cid, found in hits.items():
+        for row, col in found:
+            by_col.setdefault(col, {}).setdefault(cid, []).append(row)
+    out = []
+    for label_col, rows_of in sorted(by_col.items()):
+        if len(rows_of) < len(form.criteria):
+            continue
+        for k in range(min(len(v) for v in rows_of.values())):
+            rows = {cid: v[k] for cid, v in rows_of.items()}
+            header = _header(book, sheet, min(rows.values()), label_col)
+            notes = header.get("ghi chú", [])
+            out.append(Table(sheet, rows, label_col, _product_columns(form, header),
+                             notes[0] if len(notes) == 1 else None))
+    return out
+
+
+def _all_tables(book: XlsxBook, form: Form, max_sheet_bytes: int | None = None) -> list[Table]:
+    return [t for s in book.sheet_names if s != ident.ID_SHEET
+            and (max_sheet_bytes is None or book.sheet_size(s) <= max_sheet_bytes) for t in _tables(book, form, s)]
+
+
+def _product_columns(form: Form, header: dict) -> dict | None:
+    """Each product's answer column, from the headers above the table; None when it cannot be told."""
+    out = {}
+    for p in form.products:
+        cols = header.get(form.product_keys[p.id], [])
+        if len(cols) == 1:
+            out[p.id] = cols[0]
+    if len(out) == len(form.products) and len(set(out.values())) == len(out):
+        return out
+    if len(form.products) == 1:
+        cols = header.get(form.answer_title, [])
+        if len(cols) == 1:
+            return {form.products[0].id: cols[0]}
+    return None
+
+
+def _read_table(ctx: _Ctx, form: Form, table: Table) -> None:
+    """The answers (and notes) of a table, from its cells and nowhere else."""
+    cells = ctx.book.cells(table.sheet)
+    for c in form.criteria:
+        for p in form.products:
+            ref = table.ref(table.columns[p.id], c.id)
+            _take_answer(ctx, form, p, c, table.sheet, ref, cells.get(ref))
+        if table.note_col is not None:
+            ref = table.ref(table.note_col, c.id)
+            text = _free_text(ctx, table.sheet, ref, cells.get(ref), "ghi chú")
+            if text:
+                ctx.r.notes[c.id] = text
+
+
+def _silent_read(book: XlsxBook, form: Form, table: Table) -> Reading:
+    shadow = _Ctx(book, Reading())
+    _read_table(shadow, form, table)
+    return shadow.r
+
+
+def _filled(reading: Reading) -> bool:
+    return bool(reading.errors) or any(v != "blank" for v in reading.answers.values())
+
+
 # ---------------------------------------------------------------------- reading by names
-def _read_by_names(ctx: _Ctx, campaign, unit) -> None:
+def _read_by_names(ctx: _Ctx, form: Form) -> Table | None:
     book, r = ctx.book, ctx.r
-    amap = AnswerMap(*campaign.answers)
-    missing = []
     positions = {}
-    for p in unit.products:
-        for c in campaign.criteria:
+    for p in form.products:
+        for c in form.criteria:
             where = book.resolve(ident.answer_name(p.key, c.id))
-            if where is None:
-                missing.append((p, c))
-            else:
+            if where is not None:
                 positions[(p, c)] = where
-    if missing or not _rows_match_labels(book, campaign, positions):
-        # The names are gone or point elsewhere (a sheet deleted, rows moved by a tool that does not
-        # update names): find the answers by their labels instead, and say so.
-        ctx.add("layout_changed", "warning", f"Tệp '{book.name}': vị trí các ô trả lời đã thay đổi so với tệp mẫu; "
-                "đã tìm câu trả lời theo nhãn tiêu chí. Nên kiểm tra lại kết quả với đơn vị.")
-        _read_by_labels(ctx, campaign, unit)
-        return
-    for (p, c), (sheet, ref) in positions.items():
-        _take_answer(ctx, amap, campaign, p, c, sheet, ref, book.cells(sheet).get(ref))
-    for c in campaign.criteria:
+    agree = len(positions) == len(form.products) * len(form.criteria) and _names_agree(book, form, positions)
+    if agree is False:
+        # The names are gone or point elsewhere (a sheet deleted, rows moved or sorted by a tool that
+        # does not update names): find the answers by their labels instead, and say so.
+        note = Finding("layout_changed", "warning", f"Tệp '{book.name}': vị trí các ô trả lời đã thay đổi so với "
+                       "tệp mẫu; đã tìm câu trả lời theo nhãn tiêu chí và tiêu đề cột. Nên kiểm tra lại kết quả với "
+                       "đơn vị.", file=book.name)
+        table = _read_by_labels(ctx, form)
+        if table is not None:
+            r.findings.insert(0, note)
+        return table
+    sheet = next(iter(positions.values()))[0]
+    missing, label_col = agree
+    for c in missing:     # criteria whose label is no longer on the row of their answer cells
+        ref = f"{col_letters(label_col)}{split_ref(positions[(form.products[0], c)][1])[0]}"
+        ctx.add("label_edited", "warning", f"{ctx.where(sheet, ref)}: nhãn tiêu chí “{c.group}” đã bị sửa hoặc "
+                "xóa. Vẫn đọc câu trả lời ở ô của tiêu chí này theo tệp mẫu; nên kiểm tra lại với đơn vị.",
+                sheet, ref, expected=c.group)
+    for (p, c), (_, ref) in positions.items():
+        _take_answer(ctx, form, p, c, sheet, ref, book.cells(sheet).get(ref))
+    for c in form.criteria:
         found = book.named_cell(ident.note_name(c.id))
         if found:
             r.notes[c.id] = _free_text(ctx, found[0], found[1], found[2], "ghi chú")
-    for p in unit.products:
+    for p in form.products:
         found = book.named_cell(ident.domain_name(p.key))
         if found:
-            r.domains[p.id] = _domain(ctx, found[0], found[1], found[2], unit)
+            r.domains[p.id] = _domain(ctx, found[0], found[1], found[2])
     for attr, name, label in (("proposals", ident.NAME_PROPOSALS, "đề xuất, kiến nghị"),
                               ("signer", ident.NAME_SIGNER, "người ký"),
                               ("doc_number", ident.NAME_DOCNO, "số văn bản"),
@@ -186,40 +365,60 @@ def _read_by_names(ctx: _Ctx, campaign, unit) -> None:
         found = book.named_cell(name)
         if found:
             setattr(r, attr, _free_text(ctx, found[0], found[1], found[2], label))
-    _check_signed(ctx, unit, campaign)
+    _check_signed(ctx)
+    rows = {c.id: split_ref(positions[(form.products[0], c)][1])[0] for c in form.criteria}
+    return Table(sheet, rows, 0, {p.id: split_ref(positions[(p, form.criteria[0])][1])[1] for p in form.products})
 
 
-def _rows_match_labels(book, campaign, positions) -> bool:
-    """Each answer cell still sits on the row of its criterion's label (catches moved rows)."""
-    labels = {c.id: clean_text(c.group).casefold() for c in campaign.criteria}
-    for (p, c), (sheet, ref) in positions.items():
-        row, _ = split_ref(ref)
-        cells = book.cells(sheet)
-        texts = {clean_text(cell.value).casefold() for key, cell in cells.items()
-                 if cell.kind == "s" and _row_of(key) == row}
-        if labels[c.id] not in texts:
+def _names_agree(book: XlsxBook, form: Form, positions: dict) -> tuple[list, int] | bool:
+    """Whether the named answer cells sit where the labels say: all on one sheet, each on a row of
+    its criterion's label and, where the product headers are there, under its product's header.
+    A label edited or deleted by the unit is tolerated (its cells are then placed by the names
+    alone) as long as at least half the labels confirm the names. Returns False, or the criteria
+    whose label is missing (empty when all agree) and the labels' column."""
+    sheets = {sheet for sheet, _ in positions.values()}
+    if len(sheets) != 1:
+        return False
+    sheet = sheets.pop()
+    hits = _label_hits(book, form, sheet)
+    label_rows = {row for h in hits.values() for row, _ in h}
+    label_col = min((col for h in hits.values() for _, col in h), default=0)
+    missing = []
+    for c in form.criteria:
+        for p in form.products:
+            row, col = split_ref(positions[(p, c)][1])
+            if col <= label_col:
+                return False
+            if c.id in hits:
+                if row not in {r for r, _ in hits[c.id]}:
+                    return False
+            elif row in label_rows:       # sits on another criterion's row
+                return False
+            elif c not in missing:
+                missing.append(c)
+    if len(missing) * 2 > len(form.criteria):
+        return False
+    first = min(split_ref(ref)[0] for _, ref in positions.values())
+    columns = _product_columns(form, _header(book, sheet, first, label_col))
+    for (p, c), (_, ref) in positions.items():
+        if columns is not None and columns.get(p.id) != split_ref(ref)[1]:
             return False
-    return True
+    return missing, label_col
 
 
-def _row_of(ref: str) -> int:
-    i = 0
-    while i < len(ref) and ref[i].isalpha():
-        i += 1
-    return int(ref[i:] or 0)
-
-
-def _take_answer(ctx: _Ctx, amap: AnswerMap, campaign, product, criterion, sheet, ref, cell: Cell | None) -> None:
+def _take_answer(ctx: _Ctx, form: Form, product, criterion, sheet, ref, cell: Cell | None) -> None:
+    amap = form.amap
     where = ctx.where(sheet, ref)
-    label = f"tiêu chí “{criterion.group}”" + (f" ({product.name})" if product.kind != "site" else "")
+    label = f"tiêu chí “{criterion.group}”{form.product_label(product)}"
     if cell is not None and cell.formula is not None:
-        ctx.add("formula_in_answer", "error", f"{where} ({label}) chứa công thức '={cell.formula}'. Ô trả lời chỉ "
-                f"được chọn {amap.allowed} trong danh sách, không dùng công thức. Đề nghị đơn vị sửa lại.",
-                sheet, ref, "=" + cell.formula, amap.allowed)
+        shown = f" '={cell.formula}'" if cell.formula else ""
+        ctx.add("formula_in_answer", "error", f"{where} ({label}) chứa công thức{shown}. Ô trả lời chỉ được chọn "
+                f"{amap.allowed} trong danh sách, không dùng công thức. Đề nghị đơn vị chọn lại câu trả lời trong "
+                "danh sách thả xuống và gửi lại.", sheet, ref, "=" + cell.formula, amap.allowed)
         return
     if cell is not None and cell.kind not in ("s", ""):
         ctx.add("bad_answer_type", "error", f"{where} ({label}) chứa giá trị '{cell.value}' không phải câu trả "
-                f"lời. Chỉ được chọn {amap.allowed}. Đề nghị đơn vị chọn lại trong danh sách thả xuống.",
+                f"lời. Chỉ được chọn {amap.allowed}. Đề nghị đơn vị chọn lại trong danh sách thả xuống và gửi lại.",
                 sheet, ref, cell.value, amap.allowed)
         return
     text = "" if cell is None else str(cell.value)
@@ -231,8 +430,8 @@ def _take_answer(ctx: _Ctx, amap: AnswerMap, campaign, product, criterion, sheet
         return
     if kind:
         ctx.add("legacy_font", "warning", f"{where} ({label}) được gõ bằng mã {LEGACY_VI[kind]}: '{text}'. Đã "
-                f"chuyển sang Unicode thành '{campaign.answers[0] if answer == 'met' else campaign.answers[1]}'. "
-                "Nên đề nghị đơn vị dùng bộ gõ Unicode.", sheet, ref, text)
+                f"chuyển sang Unicode thành '{form.campaign.answers[0] if answer == 'met' else form.campaign.answers[1]}'"
+                ". Nên đề nghị đơn vị dùng bộ gõ Unicode.", sheet, ref, text)
     if answer == "blank":
         ctx.add("blank_answer", "warning", f"{where} ({label}) để trống. Sản phẩm sẽ ở trạng thái 'Chưa đủ' cho "
                 "đến khi đơn vị gửi bổ sung.", sheet, ref, "", amap.allowed)
@@ -242,22 +441,23 @@ def _take_answer(ctx: _Ctx, amap: AnswerMap, campaign, product, criterion, sheet
 def _free_text(ctx: _Ctx, sheet, ref, cell: Cell | None, label: str) -> str:
     if cell is None:
         return ""
-    if cell.formula is not None and cell.kind != "s":
-        text = "=" + cell.formula
-    elif cell.formula is not None:
-        text = str(cell.value) if cell.value not in (None, "") else "=" + cell.formula
+    if cell.formula is not None:
+        # Never evaluated: the text it shows when there is one, else the formula itself, as text.
+        shown = str(cell.value) if cell.kind == "s" and cell.value not in (None, "") else ""
+        text = shown or "=" + cell.formula
         ctx.add("formula_in_text", "warning", f"{ctx.where(sheet, ref)} ({label}) là công thức '={cell.formula}'; "
-                "chỉ lấy chữ hiển thị, công thức không được dùng.", sheet, ref, "=" + cell.formula)
+                f"công thức không được dùng, chỉ ghi nhận {'chữ hiển thị' if shown else 'nội dung công thức'} dưới "
+                "dạng chữ. Nên đề nghị đơn vị gõ nội dung trực tiếp.", sheet, ref, "=" + cell.formula)
     else:
         text = str(cell.value)
-    text, kind = legacy_text(clean_text(text) if "\n" not in text else "\n".join(clean_text(x) for x in text.split("\n")))
+    text, kind = legacy_text(text)
     if kind:
         ctx.add("legacy_font", "warning", f"{ctx.where(sheet, ref)} ({label}) gõ bằng mã {LEGACY_VI[kind]}; đã "
                 f"chuyển sang Unicode: '{text[:80]}'. Nên kiểm tra lại.", sheet, ref, str(cell.value))
     return text[:4000]
 
 
-def _domain(ctx: _Ctx, sheet, ref, cell, unit) -> str:
+def _domain(ctx: _Ctx, sheet, ref, cell) -> str:
     text = _free_text(ctx, sheet, ref, cell, "tên miền").lower().removeprefix("https://").removeprefix("http://")
     text = text.strip().rstrip("/")
     if text and not _DOMAIN.match(text):
@@ -268,7 +468,7 @@ def _domain(ctx: _Ctx, sheet, ref, cell, unit) -> str:
     return text
 
 
-def _check_signed(ctx: _Ctx, unit, campaign) -> None:
+def _check_signed(ctx: _Ctx) -> None:
     r = ctx.r
     if not r.signer:
         ctx.add("not_signed", "warning", f"Tệp '{ctx.book.name}': chưa ghi họ tên Thủ trưởng đơn vị (người ký). Vẫn "
@@ -281,44 +481,113 @@ def _check_signed(ctx: _Ctx, unit, campaign) -> None:
 
 
 # ---------------------------------------------------------------------- reading by labels
-def _read_by_labels(ctx: _Ctx, campaign, unit) -> None:
-    """Find each criterion's row by its label, and the answers on that row."""
-    book, r = ctx.book, ctx.r
-    amap = AnswerMap(*campaign.answers)
-    labels = {clean_text(c.group).casefold(): c for c in campaign.criteria}
-    best = None
-    for sheet in book.sheet_names:
-        if sheet == ident.ID_SHEET:
+def _read_by_labels(ctx: _Ctx, form: Form) -> Table | None:
+    """Find each criterion's row by its label and each product's column by its header; read the
+    cells there and nowhere else. Several tables (a sheet copied, a table pasted twice): the one
+    filled in, when they do not disagree."""
+    book = ctx.book
+    tables = _all_tables(book, form)
+    if not tables:
+        best = max(((s, _label_hits(book, form, s)) for s in book.sheet_names if s != ident.ID_SHEET),
+                   key=lambda x: len(x[1]), default=(None, {}))
+        lost = [c.group for c in form.criteria if c.id not in best[1]]
+        if best[1]:
+            where = f" (trang '{best[0]}' thiếu tiêu chí {', '.join(f'“{g}”' for g in lost)})"
+        elif ident.FORM_SHEET not in book.sheet_names and ident.ID_SHEET in book.sheet_names:
+            where = f" (trang '{ident.FORM_SHEET}' của tệp mẫu đã bị xóa)"
+        else:
+            where = ""
+        ctx.add("form_missing", "error", f"Tệp '{book.name}' không còn đủ bảng tiêu chí của biểu mẫu{where}: trang "
+                "biên bản đã bị xóa, hoặc dòng, nhãn tiêu chí đã bị xóa, sửa. Đề nghị đơn vị điền vào đúng tệp mẫu "
+                "đã gửi, không xóa, không đổi cấu trúc các trang, rồi gửi lại.", best[0] or "")
+        return None
+    usable = [t for t in tables if t.columns is not None]
+    if not usable:
+        t = tables[0]
+        ctx.add("columns_unknown", "error", f"Tệp '{book.name}', trang '{t.sheet}': không tìm thấy tiêu đề cột "
+                f"{', '.join(f'“{p.name}”' for p in form.products)} phía trên bảng tiêu chí, nên không xác định được "
+                "cột trả lời của từng sản phẩm. Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi, giữ nguyên tiêu đề "
+                "các cột, rồi gửi lại.", t.sheet)
+        return None
+    readings = [(t, _silent_read(book, form, t)) for t in usable]
+    filled = [(t, rd) for t, rd in readings if _filled(rd)] or readings[:1]
+    first_t, first_r = filled[0]
+    for t, rd in filled[1:]:
+        if rd.errors or first_r.errors or rd.answers != first_r.answers:
+            _two_tables(ctx, first_t, t)
+            return None
+    _read_table(ctx, form, first_t)
+    _anchored_fields(ctx, form, first_t)
+    _check_signed(ctx)
+    return first_t
+
+
+def _two_tables(ctx: _Ctx, a: Table, b: Table) -> None:
+    def where(t):
+        return f"trang '{t.sheet}' (từ dòng {min(t.rows.values())})"
+    # What was said about the table read (blank cells, no signer) does not hold: the copy was filled.
+    ctx.r.findings = [f for f in ctx.r.findings if f.code not in ("blank_answer", "not_signed")]
+    ctx.add("duplicate_form", "error", f"Tệp '{ctx.book.name}' có hai bảng tiêu chí với câu trả lời khác nhau: "
+            f"{where(a)} và {where(b)}. Không xác định được bảng nào là chính thức. Đề nghị đơn vị chỉ giữ một "
+            "bảng đã điền đầy đủ (trong trang biên bản của tệp mẫu), xóa bản sao, rồi gửi lại.", b.sheet)
+
+
+def _anchored_fields(ctx: _Ctx, form: Form, table: Table) -> None:
+    """Signer, proposals, domains and date, found next to the template's own texts."""
+    r = ctx.r
+    rows = _sheet_rows(ctx.book, table.sheet)
+    first = min(table.rows.values())
+    last = max(table.rows.values())
+
+    for row in sorted(rows):
+        for col, cell in sorted(rows[row].items()):
+            if cell.kind != "s":
+                continue
+            key = label_key(cell.value)
+            if row > last and key == SIGN_HINT and not r.signer:
+                for below in range(row + 1, row + 8):
+                    got = rows.get(below, {}).get(col)
+                    if got is not None and got.kind == "s" and clean_text(got.value):
+                        r.signer = _free_text(ctx, table.sheet, f"{col_letters(col)}{below}", got, "người ký")
+                        break
+            elif row > last and key.startswith(PROPOSALS_HINT) and not r.proposals:
+                got = rows.get(row + 1, {}).get(col)
+                if got is not None and got.kind == "s":
+                    r.proposals = _free_text(ctx, table.sheet, f"{col_letters(col)}{row + 1}", got,
+                                             "đề xuất, kiến nghị")
+            elif row < first and key.startswith("+"):
+                label = key.lstrip("+ ").strip()
+                for p in form.products:
+                    if label in (form.product_keys[p.id], "tên miền") and p.id not in r.domains:
+                        right = sorted((k, v) for k, v in rows[row].items() if k > col and v.kind == "s"
+                                       and clean_text(v.value))
+                        if right:
+                            k, v = right[0]
+                            r.domains[p.id] = _domain(ctx, table.sheet, f"{col_letters(k)}{row}", v)
+                        break
+            elif row < first and not r.doc_date and _DATE_TEXT.search(clean_text(cell.value)):
+                r.doc_date = clean_text(cell.value)
+
+
+# ---------------------------------------------------------------------- whole-return checks
+def _check_other_tables(ctx: _Ctx, form: Form, read: Table) -> None:
+    """Another filled criteria table that disagrees with the one read (the unit copied the form
+    sheet, or pasted the table again, and filled the copy): refused, never guessed. Big sheets (data
+    a unit pasted beside the form) are not searched: a copy of the form is a few dozen KiB."""
+    for table in _all_tables(ctx.book, form, max_sheet_bytes=OTHER_TABLE_MAX_BYTES):
+        if table.columns is None or (table.sheet == read.sheet and table.rows == read.rows):
             continue
-        rows = {}
-        for ref, cell in book.cells(sheet).items():
-            if cell.kind == "s" and clean_text(cell.value).casefold() in labels:
-                rows.setdefault(labels[clean_text(cell.value).casefold()].id, (ref, cell))
-        if best is None or len(rows) > len(best[1]):
-            best = (sheet, rows)
-    if best is None or len(best[1]) < len(campaign.criteria):
-        raise IntakeError(Finding("form_missing", "error",
-                                  f"Tệp '{book.name}' không còn bảng tiêu chí của biểu mẫu (trang biên bản đã bị xóa "
-                                  "hoặc sửa nhãn tiêu chí). Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi và không xóa, "
-                                  "không đổi cấu trúc các trang.", file=book.name))
-    sheet, rows = best
-    cells = book.cells(sheet)
-    # Answer columns: to the right of the label, the cells of each criterion row; a column per product,
-    # in order (product headers may name them).
-    for c in campaign.criteria:
-        ref, _ = rows[c.id]
-        row, col = split_ref(ref)
-        on_row = sorted((split_ref(k)[1], k, v) for k, v in cells.items() if _row_of(k) == row and split_ref(k)[1] > col)
-        candidates = [(k, v) for _, k, v in on_row if v.kind == "s" and amap.map(str(v.value))[0] not in (None, "blank")
-                      or v.formula is not None]
-        for i, p in enumerate(unit.products):
-            if i < len(candidates):
-                k, v = candidates[i]
-                _take_answer(ctx, amap, campaign, p, c, sheet, k, v)
-            else:
-                r.answers[(p.id, c.id)] = "blank"
-                ctx.add("blank_answer", "warning", f"Tệp '{book.name}', trang '{sheet}', dòng {row}: tiêu chí "
-                        f"“{c.group}” ({p.name}) không có câu trả lời.", sheet, f"{row}")
-    if not r.signer:
-        ctx.add("not_signed", "warning", f"Tệp '{book.name}': không tìm thấy họ tên người ký. Vẫn ghép; đề nghị "
-                "đơn vị bổ sung khi gửi bản ký.")
+        other = _silent_read(ctx.book, form, table)
+        if _filled(other) and (other.errors or other.answers != ctx.r.answers):
+            _two_tables(ctx, read, table)
+            return
+
+
+def _check_not_empty(ctx: _Ctx, form: Form, table: Table) -> None:
+    """A return with no answer at all is the blank form sent back: not a reply."""
+    r = ctx.r
+    if r.answers and all(v == "blank" for v in r.answers.values()):
+        r.findings = [f for f in r.findings if f.code != "blank_answer"]
+        ctx.add("no_answers", "error", f"Tệp '{ctx.book.name}', trang '{table.sheet}': chưa có câu trả lời nào ở "
+                "bảng tiêu chí (có thể đơn vị gửi lại tệp mẫu chưa điền). Đề nghị đơn vị chọn câu trả lời cho từng "
+                f"tiêu chí ({form.amap.allowed}), lưu tệp rồi gửi lại.", table.sheet, expected=form.amap.allowed)

@@ -192,6 +192,10 @@ def _unreadable(name: str, exc: OSError) -> IntakeError:
 
 
 def _text_hint(head: bytes) -> str:
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*")):
+        return "image"
     low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if low.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or b"<table" in low:
         return "html"
@@ -206,6 +210,12 @@ def _not_spreadsheet(name: str, head: bytes) -> IntakeError:
         why = "thực chất là trang web (HTML) được đặt đuôi Excel, thường do phần mềm khác xuất ra"
     elif hint == "xml2003":
         why = "ở định dạng Bảng tính XML 2003, hệ thống không đọc được"
+    elif hint in ("pdf", "image"):  # usually the signed scan, sent beside (or instead of) the workbook
+        kind = "PDF" if hint == "pdf" else "ảnh"
+        return _fail("not_spreadsheet",
+                     f"{_label(name)} là tệp {kind} (thường là bản scan biên bản đã ký), không phải bảng tính "
+                     "Excel nên không ghép được. Bản scan lưu làm hồ sơ; đề nghị đơn vị gửi thêm tệp Excel (.xlsx) "
+                     "đã điền trên tệp mẫu.", name, value=hint, expected=".xlsx")
     else:
         why = "không phải là tệp bảng tính Excel (có thể tệp đã bị đổi đuôi tên)"
     return _fail("not_spreadsheet", f"{_label(name)} {why}. {_RESAVE}", name, value=hint,

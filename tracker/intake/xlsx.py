@@ -18,6 +18,7 @@ from tracker.intake.findings import Finding, IntakeError
 from tracker.intake.safety import read_member
 
 MEMBER_LIMIT = 50 * 1024 * 1024
+MAX_ROW, MAX_COL = 1_048_576, 16_384          # Excel's limits
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
 _NAME_TARGET = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d{1,7})$")
 
@@ -100,9 +101,10 @@ class XlsxBook:
                                       "bị từ chối. Đề nghị đơn vị điền lại trên tệp mẫu đã gửi và lưu bằng Excel.",
                                       file=self.name)) from None
 
-    def _damaged(self, detail: str) -> IntakeError:
+    def _damaged(self, detail: str, sheet: str = "", cell: str = "") -> IntakeError:
         return IntakeError(Finding("damaged", "error", f"Tệp '{self.name}' bị hỏng: {detail}. Đề nghị đơn vị mở "
-                                   "tệp bằng Excel, lưu lại (.xlsx) và gửi lại.", file=self.name))
+                                   "tệp bằng Excel, lưu lại (.xlsx) và gửi lại.", file=self.name, sheet=sheet,
+                                   cell=cell))
 
     def _load_workbook(self) -> None:
         wb = self._xml("xl/workbook.xml")
@@ -131,6 +133,12 @@ class XlsxBook:
     @property
     def sheet_names(self) -> list[str]:
         return [s["name"] for s in self.sheets]
+
+    def sheet_size(self, sheet_name: str) -> int:
+        """Declared uncompressed size of a sheet's part (0 when unknown): a cost estimate, no reading."""
+        sheet = next((s for s in self.sheets if s["name"] == sheet_name), None)
+        real = self._members.get(sheet["path"].lower()) if sheet else None
+        return self.zf.getinfo(real).file_size if real else 0
 
     def has_member(self, name: str) -> bool:
         return name.lower() in self._members
@@ -172,45 +180,61 @@ class XlsxBook:
         root = self._parse_bytes(data, sheet["path"])
         sst = None
         out: dict[str, Cell] = {}
+        seen: set[str] = set()
         row_no = 0
         for row in root.iter():
             if _local(row.tag) != "row":
                 continue
-            row_no = int(row.get("r", row_no + 1)) if str(row.get("r", "")).isdigit() else row_no + 1
+            given = row.get("r")
+            if given is None:
+                row_no += 1
+            elif given.isdigit() and 0 < int(given) <= MAX_ROW:
+                row_no = int(given)
+            else:
+                raise self._damaged(f"trang '{sheet_name}' có dòng mang số thứ tự sai ('{given[:20]}')", sheet_name)
             col_no = 0
             for c in row:
                 if _local(c.tag) != "c":
                     continue
                 ref = c.get("r")
-                if ref:
-                    try:
-                        _, col_no = split_ref(ref)
-                    except ValueError:
-                        col_no += 1
-                        ref = f"{col_letters(col_no)}{row_no}"
-                else:
+                if ref is None:       # references are optional: the next column
                     col_no += 1
                     ref = f"{col_letters(col_no)}{row_no}"
+                else:                 # but when given, they must be right: a cell is never moved by guessing
+                    try:
+                        at_row, col_no = split_ref(ref)
+                    except ValueError:
+                        at_row = None
+                    if at_row != row_no or not 0 < col_no <= MAX_COL:
+                        raise self._damaged(f"trang '{sheet_name}', dòng {row_no} có ô mang địa chỉ sai "
+                                            f"('{ref[:20]}')", sheet_name)
                 t = c.get("t", "n")
-                formula, raw, inline = None, None, None
+                formula, raw, inline, has_v = None, None, None, False
                 for part in c:
                     tag = _local(part.tag)
                     if tag == "f":
                         formula = part.text or ""
                     elif tag == "v":
-                        raw = part.text
+                        raw, has_v = part.text, True
                     elif tag == "is":
                         inline = "".join(x.text or "" for x in part.iter() if _local(x.tag) == "t")
+
+                def bad(what: str):
+                    return self._damaged(f"trang '{sheet_name}', ô {ref} {what}", sheet_name, ref)
                 value, kind = None, ""
-                if t == "s" and raw is not None:
-                    if sst is None:
-                        sst = self.shared_strings()
-                    try:
-                        value, kind = sst[int(raw)], "s"
-                    except (ValueError, IndexError):
-                        raise self._damaged(f"ô {ref} của trang '{sheet_name}' trỏ tới chuỗi không tồn tại") from None
+                if t == "s":
+                    if has_v:
+                        if sst is None:
+                            sst = self.shared_strings()
+                        index = int(raw) if (raw or "").strip().isdigit() else -1   # never counted from the end
+                        if not 0 <= index < len(sst):
+                            raise bad("trỏ tới chuỗi không tồn tại")
+                        value, kind = sst[index], "s"
                 elif t == "inlineStr":
-                    value, kind = inline or "", "s"
+                    if inline is not None:
+                        value, kind = inline, "s"
+                    elif has_v:
+                        raise bad("có nội dung không hợp lệ (chuỗi thiếu phần văn bản)")
                 elif t == "str":
                     value, kind = raw or "", "s"
                 elif t == "b":
@@ -219,12 +243,19 @@ class XlsxBook:
                     value, kind = raw or "#ERR", "e"
                 elif t == "d":
                     value, kind = raw or "", "d"
-                elif raw is not None:
-                    try:
-                        f = float(raw)
+                elif t == "n":
+                    if raw is not None:
+                        try:
+                            f = float(raw)
+                        except ValueError:
+                            raise bad("ghi là số nhưng chứa nội dung không phải số") from None
                         value, kind = (int(f) if f.is_integer() else f), "n"
-                    except ValueError:
-                        value, kind = raw, "s"
+                else:
+                    raise bad(f"có kiểu dữ liệu không hợp lệ ('{t[:10]}')")
+                if ref in seen:     # two values for one cell: which one is meant cannot be told
+                    raise self._damaged(f"trang '{sheet_name}', ô {ref} được ghi hai lần",
+                                        sheet_name, ref)
+                seen.add(ref)
                 if value is None and formula is None:
                     continue
                 out[ref] = Cell(value, kind, formula)
