@@ -1,6 +1,7 @@
 """Turning what a unit typed into what the campaign allows: NFC, case, spaces, legacy fonts."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -37,6 +38,11 @@ def answer_key(text: str) -> str:
 
 def label_key(text) -> str:
     """How labels (unit names, criteria, headers) are compared: clean, case-folded, no trailing colon."""
+    return _label_key(text) if isinstance(text, str) else clean_text(text).casefold().rstrip(":").strip()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _label_key(text: str) -> str:   # labels repeat across every return: normalise each text once
     return clean_text(text).casefold().rstrip(":").strip()
 
 

@@ -91,13 +91,15 @@ def _check_file_name(ctx: _Ctx, unit, units_by_id: dict) -> None:
     """A file carrying another unit's generated name (renamed, or a colleague's file reused) is read
     by its content; say so, since staff go by file names."""
     stem = ctx.book.name.rsplit(".", 1)[0].lower()
-    for other in units_by_id.values():
-        if other.id != unit.id and not stem.startswith(unit.id + "-") and \
-                (stem == other.file_stem.lower() or stem.startswith(other.id + "-")):
-            ctx.add("name_mismatch", "warning", f"Tệp '{ctx.book.name}' mang tên tệp của {other.name} nhưng nội "
-                    f"dung là biên bản của {unit.name}; đã ghép cho {unit.name} theo nội dung. Nên kiểm tra lại với "
-                    "hai đơn vị.", value=ctx.book.name, expected=unit.file_stem)
-            return
+    if stem == unit.id or stem.startswith(unit.id + "-"):
+        return
+    # Generated names are "<unit id>-<slug>"; ids may hold dashes: try each prefix (no scan of all units).
+    cuts = [i for i, ch in enumerate(stem) if ch == "-"] + [len(stem)]
+    other = next((units_by_id[stem[:i]] for i in cuts if stem[:i] in units_by_id), None)
+    if other is not None and other.id != unit.id:
+        ctx.add("name_mismatch", "warning", f"Tệp '{ctx.book.name}' mang tên tệp của {other.name} nhưng nội "
+                f"dung là biên bản của {unit.name}; đã ghép cho {unit.name} theo nội dung. Nên kiểm tra lại với "
+                "hai đơn vị.", value=ctx.book.name, expected=unit.file_stem)
 
 
 def _is_master(book: XlsxBook) -> bool:
@@ -277,8 +279,15 @@ def _tables(book: XlsxBook, form: Form, sheet: str) -> list[Table]:
 
 
 def _all_tables(book: XlsxBook, form: Form, max_sheet_bytes: int | None = None) -> list[Table]:
+    labels = {group for group, _ in form.row_keys.values()}
+
+    def is_label(text) -> bool:
+        return label_key(text) in labels
+
     return [t for s in book.sheet_names if s != ident.ID_SHEET
-            and (max_sheet_bytes is None or book.sheet_size(s) <= max_sheet_bytes) for t in _tables(book, form, s)]
+            and (max_sheet_bytes is None or book.sheet_size(s) <= max_sheet_bytes)
+            and book.may_hold_strings(s, is_label)      # no criterion label: no table, no parse
+            for t in _tables(book, form, s)]
 
 
 def _product_columns(form: Form, header: dict) -> dict | None:
