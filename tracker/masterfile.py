@@ -113,11 +113,11 @@ def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[F
 
 def absorb_manual_entries(ws: Workspace, ledger: Ledger) -> tuple[list[str], list[Finding]]:
     """Record every hand edit of the master as a manual submission. Returns (unit ids, findings)."""
-    from openpyxl.utils import get_column_letter
-
     path = ws.master_file
     if not path.exists() or _untouched(ws, ledger):
         return [], []
+    from openpyxl.utils import get_column_letter
+
     campaign = ws.campaign
     rows, snapshots, findings = read_master_rows(path, campaign)
     if not rows or not snapshots:

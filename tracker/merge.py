@@ -8,6 +8,7 @@ Hand edits in the master are recorded first; the master is rebuilt once at the e
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,30 +143,72 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
 
 def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path, progress=None,
                 workers: int | None = None) -> list[FileResult]:
-    """Archive and check each file, read them in bounded workers, record them in input order."""
+    """Archive each file, read them in bounded workers, record them in input order.
+
+    Files are prepared (archived, spotted as repeats) while the workers read the ones before them;
+    the safety checks of an .xlsx run in the worker too, so both cores share the work."""
     from tracker.intake.pool import read_all
-    from tracker.intake.reader import read_return
 
     units_by_id = ws.unit_by_id
-    prepared = [_prepare(ws, ledger, item, tmp) for item in items]
     campaign, secret = ws.campaign, ws.secret
+    prepared: list[_Prepared] = []
 
-    def read(path, name, is_macro):   # workers are forked: the campaign is inherited, not pickled per file
-        return read_return(path, name, campaign, units_by_id, secret, is_macro)
+    def read(path, name, kind):   # in a forked worker: the campaign is inherited, not pickled per file
+        from tracker.intake import safety
+        from tracker.intake.reader import read_return
 
-    jobs = [(k, p.item.name, (p.path, p.item.name, p.kind == "xlsm"))
-            for k, p in enumerate(prepared) if p.path is not None]
-    done_early = len(prepared) - len(jobs)
-    if progress and done_early:
-        progress(advance=done_early)
-    readings = read_all(read, jobs, timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, workers=workers,
-                        on_done=(lambda: progress(advance=1)) if progress else None)
+        if not kind:
+            kind = safety.check_file(path, name)
+            if kind in safety.CONVERTIBLE_KINDS:
+                return ("convert", kind)
+        return read_return(path, name, campaign, units_by_id, secret, kind == "xlsm")
+
+    def jobs():
+        for item in items:
+            p = _prepare(ws, ledger, item, tmp)
+            prepared.append(p)
+            if p.path is None:
+                if progress:
+                    progress(advance=1)
+                continue
+            yield len(prepared) - 1, item.name, (p.path, item.name, p.kind)
+
+    readings = read_all(read, jobs(), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, workers=workers,
+                        expected=len(items), on_done=(lambda: progress(advance=1)) if progress else None)
+    # The archive reaches the disk before the ledger points at it (one sync for the whole batch).
+    if readings:
+        os.sync()
     results = []
     for k, p in enumerate(prepared):
         if p.path is not None:
-            _record(ws, ledger, p, readings[k], units_by_id)
+            reading = readings[k]
+            if isinstance(reading, tuple):          # an .ods/.xls in disguise, found by the worker
+                reading = _convert_and_read(ws, p, reading[1], tmp)
+            _record(ws, ledger, p, reading, units_by_id)
         results.append(p.res)
     return results
+
+
+def _convert_and_read(ws: Workspace, p, kind: str, tmp: Path):
+    from tracker.intake import safety
+    from tracker.intake.reader import read_return
+
+    try:
+        p.path = _convert(p, kind, tmp)
+        return safety.run_bounded(read_return, p.path, p.item.name, ws.campaign, ws.unit_by_id, ws.secret, False,
+                                  timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, display_name=p.item.name)
+    except IntakeError as e:
+        return e
+
+
+def _convert(p, kind: str, tmp: Path) -> Path:
+    from tracker.intake import safety
+
+    path = safety.convert_with_libreoffice(p.path, tmp / p.digest, display_name=p.item.name)
+    p.res.findings.append(Finding("converted", "warning", f"Tệp '{p.item.name}' ở định dạng .{kind}; đã chuyển "
+                                  "sang .xlsx bằng LibreOffice để đọc. Lần sau đề nghị đơn vị lưu dạng .xlsx.",
+                                  file=p.item.name))
+    return path
 
 
 @dataclass
@@ -214,14 +257,21 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path) -> _Prepa
     p.size = archived.stat().st_size
     if _already_merged(ws, ledger, p):
         return p
+    # An .xlsx is checked in the worker that reads it; anything else (.xls, .ods, odd files) here,
+    # where LibreOffice can be called.
+    try:
+        with open(archived, "rb") as fh:
+            head = fh.read(128)
+    except OSError:
+        head = b""
+    p.path = archived
+    if head[:4] == b"PK\x03\x04" and b"mimetypeapplication/vnd.oasis" not in head:
+        return p
     try:
         p.kind = safety.check_file(archived, item.name)
-        p.path = archived
         if p.kind in safety.CONVERTIBLE_KINDS:
-            p.path = safety.convert_with_libreoffice(archived, tmp / digest, display_name=item.name)
-            res.findings.append(Finding("converted", "warning", f"Tệp '{item.name}' ở định dạng .{p.kind}; đã "
-                                        "chuyển sang .xlsx bằng LibreOffice để đọc. Lần sau đề nghị đơn vị lưu "
-                                        "dạng .xlsx.", file=item.name))
+            p.path = _convert(p, p.kind, tmp)
+            p.kind = "xlsx"
     except IntakeError as e:
         p.path = None
         res.findings.append(e.finding)

@@ -28,7 +28,11 @@ def _on_alarm(signum, frame):
     raise _Deadline()
 
 
-def _worker(conn, fn: Callable, memory_mb: int, timeout_s: float) -> None:
+def _worker(conn, inherited: list, fn: Callable, memory_mb: int, timeout_s: float) -> None:
+    # The fork copied the parent's ends of every pipe: close them, or a dead parent is never noticed.
+    for other in inherited:
+        other.close()
+    parent_pid = os.getppid()
     limit = _vm_bytes() + memory_mb * MiB
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
@@ -36,6 +40,9 @@ def _worker(conn, fn: Callable, memory_mb: int, timeout_s: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # the parent decides when to stop
     while True:
         try:
+            while not conn.poll(1.0):
+                if os.getppid() != parent_pid:     # the parent was killed: stop, do not linger
+                    return
             job = conn.recv()
         except (EOFError, OSError):
             return
@@ -68,21 +75,31 @@ def workers_for(n_jobs: int) -> int:
     return 1 if n_jobs < 24 else max(1, min(os.cpu_count() or 1, 4))
 
 
-def read_all(fn: Callable, jobs: list[tuple[Any, str, tuple]], *, timeout_s: float, memory_mb: int,
-             workers: int | None = None, on_done: Callable[[], None] | None = None) -> dict:
-    """Run fn(*args) for each (key, display_name, args); return {key: result or IntakeError}."""
+def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: int | None = None,
+             expected: int | None = None, on_done: Callable[[], None] | None = None) -> dict:
+    """Run fn(*args) for each (key, display_name, args) of `jobs` (any iterable: it is consumed as
+    workers free up, so the caller can prepare the next files meanwhile); {key: result or IntakeError}."""
     results: dict = {}
-    if not jobs:
+    source = iter(jobs)
+    first = next(source, None)
+    if first is None:
         return results
     ctx = multiprocessing.get_context("fork")
-    n = min(workers or workers_for(len(jobs)), len(jobs))
-    pending = list(reversed(jobs))
-    names = {key: name for key, name, _ in jobs}
+    n = workers or workers_for(expected if expected is not None else 1)
+    names = {}
     live = {}   # conn -> (process, key in progress)
+
+    def take():
+        job = first_job.pop() if first_job else next(source, None)
+        if job is not None:
+            names[job[0]] = job[1]
+        return job
+
+    first_job = [first]
 
     def start():
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(child, fn, memory_mb, timeout_s), daemon=True)
+        proc = ctx.Process(target=_worker, args=(child, [parent, *live], fn, memory_mb, timeout_s), daemon=True)
         proc.start()
         child.close()
         live[parent] = (proc, None)
@@ -90,8 +107,9 @@ def read_all(fn: Callable, jobs: list[tuple[Any, str, tuple]], *, timeout_s: flo
 
     def feed(conn):
         proc, _ = live[conn]
-        if pending:
-            key, _, args = pending.pop()
+        job = take()
+        if job is not None:
+            key, _, args = job
             conn.send((key, args))
             live[conn] = (proc, key)
         else:
@@ -102,6 +120,8 @@ def read_all(fn: Callable, jobs: list[tuple[Any, str, tuple]], *, timeout_s: flo
 
     for _ in range(n):
         feed(start())
+        if not first_job and not any(k is not None for _, k in live.values()):
+            break
     from multiprocessing.connection import wait
 
     while live:
@@ -118,8 +138,7 @@ def read_all(fn: Callable, jobs: list[tuple[Any, str, tuple]], *, timeout_s: flo
                 results[key] = too_slow_error(names[key], timeout_s)
                 if on_done:
                     on_done()
-                if pending:
-                    feed(start())
+                feed(start())
             continue
         for conn in ready:
             proc, key = live[conn]
@@ -132,8 +151,7 @@ def read_all(fn: Callable, jobs: list[tuple[Any, str, tuple]], *, timeout_s: flo
                     read_failed_error(names[key], f"worker exited with {proc.exitcode}")
                 if on_done:
                     on_done()
-                if pending:
-                    feed(start())
+                feed(start())
                 continue
             name = names[got_key]
             results[got_key] = (payload if status == "ok" else
