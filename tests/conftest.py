@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# A machine whose LANG is English would show English --help; tests of help texts say their language.
+os.environ.setdefault("TRACKER_LANG", "vi")
 
 from tracker.campaign import template_path  # noqa: E402
 from tracker.generate import generate  # noqa: E402

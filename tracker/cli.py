@@ -35,6 +35,12 @@ def _date(ctx, param, value):
 
 
 class Group(click.Group):
+    def main(self, args=None, **extra):
+        from tracker import i18n   # help in the language asked for (--lang, TRACKER_LANG, LANG)
+
+        with i18n.language(self, args):
+            return super().main(args, **extra)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -72,6 +78,9 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(package_name="tracker", message="tracker %(version)s")
+@click.option("--lang", type=click.Choice(["vi", "en"]), expose_value=False, is_eager=True,
+              help="Ngôn ngữ của phần hướng dẫn (--help): vi (mặc định) hoặc en; hoặc biến môi trường "
+                   "TRACKER_LANG (hoặc LANG). Thông báo khi chạy lệnh luôn bằng tiếng Việt.")
 def main():
     """tracker: chạy chiến dịch xác nhận bằng bảng tính, từ đầu đến cuối.
 
@@ -83,6 +92,10 @@ def main():
       tracker merge inbox/          ghép các tệp đơn vị gửi về, kiểm tra từng tệp
       tracker stats                 số liệu nghiệm thu theo khối, tiêu chí, sản phẩm
       tracker report                báo cáo nghiệm thu (.xlsx, .docx)
+    Hướng dẫn sử dụng đầy đủ: docs/huong-dan.md.
+    Ví dụ:
+      tracker demo                  diễn tập trọn một đợt trên dữ liệu giả lập (workbooks/demo)
+      tracker --lang en merge --help
     """
 
 
@@ -226,9 +239,10 @@ def verify(campaign_dir):
 
 def _register() -> None:
     """Commands that live in their own modules (kept small so `tracker --help` stays fast)."""
-    from tracker import cli_mail, cli_report
+    from tracker import cli_demo, cli_mail, cli_report
 
     main.add_command(cli_mail.mail)
+    main.add_command(cli_demo.demo)
     for name in ("report", "missing"):
         if hasattr(cli_report, name):
             main.add_command(getattr(cli_report, name))

@@ -13,6 +13,9 @@ def mail():
     cho riêng chiến dịch, chép mẫu vào thư mục chiến dịch rồi sửa ở đó.
     Người gửi: --from, nếu không có thì biến môi trường TRACKER_MAIL_FROM, nếu không thì
     email ở mục [support] của campaign.toml.
+    Ví dụ:
+      tracker mail draft
+      tracker mail send --host mail.hanoi.gov.vn --starttls --user ttdlcns --dry-run
     """
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from tracker.forms.styles import WORKBOOK_OPTIONS, Styles, a4_landscape
+from tracker.forms.styles import WORKBOOK_OPTIONS, Styles, a4_landscape, lines_needed, row_height
 
 SEVERITY_VI = {"error": "Lỗi", "warning": "Lưu ý", "info": "Thông tin"}
 
@@ -44,6 +44,8 @@ def write_merge_report(ws, report) -> Path:
                       finding.value if finding else "", finding.expected if finding else ""]
             for i, v in enumerate(values):
                 sh.write_string(row, i, v, td)
+            # Wrapped text: Excel and LibreOffice keep the default height unless it is set.
+            sh.set_row(row, row_height(max(lines_needed(v, w, 11) for v, w in zip(values, widths)), 11))
             row += 1
     sh.freeze_panes(4, 2)
     sh.autofilter(3, 0, max(row - 1, 4), len(headers) - 1)

@@ -299,7 +299,11 @@ def _write_guide(ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict)
     ws.set_row(s.row, row_height(2))
     s.row += 1
     s.blank()
-    steps = [
+    # The steps come from the template's [guide].steps ({placeholders} below); these are the fallback.
+    values = {"form_sheet": ident.FORM_SHEET, "met": answers[0], "not_met": answers[1],
+              "recipient": issuer.get("recipient", ""), "due": show(campaign.due),
+              "due_text": campaign.section("campaign").get("due_text", "")}
+    steps = [str(step).format_map(_Keep(values)) for step in campaign.section("guide").get("steps", [])] or [
         f"Mở trang “{ident.FORM_SHEET}”. Các ô nền vàng là ô cần điền; các ô khác đã được khóa để tránh sửa nhầm.",
         f"Ở mỗi tiêu chí, bấm vào ô nền vàng trong cột “Mức độ đáp ứng” rồi chọn “{answers[0]}” hoặc "
         f"“{answers[1]}” trong danh sách thả xuống. Không gõ tay, không dán giá trị khác, không dùng công thức.",
@@ -328,6 +332,13 @@ def _write_guide(ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict)
     ws.set_row(s.row, row_height(h, 11))
     a4_portrait(ws)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+
+
+class _Keep(dict):
+    """format_map values that leave an unknown {placeholder} as written."""
+
+    def __missing__(self, key):
+        return "{" + key + "}"
 
 
 def _write_ident(wb, ws, campaign: Campaign, unit: Unit, t: dict) -> None:

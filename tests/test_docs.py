@@ -1,0 +1,202 @@
+"""The user guide stays true to the tool: its pictures are rendered by one script from real files,
+every command it quotes exists, every merge message code is explained, the unit guide matches the
+workbook's "Hướng dẫn" sheet; and every command's --help is Vietnamese with examples, or English."""
+import io
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tracker import i18n
+from tracker.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+GUIDE = DOCS / "huong-dan.md"
+UNIT_GUIDE = DOCS / "huong-dan-don-vi.md"
+NO_LANG = {"TRACKER_LANG": None, "LANG": None}
+
+sys.path.insert(0, str(ROOT / "tools"))
+import render_docs_images  # noqa: E402
+
+can_render = shutil.which("soffice") or shutil.which("libreoffice")
+if not (can_render and shutil.which("pdftoppm")) and os.environ.get("TRACKER_REQUIRE_SOFFICE"):
+    raise RuntimeError("LibreOffice and poppler-utils are required by TRACKER_REQUIRE_SOFFICE=1")
+
+
+def images_named(md: Path) -> set[str]:
+    return set(re.findall(r"!\[[^\]]*\]\(img/([^)]+)\)", md.read_text(encoding="utf-8")))
+
+
+@pytest.mark.skipif(not (can_render and shutil.which("pdftoppm")), reason="LibreOffice or poppler not installed")
+def test_the_pictures_are_rendered_by_one_script(tmp_path):
+    out = tmp_path / "img"
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "render_docs_images.py"), "--out", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    made = {p.name for p in out.glob("*.png")}
+    assert made == {s.name for s in render_docs_images.SHOTS}
+    # What is checked in is what the script makes (run it again when the forms change).
+    assert {p.name for p in (DOCS / "img").glob("*.png")} == made
+    for p in out.glob("*.png"):
+        data = p.read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and 5_000 < len(data) < render_docs_images.MAX_BYTES
+
+
+def test_every_picture_the_guides_show_is_made_by_the_script():
+    shown = images_named(GUIDE) | images_named(UNIT_GUIDE)
+    scripted = {s.name for s in render_docs_images.SHOTS}
+    assert shown <= scripted
+    assert scripted <= images_named(GUIDE)           # the guide shows every picture
+    for name in shown:
+        path = DOCS / "img" / name
+        assert path.is_file() and path.stat().st_size < render_docs_images.MAX_BYTES
+
+
+def quoted_commands(text: str) -> list[str]:
+    """Every `tracker ...` command line in code blocks and inline code."""
+    found = []
+    blocks = re.findall(r"```[^\n]*\n(.*?)```", text, flags=re.S)
+    spans = re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+    for line in [ln for b in blocks for ln in b.splitlines()] + spans:
+        for part in re.split(r"&&|;", line):
+            part = re.split(r"\s[>|]\s", part.strip())[0]
+            if part.startswith("tracker "):
+                found.append(part)
+    return found
+
+
+def test_every_command_the_guides_quote_exists():
+    readme = [c for c in quoted_commands((ROOT / "README.md").read_text(encoding="utf-8"))
+              if "[" not in c]             # the README's synopsis lines hold placeholders
+    commands = quoted_commands(GUIDE.read_text(encoding="utf-8")) + readme
+    assert len(commands) > 30
+    paths = set()
+    for line in commands:
+        args = shlex.split(line)[1:]
+        result = CliRunner().invoke(main, args + ["--help"], env=NO_LANG)
+        assert result.exit_code == 0, f"{line}\n{result.output}"
+        paths.add(tuple(a for a in args if not a.startswith("-"))[:1])
+    # The guide walks through every step of a campaign.
+    for cmd in ("demo", "init", "generate", "mail", "merge", "stats", "report", "missing", "verify"):
+        assert (cmd,) in paths, cmd
+
+
+def finding_codes() -> set[str]:
+    codes = set()
+    for path in (ROOT / "tracker").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'Finding\(\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'(?:ctx\.add|_fail)\(\s*"([a-z_]+)"', text))
+    return codes
+
+
+def test_every_merge_message_is_explained_in_the_guide():
+    codes = finding_codes()
+    assert {"bad_answer", "formula_in_answer", "other_campaign", "empty", "email_no_workbook",
+            "master_bad_answer", "stale"} <= codes
+    guide = GUIDE.read_text(encoding="utf-8")
+    missing = sorted(c for c in codes if f"`{c}`" not in guide)
+    assert not missing, f"explain these merge messages in docs/huong-dan.md: {missing}"
+
+
+def norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(text)).split())
+
+
+def test_the_unit_guide_is_the_workbooks_guide_sheet():
+    import openpyxl
+
+    from tracker.campaign import builtin_path, load_campaign, template_path
+    from tracker.forms import ident
+    from tracker.forms.unit_form import build_unit_workbook
+    from tracker.registry import load_registry
+
+    campaign = load_campaign(template_path(None))
+    units = load_registry(builtin_path(campaign.section("campaign")["registry"]), campaign)
+    page = norm(UNIT_GUIDE.read_text(encoding="utf-8"))
+    for unit in (units[0], units[-1]):
+        sheet = openpyxl.load_workbook(io.BytesIO(build_unit_workbook(campaign, unit, b"k")))[ident.GUIDE_SHEET]
+        steps = [row[1] for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int) and row[1]]
+        assert len(steps) >= 5
+        for i, step in enumerate(steps, 1):
+            assert f"{i}. {norm(step)}" in page, step
+    assert norm(campaign.section("support")["phone"]) in page
+
+
+def test_the_readme_quick_start():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme[readme.index("## Quick start"):readme.index("\n## ", readme.index("## Quick start") + 5)]
+    assert re.findall(r"```bash\n(.*?)\n```", quick, flags=re.S) == ["pip install . && tracker demo", "bash .ci/run"]
+    assert "tracker init && tracker generate" in quick
+
+
+# ------------------------------------------------------------------ --help in Vietnamese or English
+def commands():
+    return [(path, cmd) for path, cmd, _ in i18n.walk(main)]
+
+
+def help_of(path: str, *, lang: str | None = None, env: dict | None = None) -> str:
+    args = (["--lang", lang] if lang else []) + (path.split() if path else []) + ["--help"]
+    result = CliRunner().invoke(main, args, env={**NO_LANG, **(env or {})})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_command_has_vietnamese_help_with_examples():
+    for path, cmd in commands():
+        text = help_of(path)
+        assert "Ví dụ:" in text, path
+        assert "Hiện hướng dẫn này rồi thoát." in text and "Show this" not in text, path
+
+
+def test_every_command_and_option_has_an_english_help():
+    for path, cmd in commands():
+        assert path in i18n.COMMANDS, f"add the English help of 'tracker {path}' to tracker/i18n.py"
+        for p in cmd.params:
+            if isinstance(p, click.Option) and p.help and p.name not in i18n.BUILTIN:
+                assert i18n.option_help(path, p.name), f"add the English help of {p.opts} of '{path}' to i18n.py"
+        text = help_of(path, lang="en")
+        assert "Example:" in text and "Ví dụ" not in text and "Show this help and exit." in text, path
+        for p in cmd.params:
+            if isinstance(p, click.Option) and p.help and p.name not in i18n.BUILTIN:
+                first = i18n.option_help(path, p.name).split()[0]
+                assert first in text, (path, p.name)
+
+
+def test_merge_help_in_english_and_back():
+    english = help_of("merge", lang="en")
+    assert "Merge what units send back" in english and "--received DATE" in english
+    assert "stay in Vietnamese" in help_of("", lang="en")
+    vietnamese = help_of("merge")
+    assert "Ghép các tệp đơn vị gửi về" in vietnamese and "--received NGÀY" in vietnamese
+    # The environment chooses too; --lang wins; TRACKER_LANG wins over LANG.
+    assert "Merge what" in help_of("merge", env={"TRACKER_LANG": "en"})
+    assert "Merge what" in help_of("merge", env={"LANG": "en_US.UTF-8"})
+    assert "Ghép các tệp" in help_of("merge", env={"LANG": "vi_VN.UTF-8"})
+    assert "Ghép các tệp" in help_of("merge", env={"LANG": "en_US.UTF-8", "TRACKER_LANG": "vi"})
+    assert "Ghép các tệp" in help_of("merge", lang="vi", env={"TRACKER_LANG": "en"})
+    # Messages at run time stay Vietnamese.
+    result = CliRunner().invoke(main, ["--lang", "en", "stats", "-C", "/nonexistent/campaign"], env=NO_LANG)
+    assert result.exit_code == 1 and "không phải thư mục chiến dịch" in result.output
+
+
+def test_choose_reads_only_the_options_before_the_command():
+    assert i18n.choose(["--lang", "en", "merge"], {}) == "en"
+    assert i18n.choose(["--lang=en"], {}) == "en"
+    assert i18n.choose(["merge", "--lang", "en"], {}) == "vi"
+    assert i18n.choose([], {"LANG": "C.UTF-8"}) == "vi"
+
+
+def test_the_guides_are_nfc():
+    for path in (GUIDE, UNIT_GUIDE):
+        text = path.read_text(encoding="utf-8")
+        assert text == unicodedata.normalize("NFC", text), path
