@@ -72,3 +72,26 @@ def test_a_master_behind_the_ledger_is_found(ws, outbox, tmp_path):
     assert any("chưa cập nhật" in p.what for p in rep.problems)
     merge(ws, [])
     assert not verify(ws).problems
+
+
+def test_a_merged_email_is_known_to_the_ledger(ws, outbox, tmp_path):
+    from email.message import EmailMessage
+
+    filled = fill(outbox[ws.units[0].id], tmp_path / "r.xlsx", "met")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "vt@donvi.gov.vn", "ttdl@hanoi.gov.vn", "Biên bản"
+    msg["Date"] = "Thu, 04 Jun 2026 09:00:00 +0700"
+    msg.set_content("Gửi biên bản.")
+    msg.add_attachment(filled.read_bytes(), maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename="r.xlsx")
+    eml = tmp_path / "thu.eml"
+    eml.write_bytes(bytes(msg))
+    assert merge(ws, [eml]).files[0].outcome == "accepted"
+    assert not verify(ws).problems          # the email itself is archived and recorded
+
+
+def test_files_we_write_are_readable_by_colleagues(ws):
+    import stat
+
+    for path in (ws.master_file, ws.outbox_path(ws.units[0])):
+        assert path.stat().st_mode & stat.S_IRGRP, path

@@ -81,6 +81,13 @@ CREATE TABLE IF NOT EXISTS mail(
   at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS mail_once ON mail(kind, batch, unit_id) WHERE status = 'sent';
+CREATE TABLE IF NOT EXISTS emails(
+  sha256 TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  archived TEXT NOT NULL,
+  merged_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY,
   at TEXT NOT NULL,
@@ -172,6 +179,11 @@ class Ledger:
              received_source, sender, now_iso(), outcome, unit_id,
              json.dumps(findings, ensure_ascii=False)))
         return cur.lastrowid
+
+    def add_email(self, *, sha256: str, name: str, origin: str, archived: str) -> None:
+        """A saved email given to merge (its workbooks are `returns`): kept so the archive has no strangers."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO emails VALUES(?,?,?,?,?)", (sha256, name, origin, archived, now_iso()))
 
     def returns(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM returns ORDER BY id").fetchall()

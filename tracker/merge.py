@@ -95,6 +95,8 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
                 continue
             try:
                 digest, archived = ws.archive_file(f)
+                ledger.add_email(sha256=digest, name=f.name, origin=str(f),
+                                 archived=str(archived.relative_to(ws.root)))
             except OSError as e:
                 notices.append(Finding("unreadable", "error", f"Không đọc được thư '{f.name}' ({e.strerror}).",
                                        file=f.name))

@@ -58,6 +58,10 @@ def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:
         integrity = db.execute("PRAGMA integrity_check").fetchall()
         fk = db.execute("PRAGMA foreign_key_check").fetchall()
         rows = db.execute("SELECT id, sha256, name, archived FROM returns").fetchall()
+        try:
+            rows += db.execute("SELECT NULL, sha256, name, archived FROM emails").fetchall()
+        except sqlite3.OperationalError:   # a ledger from before emails were recorded
+            pass
     except sqlite3.DatabaseError as e:
         rep.add("error", f"Sổ ghi {ws.ledger_file.name} hỏng, không mở được ({e}).",
                 "Khôi phục ledger.sqlite từ bản sao lưu gần nhất, rồi chạy 'tracker merge' lại trên các thư mục tệp "
@@ -69,7 +73,7 @@ def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:
     if fk:
         rep.add("error", f"Sổ ghi có {len(fk)} liên kết hỏng giữa các bảng.",
                 "Khôi phục ledger.sqlite từ bản sao lưu, rồi chạy lại 'tracker merge'.")
-    rep.checked.append(f"sổ ghi ({len(rows)} lượt nhận tệp)")
+    rep.checked.append(f"sổ ghi ({sum(1 for r in rows if r[0] is not None)} lượt nhận tệp)")
     known = set()
     for rid, sha, name, archived in rows:
         known.add(sha)

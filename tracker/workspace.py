@@ -31,11 +31,21 @@ DEFAULT_DIR = Path("workbooks/hanoi-ttdt-2026")
 LOCK_TIMEOUT_S = 120
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()   # what open() would give: mkstemp's 0600 would hide files from colleagues
+
+
 def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace `path` with `data` all at once: readers see the old file or the new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             if durable:
@@ -140,6 +150,7 @@ class Workspace:
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".in.", suffix=".tmp")
+            os.fchmod(fd, FILE_MODE)
             os.close(fd)
             try:
                 shutil.copyfile(source, tmp)
