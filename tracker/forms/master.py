@@ -205,7 +205,8 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> 
     ws.autofilter(HEADER_ROW, 0, last, len(cols) - 1)
     a4_landscape(ws)
     ws.repeat_rows(HEADER_ROW)
-    ws.print_area(0, 0, last, col("Tệp nguồn"))
+    # Printed: up to the result (notes, proposals and sources stay on screen), a page wide.
+    ws.print_area(0, 0, last, col("Kết quả"))
 
 
 def _summary_sheet(wb, ws, st, campaign, stats, group_ranges) -> None:

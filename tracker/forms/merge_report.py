@@ -24,7 +24,7 @@ def write_merge_report(ws, report) -> Path:
     td = st.get("td", font_size=11, valign="top")
     headers = ["STT", "Tệp", "Đơn vị", "Ngày nhận", "Kết quả", "Mức độ", "Trang", "Ô", "Nội dung", "Giá trị gặp",
                "Giá trị cho phép"]
-    widths = [5, 28, 26, 11, 16, 9, 16, 7, 70, 18, 18]
+    widths = [5, 22, 20, 11, 14, 9, 14, 7, 60, 14, 14]   # fits a landscape page at a readable scale
     sh.write_string(0, 0, f"KẾT QUẢ GHÉP TỆP - {ws.campaign.title}", st.get("bold", font_size=13, text_wrap=False))
     sh.write_string(1, 0, f"Thời điểm: {dt.datetime.now():%d/%m/%Y %H:%M}. Đã nhận: "
                           f"{report.count('accepted') + report.count('replaced') + report.count('stale')}; "
