@@ -42,4 +42,5 @@ def token(secret: bytes, campaign_id: str, unit_id: str, version: str) -> str:
 
 
 def token_ok(secret: bytes, campaign_id: str, unit_id: str, version: str, given: str) -> bool:
-    return hmac.compare_digest(token(secret, campaign_id, unit_id, version), str(given or ""))
+    # bytes: compare_digest refuses str with non-ASCII characters, and a tampered file may hold any text
+    return hmac.compare_digest(token(secret, campaign_id, unit_id, version).encode(), str(given or "").encode())
