@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.faults import checkpoint
 from tracker.ledger import Ledger
 from tracker.registry import Unit
 from tracker.workspace import Workspace, atomic_write_bytes
@@ -77,11 +78,13 @@ def generate(ws: Workspace, jobs: int | None = None, progress=None) -> GenerateR
                 os.replace(path, backup)
                 result.backed_up.append(backup)
             atomic_write_bytes(path, data, durable=False)   # regenerable: no fsync per file
+            checkpoint("generate.written")
             result.written.append(path)
             if progress:
                 progress()
         from tracker.masterfile import rebuild
 
+        checkpoint("generate.before_master")
         with Ledger(ws.ledger_file) as ledger:
             result.master = rebuild(ws, ledger)
     return result

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.faults import checkpoint
 from tracker.errors import TrackerError, UsageError
 from tracker.registry import Unit
 from tracker.workspace import Workspace, atomic_write_bytes, sha256_file
@@ -566,6 +567,7 @@ def _send_all(ws, ledger, smtp, settings, todo, kind, batch, today, from_, rate,
                 (unit.id, kind, batch, "; ".join(out.recipients), out.message_id, out.attachment_sha256,
                  now_iso())).lastrowid
         last = time.monotonic()
+        checkpoint("mail.before_send")
         try:
             refused = smtp.sendmail(from_[1], out.recipients, data)
         except smtplib.SMTPRecipientsRefused as e:
@@ -594,6 +596,7 @@ def _send_all(ws, ledger, smtp, settings, todo, kind, batch, today, from_, rate,
             # Accepted by the server (for at least one recipient): record it at once.
             note = "; ".join(f"{a}: {_smtp_reply_tuple(r)}" for a, r in refused.items()) if refused else None
             _finish(ledger, row_id, "sent", f"một số địa chỉ bị từ chối: {note}" if note else None)
+            checkpoint("mail.sent")
             report.sent.append((unit, out.message_id))
             if refused:
                 report.partial.append((unit, note))
