@@ -217,3 +217,15 @@ def test_libreoffice_prints_each_form_on_one_a4_page(ws, tmp_path):
     master_pdf = soffice_convert(ws.master_file, "pdf", tmp_path / "pdf")
     text = "\f".join(pdf_pages(master_pdf))
     assert "Phường Hoàn Kiếm" in text and "TỔNG HỢP" in text
+
+
+def test_the_masters_fast_formula_path_writes_what_xlsxwriter_would(ws, monkeypatch):
+    import datetime as dt
+
+    import tracker.forms.master as m
+    from tracker.stats import compute
+
+    stats = compute(ws.campaign, ws.units, {}, dt.date(2026, 6, 10))
+    fast = m.build_master(ws.campaign, ws.units, stats, [])
+    monkeypatch.setattr(m._ClassicFormulas, "_prepare_formula", m.Worksheet._prepare_formula)
+    assert m.build_master(ws.campaign, ws.units, stats, []) == fast
