@@ -1,6 +1,7 @@
 """What a path given to merge holds: a workbook, or a saved email (.eml/.msg) with workbooks attached."""
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from tracker.intake.findings import Finding
@@ -20,4 +21,5 @@ def incoming(path: Path, tmp: Path, notices: list[Finding]):
             return
         yield from email_source.incoming(path, tmp, notices)
         return
-    yield Incoming(path=path, name=path.name, origin=str(path))
+    # macOS and some zip tools give NFD file names: show them as typed (NFC), keep the path as it is.
+    yield Incoming(path=path, name=unicodedata.normalize("NFC", path.name), origin=str(path))

@@ -19,6 +19,7 @@ from tracker.ledger import Ledger, Submission
 from tracker.workspace import Workspace
 
 READ_TIMEOUT_S = 60
+RECORD_CHUNK = 128    # files recorded per archive sync
 READ_MEMORY_MB = 1024
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -175,19 +176,39 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
                 continue
             yield len(prepared) - 1, item.name, (p.path, item.name, p.kind)
 
-    readings = read_all(read, jobs(), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, workers=workers,
-                        expected=len(items), on_done=(lambda: progress(advance=1)) if progress else None)
-    # The archive reaches the disk before the ledger points at it (one sync for the whole batch).
-    if readings:
-        os.sync()
-    results = []
-    for k, p in enumerate(prepared):
-        if p.path is not None:
-            reading = readings[k]
-            if isinstance(reading, tuple):          # an .ods/.xls in disguise, found by the worker
-                reading = _convert_and_read(ws, p, reading[1], tmp)
-            _record(ws, ledger, p, reading, units_by_id)
-        results.append(p.res)
+    results: list[FileResult] = []
+    ready: dict[int, object] = {}
+    done = 0      # prepared[:done] are recorded
+
+    def record_ready(final: bool = False) -> None:
+        """Record, in input order, the files whose reading is back: in chunks, each made durable in
+        the archive by one sync before the ledger points at it. Memory stays flat as files grow."""
+        nonlocal done
+        end = done
+        while end < len(prepared) and (prepared[end].path is None or end in ready):
+            end += 1
+        if end == done or (end - done < RECORD_CHUNK and not final):
+            return
+        if any(prepared[k].path is not None for k in range(done, end)):
+            os.sync()
+        for k in range(done, end):
+            p = prepared[k]
+            if p.path is not None:
+                reading = ready.pop(k)
+                if isinstance(reading, tuple):          # an .ods/.xls in disguise, found by the worker
+                    reading = _convert_and_read(ws, p, reading[1], tmp)
+                _record(ws, ledger, p, reading, units_by_id)
+            results.append(p.res)
+            prepared[k] = None
+        done = end
+
+    def arrived(key, reading) -> None:
+        ready[key] = reading
+        record_ready()
+
+    read_all(read, jobs(), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, workers=workers,
+             expected=len(items), on_done=(lambda: progress(advance=1)) if progress else None, on_result=arrived)
+    record_ready(final=True)
     return results
 
 
@@ -290,9 +311,9 @@ def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared) -> bool:
     res.outcome, res.unit_id = "duplicate", earlier["unit_id"]
     unit = ws.unit_by_id.get(earlier["unit_id"] or "")
     res.unit_name = unit.name if unit else ""
-    res.findings.append(Finding("duplicate", "info", f"Tệp '{p.item.name}' đã được ghép ngày "
-                                f"{earlier['merged_at'][:10]} (tệp '{earlier['name']}'); không ghép lại.",
-                                file=p.item.name))
+    merged_on = dt.date.fromisoformat(earlier["merged_at"][:10]).strftime("%d/%m/%Y")
+    res.findings.append(Finding("duplicate", "info", f"Tệp '{p.item.name}' đã được ghép ngày {merged_on} "
+                                f"(tệp '{earlier['name']}'); không ghép lại.", file=p.item.name))
     with ledger.transaction() as db:
         _record_return(ledger, db, p, "duplicate", earlier["unit_id"])
     return True

@@ -142,26 +142,39 @@ class Workspace:
         finally:
             lock.release()
 
+    ARCHIVE_IN_MEMORY = 64 << 20   # files up to this size are read once: hashed and written from memory
+
     def archive_file(self, source: Path, digest: str | None = None) -> tuple[str, Path]:
-        """Copy a given file into the archive under its SHA-256; returns (digest, archived path)."""
-        digest = digest or sha256_file(source)
+        """Copy a given file into the archive under its SHA-256; returns (digest, archived path).
+
+        The copy is the very bytes that were hashed (read once), written atomically; it is made
+        durable in batches by the caller (os.sync before the ledger points at it)."""
         suffix = "".join(c for c in source.suffix.lower()[:8] if c.isalnum() or c == ".")
+        data = None
+        if digest is None:
+            if source.stat().st_size <= self.ARCHIVE_IN_MEMORY:
+                data = source.read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+            else:
+                digest = sha256_file(source)
         dest = self.archive / digest[:2] / f"{digest}{suffix}"
-        if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".in.", suffix=".tmp")
-            os.fchmod(fd, FILE_MODE)
-            os.close(fd)
-            try:
-                shutil.copyfile(source, tmp)
-                with open(tmp, "rb") as f:
-                    os.fsync(f.fileno())
-                if sha256_file(Path(tmp)) != digest:
-                    raise TrackerError(f"Tệp '{source}' thay đổi trong khi đang sao lưu. Chạy lại lệnh.")
-                os.replace(tmp, dest)
-            finally:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        if dest.exists():
+            return digest, dest
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if data is not None:
+            atomic_write_bytes(dest, data, durable=False)
+            return digest, dest
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".in.", suffix=".tmp")
+        os.fchmod(fd, FILE_MODE)
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            if sha256_file(Path(tmp)) != digest:
+                raise TrackerError(f"Tệp '{source}' thay đổi trong khi đang sao lưu. Chạy lại lệnh.")
+            os.replace(tmp, dest)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         return digest, dest
 
 

@@ -70,16 +70,31 @@ def _worker(conn, inherited: list, fn: Callable, memory_mb: int, timeout_s: floa
             conn.send((key, ("error", f"{type(e).__name__}: {e}"[:500])))
 
 
+class _Handover(dict):
+    """A results dict that passes each result on instead of keeping it."""
+
+    def __init__(self, on_result):
+        super().__init__()
+        self._on_result = on_result
+
+    def __setitem__(self, key, value):
+        self._on_result(key, value)
+
+
 def workers_for(n_jobs: int) -> int:
     """Both cores pay off from a few dozen files; below that a single worker starts faster."""
     return 1 if n_jobs < 24 else max(1, min(os.cpu_count() or 1, 4))
 
 
 def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: int | None = None,
-             expected: int | None = None, on_done: Callable[[], None] | None = None) -> dict:
+             expected: int | None = None, on_done: Callable[[], None] | None = None,
+             on_result: Callable[[Any, Any], None] | None = None) -> dict:
     """Run fn(*args) for each (key, display_name, args) of `jobs` (any iterable: it is consumed as
-    workers free up, so the caller can prepare the next files meanwhile); {key: result or IntakeError}."""
+    workers free up, so the caller can prepare the next files meanwhile); {key: result or IntakeError}.
+    With `on_result(key, result)` results are handed over as they come instead (and not kept)."""
     results: dict = {}
+    if on_result is not None:
+        results = _Handover(on_result)
     source = iter(jobs)
     first = next(source, None)
     if first is None:
