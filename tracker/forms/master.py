@@ -91,7 +91,9 @@ def row_snapshot(row: dict, sub, campaign: Campaign) -> dict:
 def build_master(campaign: Campaign, units: list[Unit], stats: dict, returns: list, target=None,
                  source_names: dict[int, str] | None = None) -> bytes | None:
     buf = io.BytesIO() if target is None else None
-    wb = xlsxwriter.Workbook(target or buf, {**WORKBOOK_OPTIONS, "in_memory": True})
+    # constant_memory: rows go to a temporary file as they are written, so memory does not grow
+    # with the number of units (strings are then written inline, which Excel reads the same).
+    wb = xlsxwriter.Workbook(target or buf, {**WORKBOOK_OPTIONS, "constant_memory": True})
     wb.set_properties({"title": f"Tổng hợp - {campaign.title}"})
     st = Styles(wb)
     summary_ws = wb.add_worksheet(SUMMARY_SHEET, worksheet_class=_ClassicFormulas)
