@@ -166,9 +166,20 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
                 return ("convert", kind)
         return read_return(path, name, campaign, units_by_id, secret, kind == "xlsm")
 
+    repeats: list = []
+
+    def write_repeats() -> None:
+        if repeats:
+            with ledger.transaction() as db:
+                for p, unit_id in repeats:
+                    _record_return(ledger, db, p, "duplicate", unit_id)
+            repeats.clear()
+
     def jobs():
         for item in items:
-            p = _prepare(ws, ledger, item, tmp)
+            p = _prepare(ws, ledger, item, tmp, repeats)
+            if len(repeats) >= 512:
+                write_repeats()
             prepared.append(p)
             if p.path is None:
                 if progress:
@@ -209,6 +220,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     read_all(read, jobs(), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, workers=workers,
              expected=len(items), on_done=(lambda: progress(advance=1)) if progress else None, on_result=arrived)
     record_ready(final=True)
+    write_repeats()
     return results
 
 
@@ -253,7 +265,7 @@ def _record_return(ledger: Ledger, db, p: _Prepared, outcome: str, unit_id: str 
                              findings=[f.__dict__ for f in p.res.findings])
 
 
-def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path) -> _Prepared:
+def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: list | None = None) -> _Prepared:
     """Archive (before anything reads it), spot a file merged before, run the safety checks, convert."""
     from tracker.intake import safety
 
@@ -278,7 +290,7 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path) -> _Prepa
     res.sha256 = p.digest = digest
     p.archived = str(archived.relative_to(ws.root))
     p.size = archived.stat().st_size
-    if _already_merged(ws, ledger, p):
+    if _already_merged(ws, ledger, p, repeats):
         return p
     # An .xlsx is checked in the worker that reads it; anything else (.xls, .ods, odd files) here,
     # where LibreOffice can be called.
@@ -303,7 +315,7 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path) -> _Prepa
     return p
 
 
-def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared) -> bool:
+def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list | None = None) -> bool:
     earlier = ledger.find_return(p.digest)
     if earlier is None:
         return False
@@ -314,8 +326,11 @@ def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared) -> bool:
     merged_on = dt.date.fromisoformat(earlier["merged_at"][:10]).strftime("%d/%m/%Y")
     res.findings.append(Finding("duplicate", "info", f"Tệp '{p.item.name}' đã được ghép ngày {merged_on} "
                                 f"(tệp '{earlier['name']}'); không ghép lại.", file=p.item.name))
-    with ledger.transaction() as db:
-        _record_return(ledger, db, p, "duplicate", earlier["unit_id"])
+    if repeats is None:
+        with ledger.transaction() as db:
+            _record_return(ledger, db, p, "duplicate", earlier["unit_id"])
+    else:
+        repeats.append((p, earlier["unit_id"]))   # written together: a repeat is only a log line
     return True
 
 

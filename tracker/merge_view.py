@@ -28,16 +28,16 @@ def run_merge(campaign_dir, paths, received) -> int:
             out.print(f"[red]✗[/] {_esc(n.message)}", markup=True)
         else:
             out.print(f"[yellow]Lưu ý:[/] {_esc(n.message)}", markup=True)
+    lines = []   # printed at once: a line per file, thousands of them at national scale
     for f in report.files:
         label = OUTCOME_VI[f.outcome]
         unit = f" → {f.unit_name}" if f.unit_name else ""
-        line = f"[{STYLE[f.outcome]}]{label}[/]: {_esc(f.name)}{_esc(unit)}"
+        lines.append(f"[{STYLE[f.outcome]}]{label}[/]: {_esc(f.name)}{_esc(unit)}")
         if f.outcome == "rejected":
-            line += f"\n    {_esc(f.message)}"
-        out.print(line, markup=True)
-        for w in f.findings:
-            if w.severity == "warning":
-                out.print(f"    [yellow]Lưu ý:[/] {_esc(w.message)}", markup=True)
+            lines.append(f"    {_esc(f.message)}")
+        lines += [f"    [yellow]Lưu ý:[/] {_esc(w.message)}" for w in f.findings if w.severity == "warning"]
+    if lines:
+        out.print("\n".join(lines), markup=True)
     accepted = report.count("accepted") + report.count("replaced") + report.count("stale")
     out.print(f"\nTổng: {len(report.files)} tệp; đã nhận {accepted}; đã ghép trước đó {report.count('duplicate')}; "
               f"từ chối {report.count('rejected')}.")
