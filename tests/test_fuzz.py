@@ -85,3 +85,21 @@ def test_any_note_is_kept_as_text_or_the_file_refused(good, note):
         kept = reading.notes.get("c1", "")
         assert isinstance(kept, str) and len(kept) <= 4000
         assert reading.answers == {("xp-00070/site", n.split("_")[-1]): a for n, a in answers.items()}
+
+
+def test_a_cell_with_two_values_is_refused_not_read_as_either(good):
+    """Found by tools/fuzz.py (seed 11): an answer cell holding two <is> read as the last, blank one."""
+    ws, unit, data, answers, cells, tmp = good
+    path = tmp / "two-values.xlsx"
+    path.write_bytes(fuzz.set_cells(data, {cells["TRK_A_site_c1"]:
+                                           ' t="inlineStr"><is><t>Chưa đáp ứng</t></is><is><t></t></is></c>'}, raw=True))
+    reading, findings = _read(ws, path)
+    assert reading is None and findings[0].code == "damaged" and "hai giá trị" in findings[0].message
+
+
+def test_invisible_characters_alone_are_a_blank_answer(good):
+    ws, unit, data, answers, cells, tmp = good
+    path = tmp / "invisible.xlsx"
+    path.write_bytes(fuzz.set_cells(data, {cells["TRK_A_site_c1"]: "\u200b\ufeff "}))
+    reading, findings = _read(ws, path)
+    assert reading is not None and reading.answers[("xp-00070/site", "c1")] == "blank"

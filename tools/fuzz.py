@@ -129,6 +129,11 @@ XML_EDITS = [  # (member, pattern, replacements)
 ]
 
 
+def _visible(text: str) -> str:
+    invisible = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+    return unicodedata.normalize("NFC", text).translate(invisible).strip()
+
+
 def mutate(rng: random.Random, good: bytes, answers: dict[str, str], cells: dict[str, str]):
     """One mutation: (kind, data, expected answers or None when any clean refusal is right,
     strict: True when the expected outcome is exactly 'accepted with these answers')."""
@@ -137,6 +142,8 @@ def mutate(rng: random.Random, good: bytes, answers: dict[str, str], cells: dict
         name = rng.choice(sorted(cells))
         text, key = rng.choice(variants(rng))
         expected = dict(answers)
+        if key is None and not _visible(text):
+            key = "blank"          # only spaces and invisible characters: an empty cell
         if key is None:
             return "value", set_cells(good, {cells[name]: text}), None, False
         expected[name] = key

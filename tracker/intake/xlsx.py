@@ -228,8 +228,13 @@ class XlsxBook:
                                             f"('{ref[:20]}')", sheet_name)
                 t = c.get("t", "n")
                 formula, raw, inline, has_v = None, None, None, False
+                seen_parts = set()
                 for part in c:
                     tag = _local(part.tag)
+                    if tag in seen_parts and tag in ("f", "v", "is"):
+                        # two values for one cell (fuzzing found it): which is meant cannot be told
+                        raise self._damaged(f"trang '{sheet_name}', ô {ref} có hai giá trị", sheet_name, ref)
+                    seen_parts.add(tag)
                     if tag == "f":
                         formula = part.text or ""
                     elif tag == "v":
