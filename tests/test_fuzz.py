@@ -47,10 +47,11 @@ def _read(ws, path):
 
 
 def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+    """What a person sees: invisible characters (zero-width, BOM, soft hyphen) gone, spaces folded."""
+    return " ".join(fuzz._visible(text).split()).casefold()
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(min_size=0, max_size=60))
 def test_any_text_typed_into_an_answer_cell_is_read_exactly_or_refused(good, text):
     ws, unit, data, answers, cells, tmp = good
@@ -69,7 +70,7 @@ def test_any_text_typed_into_an_answer_cell_is_read_exactly_or_refused(good, tex
     assert others == {("xp-00070/site", n.split("_")[-1]): a for n, a in answers.items() if n != name}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(note=st.text(min_size=1, max_size=300))
 def test_any_note_is_kept_as_text_or_the_file_refused(good, note):
     ws, unit, data, answers, cells, tmp = good
