@@ -36,7 +36,6 @@ class Incoming:
     received: dt.date | None = None
     received_source: str = ""
     sender: str = ""
-    archive_as: Path | None = None   # the file to archive when not `path` itself
 
 
 @dataclass
@@ -279,8 +278,6 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
             item.received, item.received_source = dt.date.today(), "today"
     res.received = item.received
     try:
-        if item.archive_as is not None:       # the saved email itself, as received
-            ws.archive_file(item.archive_as)
         digest, archived = ws.archive_file(item.path)
         checkpoint("merge.archived")
     except OSError as e:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tracker.errors import TrackerError
 from tracker.workspace import Workspace, sha256_file

@@ -246,7 +246,7 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
     # Section II: conclusion, with the unit and its domain(s).
     s.line("II. Kết luận", "bold", bold=True)
     s.line(t["conclusion"])
-    s.line(f"III. Đề xuất, kiến nghị: Nêu các kiến nghị, đề xuất khác (nếu có)", "bold", bold=True)
+    s.line("III. Đề xuất, kiến nghị: Nêu các kiến nghị, đề xuất khác (nếu có)", "bold", bold=True)
     s.put(0, last, "", "input_td")
     define(ident.NAME_PROPOSALS, s.row, 0)
     ws.set_row(s.row, row_height(3))

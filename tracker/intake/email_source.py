@@ -95,7 +95,7 @@ def incoming(path: Path, tmp: Path, notices: list[Finding]):
         target.write_bytes(att.data)
         shown = display(att.name) or f"tệp đính kèm {i}"
         yield Incoming(path=target, name=f"{path.name} › {shown}", origin=str(path), received=received,
-                       received_source="email" if received else "", sender=mail.sender, archive_as=path)
+                       received_source="email" if received else "", sender=mail.sender)
 
 
 # ------------------------------------------------------------------ helpers

@@ -104,9 +104,13 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
     names = {}
     live = {}   # conn -> (process, key in progress)
 
+    exhausted = []
+
     def take():
         job = first_job.pop() if first_job else next(source, None)
-        if job is not None:
+        if job is None:
+            exhausted.append(True)
+        else:
             names[job[0]] = job[1]
         return job
 
@@ -135,7 +139,7 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
 
     for _ in range(n):
         feed(start())
-        if not first_job and not any(k is not None for _, k in live.values()):
+        if exhausted:       # fewer files than workers: fork no more
             break
     from multiprocessing.connection import wait
 
