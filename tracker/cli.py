@@ -145,7 +145,8 @@ def generate(campaign_dir, jobs):
     start = time.perf_counter()
     from rich.progress import Progress
 
-    with Progress(transient=True, console=console()) as bar:
+    bar_console = console()
+    with Progress(transient=True, console=bar_console, disable=not bar_console.is_terminal) as bar:
         task = bar.add_task("Đang tạo tệp", total=len(ws.units))
         result = run(ws, jobs=jobs, progress=lambda: bar.advance(task))
     took = time.perf_counter() - start

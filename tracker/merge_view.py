@@ -13,7 +13,7 @@ def run_merge(campaign_dir, paths, received) -> int:
 
     out = Console(highlight=False, soft_wrap=True)
     ws = Workspace.find(campaign_dir)
-    with Progress(transient=True, console=out) as bar:
+    with Progress(transient=True, console=out, disable=not out.is_terminal) as bar:  # no blank line in logs
         task = bar.add_task("Đang ghép", total=None)
 
         def progress(total=None, advance=0):
