@@ -159,11 +159,12 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
         from tracker.intake import safety
         from tracker.intake.reader import read_return
 
+        zf = None
         if not kind:
-            kind = safety.check_file(path, name)
+            kind, zf = safety.open_checked(path, name)     # the file is read once, then parsed from memory
             if kind in safety.CONVERTIBLE_KINDS:
                 return ("convert", kind)
-        return read_return(path, name, campaign, units_by_id, secret, kind == "xlsm")
+        return read_return(path, name, campaign, units_by_id, secret, kind == "xlsm", zf)
 
     repeats: list = []
 

@@ -60,9 +60,10 @@ class _Ctx:
 
 
 def read_return(path, display_name: str, campaign, units_by_id: dict, secret: bytes,
-                is_macro: bool = False) -> Reading:
+                is_macro: bool = False, zf=None) -> Reading:
+    """`zf`: the return already opened by `safety.open_checked` (it is closed here)."""
     reading = Reading()
-    with XlsxBook(path, display_name) as book:
+    with XlsxBook(path, display_name, zf) as book:
         ctx = _Ctx(book, reading)
         if is_macro:
             ctx.add("macro_file", "warning", f"Tệp '{display_name}' là sổ tính có macro (.xlsm). Macro không được "
@@ -230,7 +231,15 @@ def _sheet_rows(book: XlsxBook, sheet: str) -> dict[int, dict[int, Cell]]:
 
 
 def _label_hits(book: XlsxBook, form: Form, sheet: str) -> dict[str, list[tuple[int, int]]]:
-    """criterion id -> every (row, column) where its label is, top to bottom."""
+    """criterion id -> every (row, column) where its label is, top to bottom (once per sheet and form)."""
+    cache = book.__dict__.setdefault("_hits_cache", {})
+    key = (sheet, id(form))
+    if key not in cache:
+        cache[key] = _find_label_hits(book, form, sheet)
+    return cache[key]
+
+
+def _find_label_hits(book: XlsxBook, form: Form, sheet: str) -> dict[str, list[tuple[int, int]]]:
     found: dict[str, list[tuple[int, int]]] = {}
     for row, cols in sorted(_sheet_rows(book, sheet).items()):
         keys = {}

@@ -7,6 +7,7 @@ Failures raise `IntakeError` carrying a `Finding` with a Vietnamese message.
 from __future__ import annotations
 
 import copy
+import io
 import multiprocessing
 import os
 import resource
@@ -89,59 +90,62 @@ def _cfb_has_stream(data: bytes, name: str) -> bool:
     return False
 
 
-def _zip_entry_count(path: Path) -> int | None:
+def _zip_entry_count(fh, size: int) -> int | None:
     """Entry count from the End Of Central Directory record (zip64 aware), or None."""
-    size = path.stat().st_size
     tail_len = min(size, 22 + 65535)
-    with open(path, "rb") as fh:
-        fh.seek(size - tail_len)
-        tail = fh.read(tail_len)
-        pos = tail.rfind(b"PK\x05\x06")
-        if pos == -1 or len(tail) < pos + 22:
-            return None
-        count = struct.unpack_from("<H", tail, pos + 10)[0]
-        if count != 0xFFFF:
-            return count
-        # zip64: locator sits just before the EOCD record and points at the zip64 EOCD
-        loc = pos - 20
-        if loc < 0 or tail[loc:loc + 4] != b"PK\x06\x07":
-            return None
-        (z64_off,) = struct.unpack_from("<Q", tail, loc + 8)
-        if z64_off + 56 > size:
-            return None
-        fh.seek(z64_off)
-        rec = fh.read(56)
-        if rec[:4] != b"PK\x06\x06":
-            return None
-        return struct.unpack_from("<Q", rec, 32)[0]
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    pos = tail.rfind(b"PK\x05\x06")
+    if pos == -1 or len(tail) < pos + 22:
+        return None
+    count = struct.unpack_from("<H", tail, pos + 10)[0]
+    if count != 0xFFFF:
+        return count
+    # zip64: locator sits just before the EOCD record and points at the zip64 EOCD
+    loc = pos - 20
+    if loc < 0 or tail[loc:loc + 4] != b"PK\x06\x07":
+        return None
+    (z64_off,) = struct.unpack_from("<Q", tail, loc + 8)
+    if z64_off + 56 > size:
+        return None
+    fh.seek(z64_off)
+    rec = fh.read(56)
+    if rec[:4] != b"PK\x06\x06":
+        return None
+    return struct.unpack_from("<Q", rec, 32)[0]
 
 
-def _zip_kind(path: Path, name: str) -> str:
-    count = _zip_entry_count(path)
+def _open_zip(fh, size: int) -> tuple[int | None, zipfile.ZipFile | None]:
+    """(entry count, the zip opened, or None when damaged or oversized: check_file reports which)."""
+    count = _zip_entry_count(fh, size)
     if count is None or count > MAX_MEMBERS:
-        return "zip"  # damaged or oversized: check_file reports which
+        return count, None
     try:
-        zf = zipfile.ZipFile(path)
+        return count, zipfile.ZipFile(fh)
     except Exception:  # damaged: check_file reports it as corrupt_zip
+        return count, None
+
+
+def _zip_kind(zf: zipfile.ZipFile | None, name: str) -> str:
+    if zf is None:
         return "zip"
-    with zf:
-        # Only tiny members are read, through read_member's hard limit.
-        names = set(zf.namelist())
-        if "mimetype" in names and zf.getinfo("mimetype").file_size <= 256:
-            mime = read_member(zf, "mimetype", 256, name).strip()
-            if mime in _ODS_MIMES:
-                return "ods"
-        if "[Content_Types].xml" not in names:
-            return "zip"
-        ctypes = b""
-        if zf.getinfo("[Content_Types].xml").file_size <= MiB:  # else judge by names alone
-            ctypes = read_member(zf, "[Content_Types].xml", MiB, name)
-        is_sheet = ("xl/workbook.xml" in names or b"spreadsheetml.sheet.main+xml" in ctypes
-                    or b"spreadsheetml.template.main+xml" in ctypes)
-        macro_main = b"sheet.macroEnabled.main+xml" in ctypes or b"template.macroEnabled" in ctypes
-        if macro_main or (is_sheet and any(n.endswith("vbaProject.bin") for n in names)):
-            return "xlsm"
-        return "xlsx" if is_sheet else "zip"
+    # Only tiny members are read, through read_member's hard limit.
+    names = set(zf.namelist())
+    if "mimetype" in names and zf.getinfo("mimetype").file_size <= 256:
+        mime = read_member(zf, "mimetype", 256, name).strip()
+        if mime in _ODS_MIMES:
+            return "ods"
+    if "[Content_Types].xml" not in names:
+        return "zip"
+    ctypes = b""
+    if zf.getinfo("[Content_Types].xml").file_size <= MiB:  # else judge by names alone
+        ctypes = read_member(zf, "[Content_Types].xml", MiB, name)
+    is_sheet = ("xl/workbook.xml" in names or b"spreadsheetml.sheet.main+xml" in ctypes
+                or b"spreadsheetml.template.main+xml" in ctypes)
+    macro_main = b"sheet.macroEnabled.main+xml" in ctypes or b"template.macroEnabled" in ctypes
+    if macro_main or (is_sheet and any(n.endswith("vbaProject.bin") for n in names)):
+        return "xlsm"
+    return "xlsx" if is_sheet else "zip"
 
 
 def sniff_kind(path: str | os.PathLike, display_name: str = "") -> str:
@@ -152,29 +156,41 @@ def sniff_kind(path: str | os.PathLike, display_name: str = "") -> str:
     path = Path(path)
     name = display_name or path.name
     try:
-        return _sniff(path, name)
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            kind, zf = _sniff(fh, size, name)
+            if zf is not None:
+                zf.close()
+            return kind
     except OSError as exc:
         raise _unreadable(name, exc) from None
 
 
-def _sniff(path: Path, name: str) -> str:
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+def _sniff(fh, size: int, name: str) -> tuple[str, zipfile.ZipFile | None]:
+    """(kind, and for a zip the ZipFile opened on fh, for the caller to close)."""
+    fh.seek(0)
+    head = fh.read(8)
     if size == 0:
-        return "empty"
+        return "empty", None
     if head[:4] in _ZIP_MAGICS:
-        return _zip_kind(path, name)
+        _, zf = _open_zip(fh, size)
+        try:
+            return _zip_kind(zf, name), zf
+        except BaseException:
+            if zf is not None:
+                zf.close()
+            raise
     if head == _OLE_MAGIC:
         if size > MAX_FILE_BYTES:
-            return "xls"  # not scanned; check_file refuses the size first anyway
-        data = path.read_bytes()
+            return "xls", None  # not scanned; check_file refuses the size first anyway
+        fh.seek(0)
+        data = fh.read()
         if _cfb_has_stream(data, "EncryptedPackage") or _cfb_has_stream(data, "EncryptionInfo"):
-            return "encrypted"
+            return "encrypted", None
         if _cfb_has_stream(data, "Workbook") or _cfb_has_stream(data, "Book"):
-            return "xls"
-        return "unknown"  # e.g. a Word .doc renamed .xls
-    return "unknown"
+            return "xls", None
+        return "unknown", None  # e.g. a Word .doc renamed .xls
+    return "unknown", None
 
 
 # --------------------------------------------------------------------------- check_file
@@ -229,41 +245,42 @@ def _bad_name(member: str) -> bool:
     return ".." in norm.split("/")
 
 
-def _check_zip(path: Path, name: str) -> None:
-    count = _zip_entry_count(path)
+def _check_zip(fh, size: int, zf: zipfile.ZipFile | None, name: str) -> None:
+    count = _zip_entry_count(fh, size)
     if count is None:
         raise _corrupt(name, "không có thư mục trung tâm của tệp nén")  # cut short
     if count > MAX_MEMBERS:
         raise _too_many(name, count)
-    try:
-        zf = zipfile.ZipFile(path)
-    except Exception as exc:  # any failure to read the directory means a damaged file
-        raise _corrupt(name, f"{type(exc).__name__}: {exc}") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise _too_many(name, len(infos))
-        seen: set[str] = set()
-        total = 0
-        for info in infos:
-            member = info.filename
-            if _bad_name(member):
-                raise _fail("unsafe_member_name",
-                            f"{_label(name)} chứa thành phần có đường dẫn không an toàn ('{member}'), "
-                            f"hệ thống từ chối mở. {_RESAVE}", name, value=member)
-            if member in seen:
-                raise _fail("duplicate_member",
-                            f"{_label(name)} có cấu trúc không hợp lệ (thành phần '{member}' bị lặp "
-                            f"lại). {_RESAVE}", name, value=member)
-            seen.add(member)
-            size, packed = info.file_size, info.compress_size
-            total += size
-            if size > MAX_MEMBER_BYTES:
-                raise _bomb(name, f"{member}: {size} byte", f"<= {MAX_MEMBER_BYTES} byte")
-            if size > RATIO_MIN_BYTES and size > MAX_RATIO * max(packed, 1):
-                raise _bomb(name, f"{member}: tỉ lệ nén {size // max(packed, 1)}", f"<= {MAX_RATIO}")
-            if total > MAX_TOTAL_UNCOMPRESSED:
-                raise _bomb(name, f"tổng {total} byte", f"<= {MAX_TOTAL_UNCOMPRESSED} byte")
+    if zf is None:      # any failure to read the directory means a damaged file
+        try:
+            zipfile.ZipFile(fh).close()
+        except Exception as exc:
+            raise _corrupt(name, f"{type(exc).__name__}: {exc}") from None
+        raise _corrupt(name, "không đọc được thư mục trung tâm của tệp nén")
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise _too_many(name, len(infos))
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        member = info.filename
+        if _bad_name(member):
+            raise _fail("unsafe_member_name",
+                        f"{_label(name)} chứa thành phần có đường dẫn không an toàn ('{member}'), "
+                        f"hệ thống từ chối mở. {_RESAVE}", name, value=member)
+        if member in seen:
+            raise _fail("duplicate_member",
+                        f"{_label(name)} có cấu trúc không hợp lệ (thành phần '{member}' bị lặp "
+                        f"lại). {_RESAVE}", name, value=member)
+        seen.add(member)
+        size, packed = info.file_size, info.compress_size
+        total += size
+        if size > MAX_MEMBER_BYTES:
+            raise _bomb(name, f"{member}: {size} byte", f"<= {MAX_MEMBER_BYTES} byte")
+        if size > RATIO_MIN_BYTES and size > MAX_RATIO * max(packed, 1):
+            raise _bomb(name, f"{member}: tỉ lệ nén {size // max(packed, 1)}", f"<= {MAX_RATIO}")
+        if total > MAX_TOTAL_UNCOMPRESSED:
+            raise _bomb(name, f"tổng {total} byte", f"<= {MAX_TOTAL_UNCOMPRESSED} byte")
 
 
 def _corrupt(name: str, value: str) -> IntakeError:
@@ -288,6 +305,15 @@ def _bomb(name: str, value: str, expected: str) -> IntakeError:
 
 def check_file(path: str | os.PathLike, display_name: str = "") -> str:
     """Refuse unsafe or unusable files; return the sniffed kind (xlsx, xlsm, ods or xls)."""
+    kind, zf = open_checked(path, display_name)
+    if zf is not None:
+        zf.close()
+    return kind
+
+
+def open_checked(path: str | os.PathLike, display_name: str = "") -> tuple[str, zipfile.ZipFile | None]:
+    """check_file, reading the file once: (kind, and for an xlsx/xlsm the checked ZipFile over the
+    file's bytes in memory, for the caller to read and close; else None)."""
     path = Path(path)
     name = display_name or path.name
     try:
@@ -295,41 +321,49 @@ def check_file(path: str | os.PathLike, display_name: str = "") -> str:
             if not path.exists():
                 raise FileNotFoundError(2, "không tồn tại", str(path))
             raise IsADirectoryError(21, "không phải là tệp", str(path))
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = f.read(MAX_FILE_BYTES + 1) if size <= MAX_FILE_BYTES else f.read(4096)
     except OSError as exc:
         raise _unreadable(name, exc) from None
     if size == 0:
         raise _fail("empty", f"{_label(name)} rỗng (0 byte). Đề nghị đơn vị gửi lại tệp .xlsx đã điền.",
                     name, value="0")
-    if size > MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
+        size = max(size, len(data))
         raise _fail("too_large",
                     f"{_label(name)} quá lớn ({_mb(size)} MB, tối đa {_mb(MAX_FILE_BYTES)} MB). Đề nghị "
                     "đơn vị xóa các trang tính, hình ảnh, dòng trống không cần thiết, lưu lại rồi gửi lại.",
                     name, value=str(size), expected=f"<= {MAX_FILE_BYTES}")
-    kind = sniff_kind(path, name)
-    if kind == "encrypted":
-        raise _fail("encrypted",
-                    f"{_label(name)} được đặt mật khẩu để mở nên hệ thống không đọc được. Đề nghị đơn vị "
-                    "mở tệp bằng Excel, vào Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, "
-                    "xóa mật khẩu, lưu lại rồi gửi lại tệp.", name)
-    if kind == "unknown":
-        raise _not_spreadsheet(name, head)
-    if kind in ZIP_KINDS:
-        _check_zip(path, name)
-        if kind == "zip":
-            with zipfile.ZipFile(path) as zf:  # already validated by _check_zip
-                names = set(zf.namelist())
-            if "xl/workbook.bin" in names:
-                raise _fail("xlsb",
-                            f"{_label(name)} được lưu ở định dạng Sổ làm việc nhị phân Excel (.xlsb), hệ "
-                            f"thống không đọc được. {_RESAVE}", name, value=".xlsb", expected=".xlsx")
-            raise _fail("zip_not_spreadsheet",
-                        f"{_label(name)} là tệp nén hoặc tài liệu khác, không phải bảng tính Excel. Đề nghị "
-                        "đơn vị gửi trực tiếp tệp .xlsx đã điền (không nén, không đổi đuôi tên).", name,
-                        expected=".xlsx")
-    return kind
+    fh = io.BytesIO(data)
+    kind, zf = _sniff(fh, len(data), name)
+    try:
+        if kind == "encrypted":
+            raise _fail("encrypted",
+                        f"{_label(name)} được đặt mật khẩu để mở nên hệ thống không đọc được. Đề nghị đơn vị "
+                        "mở tệp bằng Excel, vào Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, "
+                        "xóa mật khẩu, lưu lại rồi gửi lại tệp.", name)
+        if kind == "unknown":
+            raise _not_spreadsheet(name, data[:4096])
+        if kind in ZIP_KINDS:
+            _check_zip(fh, len(data), zf, name)
+            if kind == "zip":
+                if "xl/workbook.bin" in set(zf.namelist()):
+                    raise _fail("xlsb",
+                                f"{_label(name)} được lưu ở định dạng Sổ làm việc nhị phân Excel (.xlsb), hệ "
+                                f"thống không đọc được. {_RESAVE}", name, value=".xlsb", expected=".xlsx")
+                raise _fail("zip_not_spreadsheet",
+                            f"{_label(name)} là tệp nén hoặc tài liệu khác, không phải bảng tính Excel. Đề nghị "
+                            "đơn vị gửi trực tiếp tệp .xlsx đã điền (không nén, không đổi đuôi tên).", name,
+                            expected=".xlsx")
+    except BaseException:
+        if zf is not None:
+            zf.close()
+        raise
+    if kind not in ("xlsx", "xlsm") and zf is not None:
+        zf.close()
+        zf = None
+    return kind, zf
 
 
 # --------------------------------------------------------------------------- bounded reads

@@ -11,7 +11,7 @@ import functools
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from xml.etree import ElementTree as _FastET
 
@@ -26,8 +26,11 @@ _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
 _NAME_TARGET = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d{1,7})$")
 
 
-@dataclass(frozen=True)
-class Cell:
+# Cell types that hold nothing when the cell has no child (no <v>, <f> or <is>).
+_NO_VALUE_WHEN_EMPTY = frozenset(("n", "s", "inlineStr"))
+
+
+class Cell(NamedTuple):     # a tuple: a form has hundreds of cells, built in the hot loop of merge
     value: object          # str | float | int | bool | None
     kind: str              # "s" text, "n" number, "b" bool, "e" error, "d" date text, "" empty
     formula: str | None    # formula text when the cell holds one
@@ -53,6 +56,7 @@ def col_letters(n: int) -> str:
     return s
 
 
+@functools.lru_cache(maxsize=1 << 16)     # the same few hundred references in every return
 def split_ref(ref: str) -> tuple[int, int]:
     m = _REF.match(ref.replace("$", "") if "$" in ref else ref)
     if not m:
@@ -63,10 +67,11 @@ def split_ref(ref: str) -> tuple[int, int]:
 class XlsxBook:
     """An opened return. Use as a context manager."""
 
-    def __init__(self, path, display_name: str):
+    def __init__(self, path, display_name: str, zf: zipfile.ZipFile | None = None):
+        """`zf`: the file already opened (and checked) by `safety.open_checked`; closed with the book."""
         self.name = display_name
         try:
-            self.zf = zipfile.ZipFile(path)
+            self.zf = zf if zf is not None else zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as e:
             raise IntakeError(Finding("bad_zip", "error", f"Tệp '{display_name}' bị hỏng, không mở được ({e}). "
                                       "Đề nghị đơn vị lưu lại tệp bằng Excel (.xlsx) và gửi lại.",
@@ -166,11 +171,16 @@ class XlsxBook:
             data = self._read(self._sst_path)
             if data is not None:
                 root = self._parse_bytes(data, self._sst_path)
+                ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+                t_tag, append = ns + "t", self._sst.append
                 for si in root:
                     if _local(si.tag) != "si":
                         continue
-                    self._sst.append("".join(t.text or "" for t in si.iter()
-                                             if _local(t.tag) == "t" and not _in_phonetic(si, t)))
+                    if len(si) == 1 and si[0].tag == t_tag and not len(si[0]):    # plain text: most strings
+                        append(si[0].text or "")
+                        continue
+                    append("".join(t.text or "" for t in si.iter()
+                                   if _local(t.tag) == "t" and not _in_phonetic(si, t)))
         return self._sst
 
     def _parse_bytes(self, data: bytes, member: str):
@@ -201,7 +211,7 @@ class XlsxBook:
         row_no = 0
         # Rows and cells are in the worksheet's own namespace (transitional or strict): filter in C.
         ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-        cell_tag = ns + "c"
+        cell_tag, v_tag, f_tag, is_tag = ns + "c", ns + "v", ns + "f", ns + "is"
         for row in root.iter(ns + "row"):
             given = row.get("r")
             if given is None:
@@ -227,10 +237,16 @@ class XlsxBook:
                         raise self._damaged(f"trang '{sheet_name}', dòng {row_no} có ô mang địa chỉ sai "
                                             f"('{ref[:20]}')", sheet_name)
                 t = c.get("t", "n")
+                if not len(c) and t in _NO_VALUE_WHEN_EMPTY:    # a styled blank cell: most of a form
+                    if ref in seen:
+                        raise self._damaged(f"trang '{sheet_name}', ô {ref} được ghi hai lần", sheet_name, ref)
+                    seen.add(ref)
+                    continue
                 formula, raw, inline, has_v = None, None, None, False
                 seen_parts = set()
                 for part in c:
-                    tag = _local(part.tag)
+                    tag = part.tag
+                    tag = "v" if tag == v_tag else "f" if tag == f_tag else "is" if tag == is_tag else _local(tag)
                     if tag in seen_parts and tag in ("f", "v", "is"):
                         # two values for one cell (fuzzing found it): which is meant cannot be told
                         raise self._damaged(f"trang '{sheet_name}', ô {ref} có hai giá trị", sheet_name, ref)
