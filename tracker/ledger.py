@@ -88,6 +88,17 @@ CREATE TABLE IF NOT EXISTS emails(
   archived TEXT NOT NULL,
   merged_at TEXT NOT NULL
 );
+-- What each file given to merge hashed to, keyed by where it was and its stat: a re-merge of an
+-- unchanged inbox then reads none of it (see tracker/seen_files.py).
+CREATE TABLE IF NOT EXISTS seen_files(
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  inode INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  hashed_at_ns INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events(
   id INTEGER PRIMARY KEY,
   at TEXT NOT NULL,

@@ -94,7 +94,7 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
                 out.extend(inbox.incoming(f, tmp, notices))
                 continue
             try:
-                digest, archived = ws.archive_file(f)
+                digest, archived = ws.archive_file(f)[:2]
                 ledger.add_email(sha256=digest, name=f.name, origin=str(f),
                                  archived=str(archived.relative_to(ws.root)))
             except OSError as e:
@@ -118,7 +118,9 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
 
 
 def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, progress=None,
-          report: bool = True, lock_timeout: float | None = None) -> MergeReport:
+          report: bool = True, lock_timeout: float | None = None, workers: int | None = None) -> MergeReport:
+    """Merge the returns at `paths`; `workers`: reading processes (default: one per core from a few
+    dozen files; the results are the same with any number)."""
     result = MergeReport()
     with ws.lock(*([lock_timeout] if lock_timeout is not None else [])), tempfile.TemporaryDirectory(prefix="tracker-merge-") as tmpdir, \
             Ledger(ws.ledger_file) as ledger:
@@ -132,7 +134,7 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
         for item in items:
             if received is not None:
                 item.received, item.received_source = received, "option"
-        result.files = merge_items(ws, ledger, items, tmp, progress) + refused
+        result.files = merge_items(ws, ledger, items, tmp, progress, workers) + refused
         checkpoint("merge.before_master")
         result.master = write_master(ws, ledger, force=bool(manual))
         result.master.manual_units, result.master.findings = manual, master_findings
@@ -150,7 +152,9 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     Files are prepared (archived, spotted as repeats) while the workers read the ones before them;
     the safety checks of an .xlsx run in the worker too, so both cores share the work."""
     from tracker.intake.pool import read_all
+    from tracker.seen_files import SeenFiles
 
+    seen = SeenFiles(ledger.db)
     units_by_id = ws.unit_by_id
     campaign, secret = ws.campaign, ws.secret
     prepared: list[_Prepared] = []
@@ -177,9 +181,10 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
 
     def jobs():
         for item in items:
-            p = _prepare(ws, ledger, item, tmp, repeats)
+            p = _prepare(ws, ledger, item, tmp, repeats, seen)
             if len(repeats) >= 512:
                 write_repeats()
+                seen.flush()
             prepared.append(p)
             if p.path is None:
                 if progress:
@@ -202,15 +207,23 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
             return
         if any(prepared[k].path is not None for k in range(done, end)):
             os.sync()
+        readings = {}
         for k in range(done, end):
-            p = prepared[k]
-            if p.path is not None:
+            if prepared[k].path is not None:
                 reading = ready.pop(k)
                 if isinstance(reading, tuple):          # an .ods/.xls in disguise, found by the worker
-                    reading = _convert_and_read(ws, p, reading[1], tmp)
-                _record(ws, ledger, p, reading, units_by_id)
-            results.append(p.res)
-            prepared[k] = None
+                    reading = _convert_and_read(ws, prepared[k], reading[1], tmp)
+                readings[k] = reading
+        # The chunk in one transaction: a kill loses all of it or none (its files are read again).
+        with ledger.transaction() as db:
+            for k in range(done, end):
+                p = prepared[k]
+                if p.path is not None:
+                    _record(ws, ledger, db, p, readings.pop(k), units_by_id)
+                results.append(p.res)
+                prepared[k] = None
+        for k in range(done, end):
+            checkpoint("merge.recorded")
         done = end
 
     def arrived(key, reading) -> None:
@@ -221,6 +234,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
              expected=len(items), on_done=(lambda: progress(advance=1)) if progress else None, on_result=arrived)
     record_ready(final=True)
     write_repeats()
+    seen.flush()
     return results
 
 
@@ -265,43 +279,56 @@ def _record_return(ledger: Ledger, db, p: _Prepared, outcome: str, unit_id: str 
                              findings=[f.__dict__ for f in p.res.findings])
 
 
-def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: list | None = None) -> _Prepared:
+def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: list | None = None,
+             seen=None) -> _Prepared:
     """Archive (before anything reads it), spot a file merged before, run the safety checks, convert."""
     from tracker.intake import safety
 
     res = FileResult(item.name, item.origin, "rejected")
     p = _Prepared(item, res)
+    try:
+        st = os.stat(item.path)
+    except OSError:
+        st = None
     if item.received is None:
-        try:
-            item.received = dt.date.fromtimestamp(item.path.stat().st_mtime)
+        if st is not None:
+            item.received = dt.date.fromtimestamp(st.st_mtime)
             item.received_source = "mtime"
-        except OSError:
+        else:
             item.received, item.received_source = dt.date.today(), "today"
     res.received = item.received
+    # A file given as it is (not an attachment unpacked here) that was hashed before and has not
+    # changed since is not read again (see seen_files).
+    direct = seen is not None and item.origin == str(item.path)
+    known = seen.digest(item.path, st) if direct else None
     try:
-        digest, archived = ws.archive_file(item.path)
+        archived = ws.archive_file(item.path, known)
         checkpoint("merge.archived")
     except OSError as e:
         res.findings.append(Finding("unreadable", "error", f"Không đọc được tệp '{item.name}' ({e.strerror}). Kiểm "
                                     "tra quyền truy cập tệp rồi chạy lại.", file=item.name))
         return p
-    res.sha256 = p.digest = digest
-    p.archived = str(archived.relative_to(ws.root))
-    p.size = archived.stat().st_size
+    if direct and known is None:
+        seen.remember(item.path, st, archived.digest)
+    res.sha256 = p.digest = archived.digest
+    p.archived = str(archived.path.relative_to(ws.root))
+    p.size = archived.size
     if _already_merged(ws, ledger, p, repeats):
         return p
     # An .xlsx is checked in the worker that reads it; anything else (.xls, .ods, odd files) here,
     # where LibreOffice can be called.
-    try:
-        with open(archived, "rb") as fh:
-            head = fh.read(128)
-    except OSError:
-        head = b""
-    p.path = archived
+    head = archived.head
+    if not head:
+        try:
+            with open(archived.path, "rb") as fh:
+                head = fh.read(128)
+        except OSError:
+            head = b""
+    p.path = archived.path
     if head[:4] == b"PK\x03\x04" and b"mimetypeapplication/vnd.oasis" not in head:
         return p
     try:
-        p.kind = safety.check_file(archived, item.name)
+        p.kind = safety.check_file(archived.path, item.name)
         if p.kind in safety.CONVERTIBLE_KINDS:
             p.path = _convert(p, p.kind, tmp)
             p.kind = "xlsx"
@@ -313,7 +340,8 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
     return p
 
 
-def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list | None = None) -> bool:
+def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list | None = None, db=None) -> bool:
+    """A repeat is logged: with `repeats`, later and together; with `db`, in the caller's transaction."""
     earlier = ledger.find_return(p.digest)
     if earlier is None:
         return False
@@ -324,52 +352,50 @@ def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list |
     merged_on = dt.date.fromisoformat(earlier["merged_at"][:10]).strftime("%d/%m/%Y")
     res.findings.append(Finding("duplicate", "info", f"Tệp '{p.item.name}' đã được ghép ngày {merged_on} "
                                 f"(tệp '{earlier['name']}'); không ghép lại.", file=p.item.name))
-    if repeats is None:
+    if repeats is not None:
+        repeats.append((p, earlier["unit_id"]))   # written together: a repeat is only a log line
+    elif db is not None:
+        _record_return(ledger, db, p, "duplicate", earlier["unit_id"])
+    else:
         with ledger.transaction() as db:
             _record_return(ledger, db, p, "duplicate", earlier["unit_id"])
-    else:
-        repeats.append((p, earlier["unit_id"]))   # written together: a repeat is only a log line
     return True
 
 
-def _record(ws: Workspace, ledger: Ledger, p: _Prepared, reading, units_by_id: dict) -> None:
-    """One transaction for the return, its submission and its answers."""
+def _record(ws: Workspace, ledger: Ledger, db, p: _Prepared, reading, units_by_id: dict) -> None:
+    """The return, its submission and its answers, in the caller's transaction."""
     res, item = p.res, p.item
-    if _already_merged(ws, ledger, p):      # the same bytes twice in one batch
+    if _already_merged(ws, ledger, p, db=db):      # the same bytes twice in one batch
         return
     if isinstance(reading, IntakeError):
         res.findings.append(reading.finding)
-        with ledger.transaction() as db:
-            _record_return(ledger, db, p, "rejected", None)
+        _record_return(ledger, db, p, "rejected", None)
         return
     res.findings.extend(reading.findings)
     res.unit_id = reading.unit_id
     unit = units_by_id[reading.unit_id]
     res.unit_name = unit.name
     if reading.errors:
-        with ledger.transaction() as db:
-            _record_return(ledger, db, p, "rejected", unit.id)
+        _record_return(ledger, db, p, "rejected", unit.id)
         return
-    with ledger.transaction() as db:
-        current = ledger.current(unit.id, db)
-        stale = current is not None and current.source == "file" and item.received < current.received_at
-        if stale:
-            res.outcome = "stale"
-            res.findings.append(Finding("stale", "info", f"Tệp '{item.name}' (nhận {item.received:%d/%m/%Y}) cũ hơn "
-                                        f"bản đang dùng của {unit.name} (nhận {current.received_at:%d/%m/%Y}); "
-                                        "lưu vào lịch sử, không thay bản đang dùng.", file=item.name))
-        elif current is not None:
-            res.outcome = "replaced"
-            res.findings.append(Finding("replaced", "info", f"Thay bản trước của {unit.name} (nhận "
-                                        f"{current.received_at:%d/%m/%Y}); bản trước vẫn lưu trong lịch sử.",
-                                        file=item.name))
-        else:
-            res.outcome = "accepted"
-        return_id = _record_return(ledger, db, p, res.outcome, unit.id)
-        sub = Submission(unit_id=unit.id, received_at=item.received, source="file", answers=reading.answers,
-                         notes=reading.notes, domains=reading.domains, doc_number=reading.doc_number,
-                         doc_date=reading.doc_date, signer=reading.signer, proposals=reading.proposals,
-                         sha256=p.digest, return_id=return_id, stale=stale)
-        ledger.add_submission(db, sub)
-        checkpoint("merge.in_transaction")
-    checkpoint("merge.recorded")
+    current = ledger.current(unit.id, db)
+    stale = current is not None and current.source == "file" and item.received < current.received_at
+    if stale:
+        res.outcome = "stale"
+        res.findings.append(Finding("stale", "info", f"Tệp '{item.name}' (nhận {item.received:%d/%m/%Y}) cũ hơn "
+                                    f"bản đang dùng của {unit.name} (nhận {current.received_at:%d/%m/%Y}); "
+                                    "lưu vào lịch sử, không thay bản đang dùng.", file=item.name))
+    elif current is not None:
+        res.outcome = "replaced"
+        res.findings.append(Finding("replaced", "info", f"Thay bản trước của {unit.name} (nhận "
+                                    f"{current.received_at:%d/%m/%Y}); bản trước vẫn lưu trong lịch sử.",
+                                    file=item.name))
+    else:
+        res.outcome = "accepted"
+    return_id = _record_return(ledger, db, p, res.outcome, unit.id)
+    sub = Submission(unit_id=unit.id, received_at=item.received, source="file", answers=reading.answers,
+                     notes=reading.notes, domains=reading.domains, doc_number=reading.doc_number,
+                     doc_date=reading.doc_date, signer=reading.signer, proposals=reading.proposals,
+                     sha256=p.digest, return_id=return_id, stale=stale)
+    ledger.add_submission(db, sub)
+    checkpoint("merge.in_transaction")

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import secrets
 import shutil
-import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from tracker.campaign import Campaign, load_campaign
 from tracker.errors import TrackerError
@@ -40,12 +41,28 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()   # what open() would give: mkstemp's 0600 would hide files from colleagues
 
 
+_tmp_numbers = itertools.count()
+
+
+def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """A new temporary file beside `name`, made for this process alone (O_EXCL), with the folder
+    made on demand: cheaper than mkstemp's random names, which merge pays once per file."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = folder / f".{name}.{os.getpid()}.{next(_tmp_numbers)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp      # the umask applies, as for open()
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:       # left by a killed run that had the same process id
+            continue
+    raise FileExistsError(f"{folder}/.{name}.*.tmp")
+
+
 def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace `path` with `data` all at once: readers see the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temp(path.parent, path.name)
     try:
-        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             if durable:
@@ -64,6 +81,16 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+HEAD_BYTES = 128
+
+
+class Archived(NamedTuple):
+    digest: str
+    path: Path
+    size: int
+    head: bytes     # the first bytes when the file was read (b"" otherwise): sniffed without a reread
 
 
 @dataclass
@@ -144,28 +171,32 @@ class Workspace:
 
     ARCHIVE_IN_MEMORY = 64 << 20   # files up to this size are read once: hashed and written from memory
 
-    def archive_file(self, source: Path, digest: str | None = None) -> tuple[str, Path]:
-        """Copy a given file into the archive under its SHA-256; returns (digest, archived path).
+    def archive_file(self, source: Path, known_digest: str | None = None) -> Archived:
+        """Copy a given file into the archive under its SHA-256.
 
         The copy is the very bytes that were hashed (read once), written atomically; it is made
-        durable in batches by the caller (os.sync before the ledger points at it)."""
+        durable in batches by the caller (os.sync before the ledger points at it). With
+        `known_digest` (the file was hashed before and has not changed since), a file already
+        archived is not read again."""
         suffix = "".join(c for c in source.suffix.lower()[:8] if c.isalnum() or c == ".")
+        if known_digest is not None:
+            dest = self.archive / known_digest[:2] / f"{known_digest}{suffix}"
+            with contextlib.suppress(OSError):
+                return Archived(known_digest, dest, dest.stat().st_size, b"")
         data = None
-        if digest is None:
-            if source.stat().st_size <= self.ARCHIVE_IN_MEMORY:
-                data = source.read_bytes()
-                digest = hashlib.sha256(data).hexdigest()
-            else:
-                digest = sha256_file(source)
+        if source.stat().st_size <= self.ARCHIVE_IN_MEMORY:
+            data = source.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+        else:
+            digest = sha256_file(source)
         dest = self.archive / digest[:2] / f"{digest}{suffix}"
-        if dest.exists():
-            return digest, dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
         if data is not None:
-            atomic_write_bytes(dest, data, durable=False)
-            return digest, dest
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".in.", suffix=".tmp")
-        os.fchmod(fd, FILE_MODE)
+            if not dest.exists():
+                atomic_write_bytes(dest, data, durable=False)
+            return Archived(digest, dest, len(data), data[:HEAD_BYTES])
+        if dest.exists():
+            return Archived(digest, dest, dest.stat().st_size, b"")
+        fd, tmp = _create_temp(dest.parent, dest.name)
         os.close(fd)
         try:
             shutil.copyfile(source, tmp)
@@ -175,7 +206,7 @@ class Workspace:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        return digest, dest
+        return Archived(digest, dest, dest.stat().st_size, b"")
 
 
 def init_workspace(root: Path, template: Path, registry: Path | None, force: bool) -> Workspace:

@@ -1,0 +1,58 @@
+"""Files merge has hashed before: a re-merge of an unchanged inbox reads none of them.
+
+A file's SHA-256 is taken from the ledger instead of its bytes only when its path, size,
+modification and change times and inode are all as they were, and it had not been touched for
+a while before it was hashed (as git does for its index: a file written in the same instant as
+it was hashed could change again without its times showing it, on file systems that keep
+times coarsely). Anything else is read and hashed again, so the cache can make merge faster,
+never wrong: the archive is still checked for the file, and the ledger decides what is a repeat.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+SETTLED_NS = 3_000_000_000     # a file untouched this long before hashing is trusted by its stat
+
+
+class SeenFiles:
+    def __init__(self, db):
+        self.db = db
+        self._known = {row[0]: tuple(row[1:]) for row in db.execute(
+            "SELECT path, size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns FROM seen_files")}
+        self._pending: list[tuple] = []
+
+    @staticmethod
+    def key(path) -> str:
+        return os.path.abspath(path)
+
+    def digest(self, path, st: os.stat_result | None) -> str | None:
+        """The file's SHA-256 if it is known and the file cannot have changed since; else None."""
+        if st is None:
+            return None
+        known = self._known.get(self.key(path))
+        if known is None:
+            return None
+        size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns = known
+        if (size, mtime_ns, ctime_ns, inode) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
+            return None
+        if max(mtime_ns, ctime_ns) > hashed_at_ns - SETTLED_NS:
+            return None
+        return sha256
+
+    def remember(self, path, st: os.stat_result | None, sha256: str) -> None:
+        if st is not None:
+            self._pending.append((self.key(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, sha256,
+                                  time.time_ns()))
+
+    def flush(self) -> None:
+        """Written in one transaction; losing it (a kill) only means hashing those files again."""
+        if self._pending:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany("INSERT OR REPLACE INTO seen_files VALUES(?,?,?,?,?,?,?)", self._pending)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+            self._pending.clear()
