@@ -2,6 +2,7 @@
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -259,3 +260,25 @@ def test_an_unchanged_remerge_leaves_the_master_alone_but_a_hand_edit_is_still_s
     wb.save(ws.master_file)
     edited = merge(ws, [new])
     assert edited.master.manual_units == ["xp-00082"] and not edited.master.unchanged
+
+
+def test_two_reading_processes_give_exactly_what_one_gives(ws, inbox, tmp_path):
+    """Both cores read returns: the outcome, findings, ledger and stats are those of one process."""
+    (inbox / "cut.xlsx").write_bytes((inbox / "tra-loi-001.xlsx").read_bytes()[:3000])
+    (inbox / "ghi-chu.xlsx").write_text("không phải bảng tính", encoding="utf-8")
+    (inbox / "z-copy.xlsx").write_bytes((inbox / "tra-loi-002.xlsx").read_bytes())
+    twin = Workspace(tmp_path / "twin")
+    shutil.copytree(ws.root, twin.root)
+
+    def run(w, workers):
+        files = merge(w, [inbox], received=ON_TIME, workers=workers, report=False).files
+        with Ledger(w.ledger_file) as led:
+            answers = led.db.execute("SELECT s.unit_id, a.product_id, a.criterion_id, a.value FROM answers a "
+                                     "JOIN submissions s ON s.id = a.submission_id ORDER BY 1, 2, 3").fetchall()
+        return ([(f.name, f.outcome, f.unit_id, [(x.code, x.cell) for x in f.findings]) for f in files],
+                [tuple(r) for r in answers], to_json_doc(campaign_stats(w, dt.date(2026, 6, 10))))
+
+    one, two = run(ws, 1), run(twin, 2)
+    assert one == two
+    outcomes = [o for _, o, _, _ in one[0]]
+    assert outcomes.count("accepted") == 136 and outcomes.count("rejected") == 2 and "duplicate" in outcomes

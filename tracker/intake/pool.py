@@ -8,10 +8,12 @@ reading one by one in one process.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import resource
 import signal
+from collections import deque
 from typing import Any, Callable
 
 from tracker.intake.findings import IntakeError
@@ -88,10 +90,15 @@ def workers_for(n_jobs: int) -> int:
 
 def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: int | None = None,
              expected: int | None = None, on_done: Callable[[], None] | None = None,
-             on_result: Callable[[Any, Any], None] | None = None) -> dict:
+             on_result: Callable[[Any, Any], None] | None = None, depth: int = 2,
+             grace_s: float = 10) -> dict:
     """Run fn(*args) for each (key, display_name, args) of `jobs` (any iterable: it is consumed as
     workers free up, so the caller can prepare the next files meanwhile); {key: result or IntakeError}.
-    With `on_result(key, result)` results are handed over as they come instead (and not kept)."""
+    With `on_result(key, result)` results are handed over as they come instead (and not kept).
+
+    Each worker has up to `depth` jobs sent ahead, so it never waits while the parent records or
+    prepares. A worker that dies takes only the job it was reading: the jobs queued behind it go
+    to its replacement."""
     results: dict = {}
     if on_result is not None:
         results = _Handover(on_result)
@@ -102,76 +109,95 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
     ctx = multiprocessing.get_context("fork")
     n = workers or workers_for(expected if expected is not None else 1)
     names = {}
-    live = {}   # conn -> (process, key in progress)
-
+    args_of = {}
+    live: dict = {}     # conn -> (process, keys sent and not answered, oldest first)
+    retry = deque()     # jobs queued behind a worker that died, to send again first
+    pending = deque([first])
     exhausted = []
 
     def take():
-        job = first_job.pop() if first_job else next(source, None)
+        if retry:
+            return retry.popleft()
+        job = pending.popleft() if pending else next(source, None)
         if job is None:
             exhausted.append(True)
         else:
             names[job[0]] = job[1]
+            args_of[job[0]] = job
         return job
 
-    first_job = [first]
-
     def start():
+        # Objects inherited from the parent (the registry, the campaign) are left out of the
+        # workers' garbage collections: scanning them costs time and copies their pages.
+        gc.freeze()
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_worker, args=(child, [parent, *live], fn, memory_mb, timeout_s), daemon=True)
         proc.start()
         child.close()
-        live[parent] = (proc, None)
+        live[parent] = (proc, deque())
         return parent
 
-    def feed(conn):
-        proc, _ = live[conn]
-        job = take()
-        if job is not None:
+    def feed(conn) -> None:
+        """Top the worker up to `depth` jobs; a worker with none left is told to stop."""
+        proc, keys = live[conn]
+        while len(keys) < depth:
+            job = take()
+            if job is None:
+                break
             key, _, args = job
             conn.send((key, args))
-            live[conn] = (proc, key)
-        else:
+            keys.append(key)
+        if not keys:
             conn.send(None)
             conn.close()
             proc.join(5)
             del live[conn]
 
+    def lost(conn, error_for) -> None:
+        """The worker is gone: its current job gets `error_for(name)`, the ones behind it go again."""
+        proc, keys = live.pop(conn)
+        key = keys.popleft()
+        retry.extend(args_of[k] for k in keys)
+        results[key] = error_for(names[key])
+        args_of.pop(key, None)
+        if on_done:
+            on_done()
+
     for _ in range(n):
         feed(start())
-        if exhausted:       # fewer files than workers: fork no more
+        if exhausted and not retry:       # fewer files than workers: fork no more
             break
     from multiprocessing.connection import wait
 
     while live:
-        busy = [c for c, (_, k) in live.items() if k is not None]
+        busy = [c for c, (_, keys) in live.items() if keys]
         if not busy:
             break
         # A worker stuck in C code ignores SIGALRM: the parent's own deadline catches it.
-        ready = wait(busy, timeout=timeout_s + 10)
+        ready = wait(busy, timeout=timeout_s + grace_s)
         if not ready:
             for conn in busy:
-                proc, key = live.pop(conn)
+                proc = live[conn][0]
                 proc.kill()
                 proc.join()
-                results[key] = too_slow_error(names[key], timeout_s)
-                if on_done:
-                    on_done()
-                feed(start())
+                lost(conn, lambda name: too_slow_error(name, timeout_s))
+                if retry or not exhausted:
+                    feed(start())
             continue
         for conn in ready:
-            proc, key = live[conn]
+            proc, keys = live[conn]
             try:
                 got_key, (status, payload) = conn.recv()
             except (EOFError, OSError):
-                live.pop(conn)
                 proc.join()
-                results[key] = too_big_error(names[key], memory_mb) if (proc.exitcode or 0) < 0 else \
-                    read_failed_error(names[key], f"worker exited with {proc.exitcode}")
-                if on_done:
-                    on_done()
-                feed(start())
+                code = proc.exitcode or 0
+                lost(conn, lambda name: too_big_error(name, memory_mb) if code < 0 else
+                     read_failed_error(name, f"worker exited with {code}"))
+                if retry or not exhausted:
+                    feed(start())
                 continue
+            keys.popleft()      # answers come back in the order the jobs were sent
+            args_of.pop(got_key, None)
             name = names[got_key]
             results[got_key] = (payload if status == "ok" else
                                 IntakeError(payload) if status == "intake" else
