@@ -220,13 +220,62 @@ def test_libreoffice_prints_each_form_on_one_a4_page(ws, tmp_path):
     assert "Phường Hoàn Kiếm" in text and "TỔNG HỢP" in text
 
 
-def test_the_masters_fast_formula_path_writes_what_xlsxwriter_would(ws, monkeypatch):
+def test_the_masters_fast_paths_write_what_xlsxwriter_would(ws, outbox, tmp_path, monkeypatch):
+    """Formulas and text cells skip xlsxwriter's per-cell preparation: the workbook must be the
+    same bytes, with texts that need every kind of escape among those that do not."""
     import datetime as dt
 
     import tracker.forms.master as m
+    from tracker.ledger import Ledger
+    from tracker.merge import merge
+    from tracker.simulate import fill
     from tracker.stats import compute
 
-    stats = compute(ws.campaign, ws.units, {}, dt.date(2026, 6, 10))
-    fast = m.build_master(ws.campaign, ws.units, stats, [])
-    monkeypatch.setattr(m._ClassicFormulas, "_prepare_formula", m.Worksheet._prepare_formula)
-    assert m.build_master(ws.campaign, ws.units, stats, []) == fast
+    odd = ["  lề trái", "lề phải ", "A & B <c> \"d\"", "_x0041_ giữ nguyên", "tab\there", "dòng\nmới",
+           "😀 ngoài BMP", "<r>giả rich</r>", "\u00a0khoảng trắng cứng", "bình thường"]
+    files = []
+    for i, unit in enumerate(ws.units[:len(odd)]):
+        files.append(fill(outbox[unit.id], tmp_path / f"r{i}.xlsx", "met", notes={"c1": odd[i], "c2": odd[-1 - i]},
+                          proposals=odd[i], signer=odd[-1 - i] or "A"))
+    merge(ws, files, received=dt.date(2026, 6, 4), report=False)
+    with Ledger(ws.ledger_file) as led:
+        stats = compute(ws.campaign, ws.units, led.history(), dt.date(2026, 6, 10))
+        returns, names = led.returns(), led.source_names()
+    assert sum(1 for r in stats["rows"] if r["status"] != "pending") >= len(odd)
+
+    def build():
+        return m.build_master(ws.campaign, ws.units, stats, returns, source_names=names)
+    fast = build()
+    monkeypatch.setattr(m._MasterSheet, "_prepare_formula", m.Worksheet._prepare_formula)
+    monkeypatch.setattr(m._MasterSheet, "_write_cell", m.Worksheet._write_cell)
+    assert build() == fast
+
+
+def test_the_masters_text_cells_match_xlsxwriter_on_any_text(monkeypatch):
+    """Characters no unit can type in Excel (control characters, non-characters) still reach the
+    master through hand edits and emails: written exactly as xlsxwriter writes them."""
+    import io
+
+    import xlsxwriter
+
+    import tracker.forms.master as m
+
+    texts = ["chuông\x07", "nul\x00", "\ufffe\uffff", "_x005F_", "\x1f cuối\x1f", "\u2003em", "cuối\u2003",
+             "a\r\nb", "Sở A & Sở B", "a > b", "trích \"dẫn\"", "bình thường", "", "Đáp ứng", "x" * 40000]
+
+    def build(cls):
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
+        bold = wb.add_format({"bold": True})
+        sh = wb.add_worksheet("a", worksheet_class=cls)
+        sh.set_column(2, 2, 12, bold)
+        sh.set_row(3, None, bold)
+        for r, t in enumerate(texts):
+            sh.write_string(r, 0, t)
+            sh.write_string(r, 1, t, bold)
+            sh.write_string(r, 2, t)
+            sh.write_number(r, 3, r * 1.5)
+        wb.close()
+        return buf.getvalue()
+
+    assert build(m._MasterSheet) == build(m.Worksheet)
