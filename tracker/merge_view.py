@@ -1,5 +1,11 @@
-"""`tracker merge`: run the merge with a progress bar, print a line per file and the report's path."""
+"""`tracker merge`: run the merge with a progress bar, print a line per file and the report's path.
+
+On a terminal the lines are coloured by rich; in a log or a pipe they are written as plain text
+(what rich would print there), without importing rich: thousands of lines at national scale.
+"""
 from __future__ import annotations
+
+import sys
 
 from tracker.merge import OUTCOME_VI, merge
 from tracker.workspace import Workspace
@@ -7,13 +13,34 @@ from tracker.workspace import Workspace
 STYLE = {"accepted": "green", "replaced": "green", "stale": "cyan", "duplicate": "dim", "rejected": "red"}
 
 
-def run_merge(campaign_dir, paths, received) -> int:
-    from rich.console import Console
-    from rich.progress import Progress
+class _Screen:
+    """Lines made of (style, text) pieces: styled by rich on a terminal, plain elsewhere."""
 
-    out = Console(highlight=False, soft_wrap=True)
-    ws = Workspace.find(campaign_dir)
-    with Progress(transient=True, console=out, disable=not out.is_terminal) as bar:  # no blank line in logs
+    def __init__(self):
+        self.console = None
+        if sys.stdout.isatty():
+            from rich.console import Console
+
+            self.console = Console(highlight=False, soft_wrap=True)
+
+    def print(self, *lines: list[tuple[str | None, str]]) -> None:
+        if self.console is None:
+            sys.stdout.write("".join("".join(text for _, text in line) + "\n" for line in lines))
+            return
+        from rich.markup import escape
+
+        self.console.print("\n".join("".join(f"[{style}]{escape(text)}[/]" if style else escape(text)
+                                             for style, text in line) for line in lines), markup=True)
+
+    def progress(self):
+        """(context manager, callback) of a transient progress bar; nothing in a log."""
+        if self.console is None:
+            import contextlib
+
+            return contextlib.nullcontext(), None
+        from rich.progress import Progress
+
+        bar = Progress(transient=True, console=self.console)
         task = bar.add_task("Đang ghép", total=None)
 
         def progress(total=None, advance=0):
@@ -21,42 +48,43 @@ def run_merge(campaign_dir, paths, received) -> int:
                 bar.update(task, total=total)
             if advance:
                 bar.advance(task, advance)
+        return bar, progress
 
+
+def run_merge(campaign_dir, paths, received) -> int:
+    out = _Screen()
+    ws = Workspace.find(campaign_dir)
+    bar, progress = out.progress()
+    with bar:
         report = merge(ws, paths, received=received, progress=progress)
     for n in report.notices:
         if n.severity == "error":
-            out.print(f"[red]✗[/] {_esc(n.message)}", markup=True)
+            out.print([("red", "✗"), (None, f" {n.message}")])
         else:
-            out.print(f"[yellow]Lưu ý:[/] {_esc(n.message)}", markup=True)
+            out.print([("yellow", "Lưu ý:"), (None, f" {n.message}")])
     lines = []   # printed at once: a line per file, thousands of them at national scale
     for f in report.files:
-        label = OUTCOME_VI[f.outcome]
         unit = f" → {f.unit_name}" if f.unit_name else ""
-        lines.append(f"[{STYLE[f.outcome]}]{label}[/]: {_esc(f.name)}{_esc(unit)}")
+        lines.append([(STYLE[f.outcome], OUTCOME_VI[f.outcome]), (None, f": {f.name}{unit}")])
         if f.outcome == "rejected":
-            lines.append(f"    {_esc(f.message)}")
-        lines += [f"    [yellow]Lưu ý:[/] {_esc(w.message)}" for w in f.findings if w.severity == "warning"]
+            lines.append([(None, f"    {f.message}")])
+        lines += [[(None, "    "), ("yellow", "Lưu ý:"), (None, f" {w.message}")]
+                  for w in f.findings if w.severity == "warning"]
     if lines:
-        out.print("\n".join(lines), markup=True)
+        out.print(*lines)
     accepted = report.count("accepted") + report.count("replaced") + report.count("stale")
-    out.print(f"\nTổng: {len(report.files)} tệp; đã nhận {accepted}; đã ghép trước đó {report.count('duplicate')}; "
-              f"từ chối {report.count('rejected')}.")
+    out.print([(None, f"\nTổng: {len(report.files)} tệp; đã nhận {accepted}; đã ghép trước đó "
+                      f"{report.count('duplicate')}; từ chối {report.count('rejected')}.")])
     m = report.master
     if m.manual_units:
-        out.print(f"Đã ghi nhận nhập tay trên master.xlsx của {len(m.manual_units)} đơn vị.")
+        out.print([(None, f"Đã ghi nhận nhập tay trên master.xlsx của {len(m.manual_units)} đơn vị.")])
     for f in m.findings:
-        out.print(f"[yellow]Chú ý:[/] {_esc(f.message)}", markup=True)
+        out.print([("yellow", "Chú ý:"), (None, f" {f.message}")])
     if m.written_beside:
-        out.print(f"[yellow]master.xlsx đang mở nên bản mới được ghi thành {m.path}. Đóng Excel rồi chạy lại "
-                  "'tracker merge' (không cần tệp) để cập nhật.[/]", markup=True)
+        out.print([("yellow", f"master.xlsx đang mở nên bản mới được ghi thành {m.path}. Đóng Excel rồi chạy lại "
+                              "'tracker merge' (không cần tệp) để cập nhật.")])
     else:
-        out.print(f"Bảng tổng hợp: {m.path}" + (" (không có gì mới, giữ nguyên)" if m.unchanged else ""))
+        out.print([(None, f"Bảng tổng hợp: {m.path}" + (" (không có gì mới, giữ nguyên)" if m.unchanged else ""))])
     if report.report_path:
-        out.print(f"Báo cáo ghép (gửi lại đơn vị khi cần): {report.report_path}")
+        out.print([(None, f"Báo cáo ghép (gửi lại đơn vị khi cần): {report.report_path}")])
     return 1 if any(n.severity == "error" for n in report.notices) else report.exit_code
-
-
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
