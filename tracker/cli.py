@@ -1,6 +1,7 @@
 """The `tracker` command line: parse, call the library, render. No logic of its own.
 
-Imports are lazy so that `tracker --help` starts fast.
+Imports are lazy so that `tracker --help` and `tracker stats` start fast (issue 7): the commands
+that live in their own modules are imported only when named (or when the full help is shown).
 """
 from __future__ import annotations
 
@@ -34,12 +35,57 @@ def _date(ctx, param, value):
         raise click.BadParameter(str(e)) from None
 
 
+def command_name(args: list[str]) -> str | None:
+    """The command `args` run (`stats` in `tracker --lang en stats -C x`), or None (root help, version...)."""
+    skip = False
+    for tok in args:
+        if skip:
+            skip = False
+        elif tok == "--lang":
+            skip = True
+        elif tok in ("--", "-h", "--help"):
+            return None   # root help lists every command
+        elif not tok.startswith("-"):
+            return tok
+    return None
+
+
+# Commands defined in their own modules: name -> (module, attribute).
+LAZY_COMMANDS = {"mail": ("tracker.cli_mail", "mail"), "demo": ("tracker.cli_demo", "demo"),
+                 "report": ("tracker.cli_report", "report"), "missing": ("tracker.cli_report", "missing")}
+
+
 class Group(click.Group):
+    def list_commands(self, ctx):
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in LAZY_COMMANDS:
+            import importlib
+
+            module, attr = LAZY_COMMANDS[name]
+            cmd = getattr(importlib.import_module(module), attr, None)
+            if cmd is not None:
+                self.add_command(cmd, name)
+        return self.commands.get(name)
+
     def main(self, args=None, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        name = command_name(argv)
+        if not self._shows_help_texts(name, argv):
+            return super().main(args, **extra)
         from tracker import i18n   # help in the language asked for (--lang, TRACKER_LANG, LANG)
 
-        with i18n.language(self, args):
+        with i18n.language(self, argv, only=name):
             return super().main(args, **extra)
+
+    def _shows_help_texts(self, name, argv) -> bool:
+        """Help texts are seen with -h/--help; argument placeholders also in the usage line of a usage
+        error. A command without arguments, run without help, needs neither (nor tracker.i18n)."""
+        cmd = self.commands.get(name) if name else None
+        if cmd is None or isinstance(cmd, click.Group) or any(isinstance(p, click.Argument) for p in cmd.params):
+            return True
+        return any(t == "--help" or (t.startswith("-") and not t.startswith("--") and "h" in t) for t in argv)
 
     def invoke(self, ctx):
         try:
@@ -236,20 +282,6 @@ def verify(campaign_dir):
         out.print(f"{mark} {escape(p.what)}\n    Cách khắc phục: {escape(p.repair)}")
     out.print("Kết quả: " + ("không có lỗi." if rep.ok else "CÓ LỖI, xem hướng dẫn khắc phục ở trên."))
     sys.exit(0 if rep.ok else 1)
-
-
-def _register() -> None:
-    """Commands that live in their own modules (kept small so `tracker --help` stays fast)."""
-    from tracker import cli_demo, cli_mail, cli_report
-
-    main.add_command(cli_mail.mail)
-    main.add_command(cli_demo.demo)
-    for name in ("report", "missing"):
-        if hasattr(cli_report, name):
-            main.add_command(getattr(cli_report, name))
-
-
-_register()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -230,13 +230,18 @@ def _norm(value: str) -> str:
     return "en" if value.strip().lower().startswith("en") else "vi"
 
 
-def walk(root: click.Command):
-    """(path, command, context) for `root` and every subcommand, depth first."""
+def walk(root: click.Command, only: str | None = None):
+    """(path, command, context) for `root` and every subcommand, depth first.
+
+    With `only`, a command of `root`, the other commands of `root` are left out (and not imported)."""
     def visit(cmd, path, parent, name):
         ctx = click.Context(cmd, info_name=name, parent=parent, **getattr(cmd, "context_settings", {}))
         yield path, cmd, ctx
         if isinstance(cmd, click.Group):
-            for sub_name in cmd.list_commands(ctx):
+            names = cmd.list_commands(ctx)
+            if cmd is root and only in names:
+                names = [only]
+            for sub_name in names:
                 sub = cmd.get_command(ctx, sub_name)
                 if sub is not None:
                     yield from visit(sub, f"{path} {sub_name}".strip(), ctx, sub_name)
@@ -261,11 +266,12 @@ class _Texts:
         self.saved.clear()
 
 
-def apply(root: click.Command, lang: str) -> _Texts:
-    """Put the help texts of `lang` on every command and option; returns what restores Vietnamese."""
+def apply(root: click.Command, lang: str, only: str | None = None) -> _Texts:
+    """Put the help texts of `lang` on every command and option (of `root` and its command `only`, when
+    given); returns what restores Vietnamese."""
     texts = _Texts()
     en = lang == "en"
-    for path, cmd, ctx in walk(root):
+    for path, cmd, ctx in walk(root, only):
         if en and path in COMMANDS:
             texts.set(cmd, "help", COMMANDS[path])
             texts.set(cmd, "short_help", None)
@@ -289,11 +295,12 @@ def apply(root: click.Command, lang: str) -> _Texts:
 
 
 @contextlib.contextmanager
-def language(root: click.Command, args: list[str] | None):
-    """Run `root` with the help texts of the language its arguments and environment ask for."""
+def language(root: click.Command, args: list[str] | None, only: str | None = None):
+    """Run `root` with the help texts of the language its arguments and environment ask for (on `root`
+    and its command `only`, when given: the command these arguments run)."""
     import sys
 
-    texts = apply(root, choose(list(sys.argv[1:] if args is None else args)))
+    texts = apply(root, choose(list(sys.argv[1:] if args is None else args)), only)
     try:
         yield
     finally:

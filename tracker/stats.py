@@ -7,13 +7,13 @@ date has passed at `as_of`, waiting before.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from typing import TYPE_CHECKING
 
-from tracker.campaign import Campaign
-from tracker.ledger import Submission
-from tracker.registry import Unit
+if TYPE_CHECKING:   # `tracker stats` on a campaign with no ledger yet never imports sqlite3
+    from tracker.campaign import Campaign
+    from tracker.ledger import Submission
+    from tracker.registry import Unit
 
 PRODUCT_KEYS = ("accepted", "not_accepted", "incomplete", "pending")
 UNIT_KEYS = ("returned", "on_time", "late", "missing", "waiting")
@@ -119,6 +119,9 @@ def csv_safe(value) -> str:
 
 def to_csv(stats: dict, campaign: Campaign) -> str:
     """One row per product, Vietnamese headers, UTF-8 with BOM so Excel shows the accents."""
+    import csv
+    import io
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     crit = [c for c in campaign.criteria]
@@ -137,10 +140,10 @@ def to_csv(stats: dict, campaign: Campaign) -> str:
 
 def campaign_stats(ws, as_of: dt.date | None = None) -> dict:
     """Stats of a campaign folder (read-only: no lock, no write)."""
-    from tracker.ledger import Ledger
-
     as_of = as_of or dt.date.today()
     if not ws.ledger_file.exists():
         return compute(ws.campaign, ws.units, {}, as_of)
+    from tracker.ledger import Ledger
+
     with Ledger(ws.ledger_file) as ledger:
         return compute(ws.campaign, ws.units, ledger.history(), as_of)
