@@ -112,7 +112,7 @@ def now_iso() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
-@dataclass
+@dataclass(slots=True)     # thousands are loaded at once for stats and the master
 class Submission:
     unit_id: str
     received_at: dt.date
@@ -199,6 +199,10 @@ class Ledger:
     def returns(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM returns ORDER BY id").fetchall()
 
+    def distinct_returns(self):
+        """Every return but the repeats of a file merged before, oldest first, one row at a time."""
+        return self.db.execute("SELECT * FROM returns WHERE outcome != 'duplicate' ORDER BY id")
+
     # ------------------------------------------------------------------ submissions
     def current(self, unit_id: str, db=None) -> Submission | None:
         row = (db or self.db).execute(
@@ -241,9 +245,15 @@ class Ledger:
     def history(self, as_of: dt.date | None = None) -> dict[str, list[Submission]]:
         """Every unit's submissions (received on or before `as_of`), oldest first."""
         rows = self.db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+        # Every row repeats the same few ids and values: one copy of each (a third of the memory
+        # of a national campaign's history went to copies).
+        same: dict = {}
+        one = same.setdefault
         answers: dict[int, dict] = {}
-        for r in self.db.execute("SELECT * FROM answers"):
-            answers.setdefault(r["submission_id"], {})[(r["product_id"], r["criterion_id"])] = r["value"]
+        for sid, product, criterion, value in self.db.execute(
+                "SELECT submission_id, product_id, criterion_id, value FROM answers"):
+            answers.setdefault(sid, {})[one((product, criterion), (one(product, product), one(criterion, criterion)))] \
+                = one(value, value)
         notes: dict[int, dict] = {}
         for r in self.db.execute("SELECT * FROM criterion_notes"):
             notes.setdefault(r["submission_id"], {})[r["criterion_id"]] = r["text"]

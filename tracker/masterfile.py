@@ -227,7 +227,8 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *,
         return RebuildResult(ws.master_file, unchanged=True)
     campaign, units = ws.campaign, ws.units
     stats = compute(campaign, units, ledger.history(), day)
-    data = master_form.build_master(campaign, units, stats, ledger.returns(), source_names=ledger.source_names())
+    data = master_form.build_master(campaign, units, stats, ledger.distinct_returns(),
+                                    source_names=ledger.source_names())
     result = RebuildResult(ws.master_file)
     if ws.master_file.exists():
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")

@@ -355,8 +355,11 @@ def _log_sheet(ws, st, returns) -> None:
     for i, (h, w) in enumerate(zip(headers, widths)):
         ws.write_string(0, i, h, th)
         ws.set_column(i, i, w)
-    returns = [r for r in returns if r["outcome"] != "duplicate"]   # each distinct file once
-    for k, r in enumerate(returns, 1):
+    k = 0
+    for r in returns:     # streamed from the ledger: a row at a time
+        if r["outcome"] == "duplicate":     # each distinct file once
+            continue
+        k += 1
         findings = json.loads(r["findings"] or "[]")
         reason = "\n".join(f.get("message", "") for f in findings)
         received = show(dt.date.fromisoformat(r["received_at"])) if r["received_at"] else ""
@@ -365,5 +368,5 @@ def _log_sheet(ws, st, returns) -> None:
         for i, v in enumerate(values):
             ws.write_string(k, i, v, td)
     ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(returns), 1), len(headers) - 1)
+    ws.autofilter(0, 0, max(k, 1), len(headers) - 1)
     a4_landscape(ws)
