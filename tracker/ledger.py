@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS returns(
   findings TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS returns_sha ON returns(sha256);
+-- The decisive outcomes only: repeats pile up with every daily re-merge, and are never looked up.
+CREATE INDEX IF NOT EXISTS returns_decisive ON returns(sha256, id) WHERE outcome IN ('accepted','replaced','stale');
+CREATE INDEX IF NOT EXISTS returns_distinct ON returns(id) WHERE outcome != 'duplicate';
 CREATE TABLE IF NOT EXISTS submissions(
   id INTEGER PRIMARY KEY,
   unit_id TEXT NOT NULL,
@@ -178,18 +181,33 @@ class Ledger:
     def find_return(self, sha256: str) -> sqlite3.Row | None:
         """The last decisive outcome for this exact content (accepted/replaced/stale), if any."""
         return self.db.execute(
-            "SELECT * FROM returns WHERE sha256=? AND outcome IN ('accepted','replaced','stale') "
+            "SELECT unit_id, merged_at, name FROM returns WHERE sha256=? AND outcome IN ('accepted','replaced','stale') "
             "ORDER BY id DESC LIMIT 1", (sha256,)).fetchone()
 
-    def add_return(self, db, *, sha256, name, origin, archived, size, received_at, received_source,
-                   sender, outcome, unit_id, findings) -> int:
-        cur = db.execute(
-            "INSERT INTO returns(sha256,name,origin,archived,size,received_at,received_source,sender,"
-            "merged_at,outcome,unit_id,findings) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-            (sha256, name, origin, archived, size, received_at.isoformat() if received_at else None,
-             received_source, sender, now_iso(), outcome, unit_id,
-             json.dumps(findings, ensure_ascii=False)))
-        return cur.lastrowid
+    _INSERT_RETURN = ("INSERT INTO returns(sha256,name,origin,archived,size,received_at,received_source,sender,"
+                      "merged_at,outcome,unit_id,findings) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")
+
+    @staticmethod
+    def _return_values(merged_at, *, sha256, name, origin, archived, size, received_at, received_source, sender,
+                       outcome, unit_id, findings) -> tuple:
+        return (sha256, name, origin, archived, size, received_at.isoformat() if received_at else None,
+                received_source, sender, merged_at, outcome, unit_id, json.dumps(findings, ensure_ascii=False))
+
+    def decisive_returns(self) -> dict[str, tuple]:
+        """sha256 -> (unit_id, merged_at, name) of the last decisive outcome of each content: what
+        find_return says, for every file at once (a re-merge asks it of thousands)."""
+        # In (sha256, id) order through the partial index: the last row of each content wins.
+        return {sha: (unit_id, merged_at, name) for sha, unit_id, merged_at, name in self.db.execute(
+            "SELECT sha256, unit_id, merged_at, name FROM returns INDEXED BY returns_decisive "
+            "WHERE outcome IN ('accepted','replaced','stale') ORDER BY sha256, id")}
+
+    def add_return(self, db, **fields) -> int:
+        return db.execute(self._INSERT_RETURN, self._return_values(now_iso(), **fields)).lastrowid
+
+    def add_returns(self, db, rows: list[dict]) -> None:
+        """Many returns at once (the repeats of a re-merge), in the caller's transaction."""
+        merged_at = now_iso()
+        db.executemany(self._INSERT_RETURN, [self._return_values(merged_at, **r) for r in rows])
 
     def add_email(self, *, sha256: str, name: str, origin: str, archived: str) -> None:
         """A saved email given to merge (its workbooks are `returns`): kept so the archive has no strangers."""
@@ -275,7 +293,9 @@ class Ledger:
         return out
 
     def source_names(self) -> dict[int, str]:
-        return {r["id"]: r["name"] for r in self.db.execute("SELECT id, name FROM returns")}
+        """return id -> file name, for the returns a submission came from (not the repeats)."""
+        return {r["id"]: r["name"] for r in self.db.execute(
+            "SELECT r.id, r.name FROM submissions s JOIN returns r ON r.id = s.return_id")}
 
     def event(self, db, kind: str, **detail) -> None:
         db.execute("INSERT INTO events(at,kind,detail) VALUES(?,?,?)",

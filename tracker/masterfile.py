@@ -16,7 +16,6 @@ from pathlib import Path
 from tracker.campaign import Campaign, nfc
 from tracker.dates import try_parse_date
 from tracker.faults import checkpoint
-from tracker.forms import master as master_form
 from tracker.intake.findings import Finding
 from tracker.ledger import Ledger, Submission
 from tracker.stats import compute
@@ -59,12 +58,12 @@ def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[F
                                 "không được ghi nhận. Bản cũ được giữ trong backups/.", file=name))
         return {}, {}, findings
     try:
-        if master_form.ID_SHEET not in wb.sheetnames:
+        if _form().ID_SHEET not in wb.sheetnames:
             findings.append(Finding("master_no_snapshot", "warning",
                                     f"{name} thiếu trang định danh; không so được sửa tay. Bản cũ giữ trong backups/.",
                                     file=name))
             return {}, {}, findings
-        ident = {r[0]: r[1] for r in wb[master_form.ID_SHEET].iter_rows(values_only=True, max_col=2) if r and r[0]}
+        ident = {r[0]: r[1] for r in wb[_form().ID_SHEET].iter_rows(values_only=True, max_col=2) if r and r[0]}
         if ident.get("campaign_id") != campaign.id:
             findings.append(Finding("master_other_campaign", "warning",
                                     f"{name} thuộc chiến dịch khác ('{ident.get('campaign_id')}'); bỏ qua, giữ bản cũ "
@@ -80,11 +79,11 @@ def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[F
         rows = {}
         crit_ids = [c.id for c in campaign.criteria]
         for ws in wb.worksheets:
-            if ws.title in (master_form.ID_SHEET, master_form.SUMMARY_SHEET, master_form.LOG_SHEET):
+            if ws.title in (_form().ID_SHEET, _form().SUMMARY_SHEET, _form().LOG_SHEET):
                 continue
             header_at, cols = None, {}
             for ri, row in enumerate(ws.iter_rows(values_only=True, max_row=12), 1):
-                if row and master_form.PRODUCT_ID_HEADER in row:
+                if row and _form().PRODUCT_ID_HEADER in row:
                     header_at = ri
                     for ci, h in enumerate(row):
                         if isinstance(h, str):
@@ -92,7 +91,7 @@ def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[F
                     break
             if header_at is None:
                 continue
-            pid_col = cols[master_form.PRODUCT_ID_HEADER]
+            pid_col = cols[_form().PRODUCT_ID_HEADER]
             for ri, row in enumerate(ws.iter_rows(values_only=True, min_row=header_at + 1), header_at + 1):
                 if pid_col >= len(row) or not row[pid_col]:
                     continue
@@ -181,7 +180,7 @@ def absorb_manual_entries(ws: Workspace, ledger: Ledger) -> tuple[list[str], lis
             if first_date in (None, first):
                 continue
         sub.received_at = first_date or today
-        if current is not None and sub.note == master_form.notes_text(current, campaign):
+        if current is not None and sub.note == _form().notes_text(current, campaign):
             sub.note, sub.notes = current.note, dict(current.notes)
         with ledger.transaction() as db:
             ledger.add_submission(db, sub)
@@ -192,7 +191,7 @@ def absorb_manual_entries(ws: Workspace, ledger: Ledger) -> tuple[list[str], lis
 
 
 def _text_changed(current: Submission, sub: Submission, campaign: Campaign) -> bool:
-    return (sub.note != master_form.notes_text(current, campaign) or sub.proposals != current.proposals
+    return (sub.note != _form().notes_text(current, campaign) or sub.proposals != current.proposals
             or sub.signer != current.signer)
 
 
@@ -216,6 +215,13 @@ def _untouched(ws: Workspace, ledger: Ledger) -> bool:
     return bool(rec) and ws.master_file.exists() and sha256_file(ws.master_file) == rec.get("sha256")
 
 
+def _form():
+    """The master's layout (imported when needed: an unchanged re-merge never builds one)."""
+    from tracker.forms import master
+
+    return master
+
+
 def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *, force: bool = True) -> RebuildResult:
     """Rebuild master.xlsx from the ledger, atomically, keeping the previous file in backups/.
 
@@ -227,7 +233,7 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *,
         return RebuildResult(ws.master_file, unchanged=True)
     campaign, units = ws.campaign, ws.units
     stats = compute(campaign, units, ledger.history(), day)
-    data = master_form.build_master(campaign, units, stats, ledger.distinct_returns(),
+    data = _form().build_master(campaign, units, stats, ledger.distinct_returns(),
                                     source_names=ledger.source_names())
     result = RebuildResult(ws.master_file)
     if ws.master_file.exists():

@@ -75,6 +75,10 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def _relative(path: Path, root: Path) -> str:
+    return str(path.relative_to(root))
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -91,6 +95,7 @@ class Archived(NamedTuple):
     path: Path
     size: int
     head: bytes     # the first bytes when the file was read (b"" otherwise): sniffed without a reread
+    relative: str   # the path in the campaign folder, as the ledger keeps it
 
 
 @dataclass
@@ -179,10 +184,11 @@ class Workspace:
         `known_digest` (the file was hashed before and has not changed since), a file already
         archived is not read again."""
         suffix = "".join(c for c in source.suffix.lower()[:8] if c.isalnum() or c == ".")
-        if known_digest is not None:
-            dest = self.archive / known_digest[:2] / f"{known_digest}{suffix}"
+        if known_digest is not None:      # strings, not Path objects: a re-merge does this per file
+            relative = f"archive/{known_digest[:2]}/{known_digest}{suffix}"
             with contextlib.suppress(OSError):
-                return Archived(known_digest, dest, dest.stat().st_size, b"")
+                size = os.stat(os.path.join(self.root, relative)).st_size
+                return Archived(known_digest, self.root / relative, size, b"", relative)
         data = None
         if source.stat().st_size <= self.ARCHIVE_IN_MEMORY:
             data = source.read_bytes()
@@ -193,9 +199,9 @@ class Workspace:
         if data is not None:
             if not dest.exists():
                 atomic_write_bytes(dest, data, durable=False)
-            return Archived(digest, dest, len(data), data[:HEAD_BYTES])
+            return Archived(digest, dest, len(data), data[:HEAD_BYTES], _relative(dest, self.root))
         if dest.exists():
-            return Archived(digest, dest, dest.stat().st_size, b"")
+            return Archived(digest, dest, dest.stat().st_size, b"", _relative(dest, self.root))
         fd, tmp = _create_temp(dest.parent, dest.name)
         os.close(fd)
         try:
@@ -206,7 +212,7 @@ class Workspace:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        return Archived(digest, dest, dest.stat().st_size, b"")
+        return Archived(digest, dest, dest.stat().st_size, b"", _relative(dest, self.root))
 
 
 def init_workspace(root: Path, template: Path, registry: Path | None, force: bool) -> Workspace:
