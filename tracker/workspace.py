@@ -140,7 +140,10 @@ class Workspace:
 
     @cached_property
     def units(self) -> list[Unit]:
-        return load_registry(self.registry_file, self.campaign)
+        from tracker.registry_cache import load_registry_cached
+
+        return load_registry_cached(self.registry_file, self.campaign_file, self.campaign,
+                                    self.state / "units-cache.json")
 
     @cached_property
     def unit_by_id(self) -> dict[str, Unit]:

@@ -1,0 +1,46 @@
+"""The checked registry is reused only while units.csv and campaign.toml are the very bytes checked."""
+from __future__ import annotations
+
+import pytest
+
+from tracker.errors import TrackerError
+from tracker.registry import load_registry
+from tracker.workspace import Workspace
+
+
+def fresh(ws) -> Workspace:
+    return Workspace(ws.root)        # a new command: nothing loaded yet
+
+
+def test_the_cached_units_are_the_checked_units(ws):
+    first = fresh(ws).units
+    assert (ws.state / "units-cache.json").is_file()
+    assert fresh(ws).units == first == load_registry(ws.registry_file, ws.campaign)
+
+
+def test_an_edited_registry_is_read_and_checked_again(ws):
+    fresh(ws).units
+    text = ws.registry_file.read_text(encoding="utf-8-sig")
+    unit = fresh(ws).units[0]
+    ws.registry_file.write_text(text.replace(unit.name, unit.name + " mới", 1), encoding="utf-8")
+    assert fresh(ws).units[0].name == unit.name + " mới"
+    ws.registry_file.write_text(text.replace(f"\n{unit.id},", "\nSAI MÃ,", 1), encoding="utf-8")
+    with pytest.raises(TrackerError) as e:
+        fresh(ws).units
+    assert "SAI MÃ" in "\n".join([str(e.value), *e.value.details])
+
+
+def test_a_changed_template_is_a_new_key(ws):
+    fresh(ws).units
+    before = (ws.state / "units-cache.json").read_text(encoding="utf-8")
+    ws.campaign_file.write_bytes(ws.campaign_file.read_bytes() + b"\n# ghi chu\n")
+    fresh(ws).units
+    assert (ws.state / "units-cache.json").read_text(encoding="utf-8") != before
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": 1, "key": 1, "units": [[1]]}', b"[]"])
+def test_a_damaged_cache_is_only_a_slower_start(ws, damage):
+    good = fresh(ws).units
+    (ws.state / "units-cache.json").write_bytes(damage)
+    assert fresh(ws).units == good
+    assert fresh(ws).units == good       # and it was written again
