@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS returns(
   unit_id TEXT,
   findings TEXT NOT NULL DEFAULT '[]'
 );
-CREATE INDEX IF NOT EXISTS returns_sha ON returns(sha256);
+-- Contents are looked up only among decisive outcomes (returns_decisive): an index of every
+-- row would grow with the repeats each daily re-merge logs, and slow their writing.
+DROP INDEX IF EXISTS returns_sha;
 -- The decisive outcomes only: repeats pile up with every daily re-merge, and are never looked up.
 CREATE INDEX IF NOT EXISTS returns_decisive ON returns(sha256, id) WHERE outcome IN ('accepted','replaced','stale');
 CREATE INDEX IF NOT EXISTS returns_distinct ON returns(id) WHERE outcome != 'duplicate';

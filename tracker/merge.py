@@ -8,6 +8,7 @@ Hand edits in the master are recorded first; the master is rebuilt once at the e
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -168,7 +169,6 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
 
     Files are prepared (archived, spotted as repeats) while the workers read the ones before them;
     the safety checks of an .xlsx run in the worker too, so both cores share the work."""
-    from tracker.intake.pool import read_all
     from tracker.seen_files import SeenFiles
 
     seen = SeenFiles(ledger.db)
@@ -247,8 +247,14 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
         ready[key] = reading
         record_ready()
 
-    read_all(read, jobs(), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, workers=workers,
-             expected=len(items), on_done=(lambda: progress(advance=1)) if progress else None, on_result=arrived)
+    pending = jobs()
+    first = next(pending, None)
+    if first is not None:       # an unchanged re-merge has nothing to read: no pool, no import of it
+        from tracker.intake.pool import read_all
+
+        read_all(read, itertools.chain([first], pending), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB,
+                 workers=workers, expected=len(items), on_done=(lambda: progress(advance=1)) if progress else None,
+                 on_result=arrived)
     record_ready(final=True)
     write_repeats()
     seen.flush()
@@ -337,18 +343,18 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
         return p
     # An .xlsx is checked in the worker that reads it; anything else (.xls, .ods, odd files) here,
     # where LibreOffice can be called.
+    p.path = archived.path or ws.root / archived.relative
     head = archived.head
     if not head:
         try:
-            with open(archived.path, "rb") as fh:
+            with open(p.path, "rb") as fh:
                 head = fh.read(128)
         except OSError:
             head = b""
-    p.path = archived.path
     if head[:4] == b"PK\x03\x04" and b"mimetypeapplication/vnd.oasis" not in head:
         return p
     try:
-        p.kind = safety.check_file(archived.path, item.name)
+        p.kind = safety.check_file(p.path, item.name)
         if p.kind in safety.CONVERTIBLE_KINDS:
             p.path = _convert(p, p.kind, tmp)
             p.kind = "xlsx"

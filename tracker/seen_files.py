@@ -21,10 +21,10 @@ class SeenFiles:
         self._known = {row[0]: tuple(row[1:]) for row in db.execute(
             "SELECT path, size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns FROM seen_files")}
         self._pending: list[tuple] = []
+        self._cwd = os.getcwd()
 
-    @staticmethod
-    def key(path) -> str:
-        return os.path.abspath(path)
+    def key(self, path) -> str:
+        return os.path.normpath(os.path.join(self._cwd, path))     # abspath, without a getcwd per file
 
     def digest(self, path, st: os.stat_result | None) -> str | None:
         """The file's SHA-256 if it is known and the file cannot have changed since; else None."""

@@ -92,7 +92,7 @@ HEAD_BYTES = 128
 
 class Archived(NamedTuple):
     digest: str
-    path: Path
+    path: Path | None   # None for a file known by its digest (a repeat needs no Path; see `relative`)
     size: int
     head: bytes     # the first bytes when the file was read (b"" otherwise): sniffed without a reread
     relative: str   # the path in the campaign folder, as the ledger keeps it
@@ -191,7 +191,7 @@ class Workspace:
             relative = f"archive/{known_digest[:2]}/{known_digest}{suffix}"
             with contextlib.suppress(OSError):
                 size = os.stat(os.path.join(self.root, relative)).st_size
-                return Archived(known_digest, self.root / relative, size, b"", relative)
+                return Archived(known_digest, None, size, b"", relative)
         data = None
         if source.stat().st_size <= self.ARCHIVE_IN_MEMORY:
             data = source.read_bytes()
