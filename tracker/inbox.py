@@ -11,8 +11,6 @@ EMAIL_SUFFIXES = {".eml", ".msg"}
 
 def incoming(path: Path, tmp: Path, notices: list[Finding]):
     """Yield the workbooks to merge from one file."""
-    from tracker.merge import Incoming
-
     if path.suffix.lower() in EMAIL_SUFFIXES:
         try:
             from tracker.intake import email_source
@@ -21,5 +19,7 @@ def incoming(path: Path, tmp: Path, notices: list[Finding]):
             return
         yield from email_source.incoming(path, tmp, notices)
         return
+    from tracker.merge import Incoming
+
     # macOS and some zip tools give NFD file names: show them as typed (NFC), keep the path as it is.
     yield Incoming(path=path, name=unicodedata.normalize("NFC", path.name), origin=str(path))

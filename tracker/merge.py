@@ -308,8 +308,6 @@ def _record_return(ledger: Ledger, db, p: _Prepared, outcome: str, unit_id: str 
 def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: list | None = None,
              seen=None, merged_before: dict | None = None) -> _Prepared:
     """Archive (before anything reads it), spot a file merged before, run the safety checks, convert."""
-    from tracker.intake import safety
-
     res = FileResult(item.name, item.origin, "rejected")
     p = _Prepared(item, res)
     try:
@@ -353,6 +351,8 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
             head = b""
     if head[:4] == b"PK\x03\x04" and b"mimetypeapplication/vnd.oasis" not in head:
         return p
+    from tracker.intake import safety
+
     try:
         p.kind = safety.check_file(p.path, item.name)
         if p.kind in safety.CONVERTIBLE_KINDS:

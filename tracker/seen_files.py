@@ -22,9 +22,17 @@ class SeenFiles:
             "SELECT path, size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns FROM seen_files")}
         self._pending: list[tuple] = []
         self._cwd = os.getcwd()
+        self._folders: dict[str, str] = {}
 
     def key(self, path) -> str:
-        return os.path.normpath(os.path.join(self._cwd, path))     # abspath, without a getcwd per file
+        """os.path.abspath, with each folder made absolute once (a re-merge asks for thousands)."""
+        folder, sep, name = os.fspath(path).rpartition(os.sep)
+        if not sep or name in ("", ".", ".."):
+            return os.path.normpath(os.path.join(self._cwd, path))
+        absolute = self._folders.get(folder)
+        if absolute is None:
+            absolute = self._folders[folder] = os.path.normpath(os.path.join(self._cwd, folder or os.sep))
+        return os.path.join(absolute, name)
 
     def digest(self, path, st: os.stat_result | None) -> str | None:
         """The file's SHA-256 if it is known and the file cannot have changed since; else None."""

@@ -75,6 +75,13 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def _archive_suffix(name: str) -> str:
+    """The file's extension as the archive keeps it: lower case, letters and digits, 8 at most."""
+    ext = os.path.splitext(name)[1]
+    ext = "" if ext == "." else ext.lower()[:8]      # as Path.suffix: "a." has none
+    return ext if ext[1:].isalnum() and ext.isascii() else "".join(c for c in ext if c.isalnum() or c == ".")
+
+
 def _relative(path: Path, root: Path) -> str:
     return str(path.relative_to(root))
 
@@ -186,12 +193,14 @@ class Workspace:
         durable in batches by the caller (os.sync before the ledger points at it). With
         `known_digest` (the file was hashed before and has not changed since), a file already
         archived is not read again."""
-        suffix = "".join(c for c in source.suffix.lower()[:8] if c.isalnum() or c == ".")
+        suffix = _archive_suffix(os.fspath(source))
         if known_digest is not None:      # strings, not Path objects: a re-merge does this per file
             relative = f"archive/{known_digest[:2]}/{known_digest}{suffix}"
-            with contextlib.suppress(OSError):
+            try:
                 size = os.stat(os.path.join(self.root, relative)).st_size
                 return Archived(known_digest, None, size, b"", relative)
+            except OSError:
+                pass
         data = None
         if source.stat().st_size <= self.ARCHIVE_IN_MEMORY:
             data = source.read_bytes()
