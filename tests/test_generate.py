@@ -279,3 +279,31 @@ def test_the_masters_text_cells_match_xlsxwriter_on_any_text(monkeypatch):
         return buf.getvalue()
 
     assert build(m._MasterSheet) == build(m.Worksheet)
+
+
+def test_the_master_built_a_group_at_a_time_is_the_master_built_at_once(ws, outbox, tmp_path):
+    """write_master builds the master a group at a time (flat memory at national scale): the
+    same bytes as from the stats of all units at once, for a campaign with returns in each group."""
+    import datetime as dt
+
+    import tracker.forms.master as m
+    from tracker.ledger import Ledger
+    from tracker.merge import merge
+    from tracker.simulate import fill
+    from tracker.stats import compute
+
+    picks = [u for g in ws.campaign.groups for u in [x for x in ws.units if x.group == g.id][:4]]
+    files = [fill(outbox[u.id], tmp_path / f"r{i}.xlsx", "not_met" if i % 3 == 0 else "met",
+                  notes={"c2": f"ghi chú {i}"}, proposals=f"đề xuất {i}") for i, u in enumerate(picks)]
+    merge(ws, files, received=dt.date(2026, 6, 4), report=False)
+    day = dt.date(2026, 6, 10)
+    with Ledger(ws.ledger_file) as led:
+        at_once = m.build_master(ws.campaign, ws.units, compute(ws.campaign, ws.units, led.history(), day),
+                                 led.returns(), source_names=led.source_names())
+
+        def group_stats(group_id):
+            members = [u for u in ws.units if u.group == group_id]
+            ids = [u.id for u in members]
+            return compute(ws.campaign, members, led.history(unit_ids=ids), day), led.source_names(ids)
+        by_group = m.build_master(ws.campaign, ws.units, group_stats, led.distinct_returns())
+    assert by_group == at_once

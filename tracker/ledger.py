@@ -262,23 +262,28 @@ class Ledger:
             proposals=row["proposals"], note=row["note"], sha256=row["sha256"], id=sid,
             return_id=row["return_id"], stale=bool(row["stale"]))
 
-    def history(self, as_of: dt.date | None = None) -> dict[str, list[Submission]]:
-        """Every unit's submissions (received on or before `as_of`), oldest first."""
-        rows = self.db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+    def history(self, as_of: dt.date | None = None, unit_ids=None) -> dict[str, list[Submission]]:
+        """Every unit's submissions (received on or before `as_of`), oldest first; with `unit_ids`,
+        those units' only (the master is built a group at a time, so memory stays flat)."""
+        units, args = "", ()
+        if unit_ids is not None:
+            units, args = " WHERE unit_id IN (SELECT value FROM json_each(?))", (json.dumps(list(unit_ids)),)
+        mine = "" if not units else f" WHERE submission_id IN (SELECT id FROM submissions{units})"
+        rows = self.db.execute(f"SELECT * FROM submissions{units} ORDER BY id", args).fetchall()
         # Every row repeats the same few ids and values: one copy of each (a third of the memory
         # of a national campaign's history went to copies).
         same: dict = {}
         one = same.setdefault
         answers: dict[int, dict] = {}
         for sid, product, criterion, value in self.db.execute(
-                "SELECT submission_id, product_id, criterion_id, value FROM answers"):
+                f"SELECT submission_id, product_id, criterion_id, value FROM answers{mine}", args):
             answers.setdefault(sid, {})[one((product, criterion), (one(product, product), one(criterion, criterion)))] \
                 = one(value, value)
         notes: dict[int, dict] = {}
-        for r in self.db.execute("SELECT * FROM criterion_notes"):
+        for r in self.db.execute(f"SELECT * FROM criterion_notes{mine}", args):
             notes.setdefault(r["submission_id"], {})[r["criterion_id"]] = r["text"]
         domains: dict[int, dict] = {}
-        for r in self.db.execute("SELECT * FROM product_domains"):
+        for r in self.db.execute(f"SELECT * FROM product_domains{mine}", args):
             domains.setdefault(r["submission_id"], {})[r["product_id"]] = r["domain"]
         out: dict[str, list[Submission]] = {}
         for row in rows:
@@ -294,10 +299,14 @@ class Ledger:
                 return_id=row["return_id"], stale=bool(row["stale"])))
         return out
 
-    def source_names(self) -> dict[int, str]:
-        """return id -> file name, for the returns a submission came from (not the repeats)."""
+    def source_names(self, unit_ids=None) -> dict[int, str]:
+        """return id -> file name, for the returns a submission came from (not the repeats); with
+        `unit_ids`, those units' only."""
+        units, args = "", ()
+        if unit_ids is not None:
+            units, args = " WHERE s.unit_id IN (SELECT value FROM json_each(?))", (json.dumps(list(unit_ids)),)
         return {r["id"]: r["name"] for r in self.db.execute(
-            "SELECT r.id, r.name FROM submissions s JOIN returns r ON r.id = s.return_id")}
+            f"SELECT r.id, r.name FROM submissions s JOIN returns r ON r.id = s.return_id{units}", args)}
 
     def event(self, db, kind: str, **detail) -> None:
         db.execute("INSERT INTO events(at,kind,detail) VALUES(?,?,?)",

@@ -232,9 +232,12 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *,
     if not force and _recorded(ledger).get("state") == state and _untouched(ws, ledger):
         return RebuildResult(ws.master_file, unchanged=True)
     campaign, units = ws.campaign, ws.units
-    stats = compute(campaign, units, ledger.history(), day)
-    data = _form().build_master(campaign, units, stats, ledger.distinct_returns(),
-                                    source_names=ledger.source_names())
+
+    def group_stats(group_id):      # a group at a time: the whole history is never in memory
+        members = [u for u in units if u.group == group_id]
+        ids = [u.id for u in members]
+        return compute(campaign, members, ledger.history(unit_ids=ids), day), ledger.source_names(ids)
+    data = _form().build_master(campaign, units, group_stats, ledger.distinct_returns())
     result = RebuildResult(ws.master_file)
     if ws.master_file.exists():
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")

@@ -101,6 +101,38 @@ def _zero(keys) -> dict:
     return {k: 0 for k in keys}
 
 
+def add_up(docs: list[dict]) -> dict:
+    """The counts of compute() over all units, from its documents over disjoint sets of units
+    (the master is built a group at a time). Rows are left out: each document keeps its own."""
+    first = docs[0]
+
+    def total(dicts):
+        out = dict.fromkeys(dicts[0], 0)
+        for d in dicts:
+            for k, v in d.items():
+                if isinstance(v, int):
+                    out[k] += v
+                else:
+                    out[k] = v
+        return out
+
+    def by(key, name):
+        order, acc = [], {}
+        for d in docs:
+            for item in d[key]:
+                if item[name] not in acc:
+                    order.append(item[name])
+                    acc[item[name]] = []
+                acc[item[name]].append(item)
+        return [{**total([{k: v for k, v in i.items() if not isinstance(v, dict)} for i in acc[x]]),
+                 **{k: total([i[k] for i in acc[x]]) for k, v in acc[x][0].items() if isinstance(v, dict)}}
+                for x in order]
+
+    return {"campaign": first["campaign"], "units": total([d["units"] for d in docs]),
+            "products": total([d["products"] for d in docs]), "groups": by("groups", "id"),
+            "criteria": by("criteria", "id"), "rows": [], "_kinds": by("_kinds", "kind"), "_units": []}
+
+
 def to_json_doc(stats: dict) -> dict:
     """Exactly the contract of DESIGN.md §3."""
     doc = {k: v for k, v in stats.items() if not k.startswith("_")}

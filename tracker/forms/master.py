@@ -109,38 +109,56 @@ def row_snapshot(row: dict, sub, campaign: Campaign) -> dict:
             "signer": sub.signer if sub else ""}
 
 
-def build_master(campaign: Campaign, units: list[Unit], stats: dict, returns: list, target=None,
+def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=None,
                  source_names: dict[int, str] | None = None) -> bytes | None:
+    """The master workbook. `stats`: compute() over all units, or a function giving, for a group
+    id, (compute() over that group's units, their source names): the workbook is then built a
+    group at a time, so its memory does not grow with the number of units."""
+    if callable(stats):
+        of_group = stats
+    else:
+        def of_group(group_id):
+            return stats, source_names or {}
     buf = io.BytesIO() if target is None else None
     # constant_memory: rows go to a temporary file as they are written, so memory does not grow
     # with the number of units (strings are then written inline, which Excel reads the same).
+    # Each sheet keeps its own place: the group sheets and the snapshot rows are written together.
     wb = xlsxwriter.Workbook(target or buf, {**WORKBOOK_OPTIONS, "constant_memory": True})
     wb.set_properties({"title": f"Tổng hợp - {campaign.title}"})
     st = Styles(wb)
     summary_ws = wb.add_worksheet(SUMMARY_SHEET, worksheet_class=_MasterSheet)
-    group_ranges = {}
-    unit_rows = {u["unit_id"]: u for u in stats["_units"]}
-    source_names = source_names or {}
-    for g in campaign.groups:
-        ws = wb.add_worksheet(sheet_name(g.name), worksheet_class=_MasterSheet)
-        rows = [r for r in stats["rows"] if r["group"] == g.id]
-        group_ranges[g.id] = (ws.name, len(rows))
-        _group_sheet(wb, ws, st, campaign, g, rows, unit_rows, source_names)
-    _summary_sheet(wb, summary_ws, st, campaign, stats, group_ranges)
-    _log_sheet(wb.add_worksheet(LOG_SHEET, worksheet_class=_MasterSheet), st, returns)
+    group_sheets = {g.id: wb.add_worksheet(sheet_name(g.name), worksheet_class=_MasterSheet)
+                    for g in campaign.groups}
+    log_ws = wb.add_worksheet(LOG_SHEET, worksheet_class=_MasterSheet)
     id_ws = wb.add_worksheet(ID_SHEET, worksheet_class=_MasterSheet)
     id_ws.write_string(0, 0, "kind")
     id_ws.write_string(0, 1, MASTER_KIND)
     id_ws.write_string(1, 0, "campaign_id")
     id_ws.write_string(1, 1, campaign.id)
     id_ws.write_string(2, 0, "groups")
-    id_ws.write_string(2, 1, json.dumps({g: n for g, (n, _) in group_ranges.items()}, ensure_ascii=False))
+    id_ws.write_string(2, 1, json.dumps({g.id: group_sheets[g.id].name for g in campaign.groups},
+                                        ensure_ascii=False))
     # What each product row showed when written: merge compares against it to find hand edits.
     id_ws.write_string(3, 0, "snapshot")
-    for k, r in enumerate(stats["rows"], 4):
-        id_ws.write_string(k, 0, r["product_id"])
-        id_ws.write_string(k, 1, json.dumps(row_snapshot(r, unit_rows[r["unit_id"]]["current"], campaign),
-                                            ensure_ascii=False))
+    snapshot_row = 4
+    group_ranges, counts = {}, []
+    for g in campaign.groups:
+        group_stats, names = of_group(g.id)
+        unit_rows = {u["unit_id"]: u for u in group_stats["_units"]}
+        rows = [r for r in group_stats["rows"] if r["group"] == g.id]
+        ws = group_sheets[g.id]
+        group_ranges[g.id] = (ws.name, len(rows))
+        _group_sheet(wb, ws, st, campaign, g, rows, unit_rows, names)
+        for r in rows:
+            id_ws.write_string(snapshot_row, 0, r["product_id"])
+            id_ws.write_string(snapshot_row, 1, json.dumps(
+                row_snapshot(r, unit_rows[r["unit_id"]]["current"], campaign), ensure_ascii=False))
+            snapshot_row += 1
+        counts.append({k: v for k, v in group_stats.items() if k not in ("rows", "_units")} | {"rows": [], "_units": []})
+    from tracker.stats import add_up
+
+    _summary_sheet(wb, summary_ws, st, campaign, add_up(counts) if callable(stats) else stats, group_ranges)
+    _log_sheet(log_ws, st, returns)
     id_ws.very_hidden()
     summary_ws.activate()
     wb.close()
