@@ -39,7 +39,7 @@ class Incoming:
     sender: str = ""
 
 
-@dataclass
+@dataclass(slots=True)     # one per file, kept for the report: thousands at national scale
 class FileResult:
     name: str
     origin: str
@@ -152,7 +152,7 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
         for item in items:
             if received is not None:
                 item.received, item.received_source = received, "option"
-        result.files = merge_items(ws, ledger, items, tmp, progress, workers) + refused
+        result.files = merge_items(ws, ledger, items, tmp, progress, workers) + refused     # empties items
         checkpoint("merge.before_master")
         result.master = write_master(ws, ledger, force=bool(manual))
         result.master.manual_units, result.master.findings = manual, master_findings
@@ -171,6 +171,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     the safety checks of an .xlsx run in the worker too, so both cores share the work."""
     from tracker.seen_files import SeenFiles
 
+    total = len(items)
     seen = SeenFiles(ledger.db)
     merged_before = ledger.decisive_returns()     # as the ledger was when this merge began
     units_by_id = ws.unit_by_id
@@ -197,7 +198,10 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
             repeats.clear()
 
     def jobs():
-        for item in items:
+        # Taken from the list as they go: an Incoming is dropped once its file is recorded.
+        items.reverse()
+        while items:
+            item = items.pop()
             p = _prepare(ws, ledger, item, tmp, repeats, seen, merged_before)
             if len(repeats) >= 512:
                 write_repeats()
@@ -242,6 +246,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
         for k in range(done, end):
             checkpoint("merge.recorded")
         done = end
+        seen.flush()
 
     def arrived(key, reading) -> None:
         ready[key] = reading
@@ -253,7 +258,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
         from tracker.intake.pool import read_all
 
         read_all(read, itertools.chain([first], pending), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB,
-                 workers=workers, expected=len(items), on_done=(lambda: progress(advance=1)) if progress else None,
+                 workers=workers, expected=total, on_done=(lambda: progress(advance=1)) if progress else None,
                  on_result=arrived)
     record_ready(final=True)
     write_repeats()
@@ -405,9 +410,8 @@ def _record(ws: Workspace, ledger: Ledger, db, p: _Prepared, reading, units_by_i
         _record_return(ledger, db, p, "rejected", None)
         return
     res.findings.extend(reading.findings)
-    res.unit_id = reading.unit_id
     unit = units_by_id[reading.unit_id]
-    res.unit_name = unit.name
+    res.unit_id, res.unit_name = unit.id, unit.name      # the registry's strings, not copies
     if reading.errors:
         _record_return(ledger, db, p, "rejected", unit.id)
         return

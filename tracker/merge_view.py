@@ -62,7 +62,7 @@ def run_merge(campaign_dir, paths, received) -> int:
             out.print([("red", "✗"), (None, f" {n.message}")])
         else:
             out.print([("yellow", "Lưu ý:"), (None, f" {n.message}")])
-    lines = []   # printed at once: a line per file, thousands of them at national scale
+    lines = []   # printed 500 at a time: a line per file, thousands of them at national scale
     for f in report.files:
         unit = f" → {f.unit_name}" if f.unit_name else ""
         lines.append([(STYLE[f.outcome], OUTCOME_VI[f.outcome]), (None, f": {f.name}{unit}")])
@@ -70,6 +70,9 @@ def run_merge(campaign_dir, paths, received) -> int:
             lines.append([(None, f"    {f.message}")])
         lines += [[(None, "    "), ("yellow", "Lưu ý:"), (None, f" {w.message}")]
                   for w in f.findings if w.severity == "warning"]
+        if len(lines) >= 500:
+            out.print(*lines)
+            lines.clear()
     if lines:
         out.print(*lines)
     accepted = report.count("accepted") + report.count("replaced") + report.count("stale")

@@ -25,7 +25,7 @@ _EMAIL = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)    # thousands at national scale: no __dict__ each
 class Product:
     id: str          # "<unit id>/<key>", stable across campaigns
     key: str
@@ -34,7 +34,7 @@ class Product:
     unit_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     id: str
     group: str

@@ -36,8 +36,15 @@ def _read(cache: Path, key: str) -> list[Unit] | None:
         doc = json.loads(cache.read_bytes())
         if doc.get("format") != FORMAT or doc.get("key") != key:
             return None
-        return [Unit(*fields, products=tuple(Product(*p) for p in products), source=source)
-                for *fields, products, source in doc["units"]]
+        same: dict = {}      # one copy of each repeated text (groups, kinds, sources): flat memory
+        one = same.setdefault
+        units = []
+        for *fields, products, source in doc["units"]:
+            uid = fields[0]
+            units.append(Unit(*(one(f, f) for f in fields), source=one(source, source),
+                              products=tuple(Product(p[0], one(p[1], p[1]), p[2], one(p[3], p[3]), uid)
+                                             for p in products)))
+        return units
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 

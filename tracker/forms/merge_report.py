@@ -17,7 +17,8 @@ def write_merge_report(ws, report) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     ws.reports.mkdir(parents=True, exist_ok=True)
     path = ws.reports / f"ket-qua-ghep-{stamp}.xlsx"
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    # constant_memory: rows go to disk as they are written (a national merge reports thousands).
+    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": True})
     st = Styles(wb)
     sh = wb.add_worksheet("Kết quả ghép")
     th = st.get("th", font_size=11)

@@ -158,7 +158,7 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
         proc, keys = live.pop(conn)
         key = keys.popleft()
         retry.extend(args_of[k] for k in keys)
-        results[key] = error_for(names[key])
+        results[key] = error_for(names.pop(key))
         args_of.pop(key, None)
         if on_done:
             on_done()
@@ -198,7 +198,7 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
                 continue
             keys.popleft()      # answers come back in the order the jobs were sent
             args_of.pop(got_key, None)
-            name = names[got_key]
+            name = names.pop(got_key)
             results[got_key] = (payload if status == "ok" else
                                 IntakeError(payload) if status == "intake" else
                                 too_slow_error(name, timeout_s) if status == "slow" else
