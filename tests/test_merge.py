@@ -282,3 +282,29 @@ def test_two_reading_processes_give_exactly_what_one_gives(ws, inbox, tmp_path):
     assert one == two
     outcomes = [o for _, o, _, _ in one[0]]
     assert outcomes.count("accepted") == 136 and outcomes.count("rejected") == 2 and "duplicate" in outcomes
+
+
+@pytest.mark.parametrize("trouble", ["fails", "hangs"])
+def test_the_merge_report_is_written_even_when_its_second_process_fails(ws, outbox, tmp_path, monkeypatch, trouble):
+    """The report is written by a forked copy while the master is rebuilt; if the copy fails or
+    hangs, merge writes it itself: the report is never lost."""
+    import time
+
+    import tracker.forms.merge_report as mr
+    import tracker.merge as merge_module
+
+    parent, real = os.getpid(), mr.write_merge_report
+
+    def flaky(*args, **kwargs):
+        if os.getpid() != parent:
+            if trouble == "hangs":
+                time.sleep(60)
+            raise RuntimeError("hỏng")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(mr, "write_merge_report", flaky)
+    monkeypatch.setattr(merge_module._ReportBeside, "WAIT_S", 1)
+    f = fill(outbox["xp-00070"], tmp_path / "hk.xlsx", "met")
+    result = merge(ws, [f], received=ON_TIME)
+    assert result.report_path is not None and result.report_path.is_file()
+    sheet = openpyxl.load_workbook(result.report_path).active
+    assert any("hk.xlsx" in str(c.value) for row in sheet.iter_rows() for c in row)

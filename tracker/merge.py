@@ -154,13 +154,61 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
                 item.received, item.received_source = received, "option"
         result.files = merge_items(ws, ledger, items, tmp, progress, workers) + refused     # empties items
         checkpoint("merge.before_master")
+        writer = None
+        if report and any(f.outcome != "duplicate" for f in result.files):
+            writer = _ReportBeside(ws, result)      # written by a second process while the master is built
         result.master = write_master(ws, ledger, force=bool(manual))
         result.master.manual_units, result.master.findings = manual, master_findings
-    if report and any(f.outcome != "duplicate" for f in result.files):
-        from tracker.forms.merge_report import write_merge_report
-
-        result.report_path = write_merge_report(ws, result)
+    if writer is not None:
+        result.report_path = writer.finish()
     return result
+
+
+class _ReportBeside:
+    """The merge report, written by a forked copy of this process while this one rebuilds the
+    master: both cores work on the tail of a merge. Whatever happens to the copy (an error, a
+    hang), `finish` writes the report here instead: it is never lost."""
+
+    WAIT_S = 120
+
+    def __init__(self, ws: Workspace, result: MergeReport):
+        from tracker.forms.merge_report import report_path, write_merge_report
+
+        self.ws, self.result, self.write = ws, result, write_merge_report    # imported before the fork
+        self.path = report_path(ws)
+        self.pid = None
+        if not hasattr(os, "fork"):
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:        # the copy: write the report, leave at once (no cleanup of the parent's state)
+            code = 1
+            try:
+                self.write(ws, result, self.path)
+                code = 0
+            finally:
+                os._exit(code)
+        self.pid = pid
+
+    def finish(self) -> Path:
+        if self.pid is not None:
+            import time
+
+            deadline = time.monotonic() + self.WAIT_S
+            while True:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    if os.waitstatus_to_exitcode(status) == 0 and self.path.is_file():
+                        return self.path
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(self.pid, 9)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.01)
+        return self.write(self.ws, self.result, self.path)
 
 
 def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path, progress=None,

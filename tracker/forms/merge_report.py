@@ -11,12 +11,16 @@ from tracker.forms.styles import WORKBOOK_OPTIONS, Styles, a4_landscape, lines_n
 SEVERITY_VI = {"error": "Lỗi", "warning": "Lưu ý", "info": "Thông tin"}
 
 
-def write_merge_report(ws, report) -> Path:
+def report_path(ws) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return ws.reports / f"ket-qua-ghep-{stamp}.xlsx"
+
+
+def write_merge_report(ws, report, path: Path | None = None) -> Path:
     from tracker.merge import OUTCOME_VI
 
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = path or report_path(ws)
     ws.reports.mkdir(parents=True, exist_ok=True)
-    path = ws.reports / f"ket-qua-ghep-{stamp}.xlsx"
     # constant_memory: rows go to disk as they are written (a national merge reports thousands).
     wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": True})
     st = Styles(wb)
