@@ -194,6 +194,11 @@ def main() -> None:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     rep = args.repeat
+    # Byte-compile tracker as `pip install` does: a checkout run with PYTHONDONTWRITEBYTECODE=1
+    # (as on this machine) would otherwise compile every module from source at each start.
+    import tracker
+
+    subprocess.run([PY, "-m", "compileall", "-q", str(Path(tracker.__file__).parent)], check=True)
     camp, n = build_campaign(out / "national", args.units)
     rows, ratios = [], {}
 
