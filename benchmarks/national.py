@@ -196,9 +196,10 @@ def main() -> None:
     rep = args.repeat
     # Byte-compile tracker as `pip install` does: a checkout run with PYTHONDONTWRITEBYTECODE=1
     # (as on this machine) would otherwise compile every module from source at each start.
-    import tracker
+    from importlib.util import find_spec
 
-    subprocess.run([PY, "-m", "compileall", "-q", str(Path(tracker.__file__).parent)], check=True)
+    package = Path(find_spec("tracker").origin).parent
+    subprocess.run([PY, "-m", "compileall", "-q", str(package)], check=True)
     camp, n = build_campaign(out / "national", args.units)
     rows, ratios = [], {}
 
