@@ -32,15 +32,6 @@ DEFAULT_DIR = Path("workbooks/hanoi-ttdt-2026")
 LOCK_TIMEOUT_S = 120
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-FILE_MODE = 0o666 & ~_umask()   # what open() would give: mkstemp's 0600 would hide files from colleagues
-
-
 _tmp_numbers = itertools.count()
 
 
@@ -51,7 +42,8 @@ def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
     for _ in range(100):
         tmp = folder / f".{name}.{os.getpid()}.{next(_tmp_numbers)}.tmp"
         try:
-            return os.open(tmp, flags, 0o666), tmp      # the umask applies, as for open()
+            # 0o666 less the umask, as open() gives: mkstemp's 0600 would hide files from colleagues.
+            return os.open(tmp, flags, 0o666), tmp
         except FileNotFoundError:
             folder.mkdir(parents=True, exist_ok=True)
         except FileExistsError:       # left by a killed run that had the same process id
