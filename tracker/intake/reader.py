@@ -295,7 +295,8 @@ def _all_tables(book: XlsxBook, form: Form, max_sheet_bytes: int | None = None) 
 
     return [t for s in book.sheet_names if s != ident.ID_SHEET
             and (max_sheet_bytes is None or book.sheet_size(s) <= max_sheet_bytes)
-            and book.may_hold_strings(s, is_label)      # no criterion label: no table, no parse
+            # no criterion label: no table, no parse (a sheet parsed already is searched as it is)
+            and (book.parsed(s) or book.may_hold_strings(s, is_label))
             for t in _tables(book, form, s)]
 
 

@@ -149,6 +149,9 @@ class XlsxBook:
         real = self._members.get(sheet["path"].lower()) if sheet else None
         return self.zf.getinfo(real).file_size if real else 0
 
+    def parsed(self, sheet_name: str) -> bool:
+        return sheet_name in self._cells
+
     def may_hold_strings(self, sheet_name: str, wanted) -> bool:
         """Cheap pre-check before parsing a sheet: False only when the sheet cannot hold any text `wanted`
         accepts (a predicate on shared strings): it has no inline or formula strings and refers to none
