@@ -108,8 +108,7 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
         return results
     ctx = multiprocessing.get_context("fork")
     n = workers or workers_for(expected if expected is not None else 1)
-    names = {}
-    args_of = {}
+    sent = {}       # key -> (key, display name, args) of each job sent and not answered
     live: dict = {}     # conn -> (process, keys sent and not answered, oldest first)
     retry = deque()     # jobs queued behind a worker that died, to send again first
     pending = deque([first])
@@ -122,8 +121,7 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
         if job is None:
             exhausted.append(True)
         else:
-            names[job[0]] = job[1]
-            args_of[job[0]] = job
+            sent[job[0]] = job
         return job
 
     def start():
@@ -145,10 +143,16 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
             if job is None:
                 break
             key, _, args = job
-            conn.send((key, args))
             keys.append(key)
+            try:
+                conn.send((key, args))
+            except OSError:     # the worker died meanwhile: its end of the pipe says so (lost)
+                return
         if not keys:
-            conn.send(None)
+            try:
+                conn.send(None)
+            except OSError:
+                pass
             conn.close()
             proc.join(5)
             del live[conn]
@@ -157,9 +161,8 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
         """The worker is gone: its current job gets `error_for(name)`, the ones behind it go again."""
         proc, keys = live.pop(conn)
         key = keys.popleft()
-        retry.extend(args_of[k] for k in keys)
-        results[key] = error_for(names.pop(key))
-        args_of.pop(key, None)
+        retry.extend(sent[k] for k in keys)
+        results[key] = error_for(sent.pop(key)[1])
         if on_done:
             on_done()
 
@@ -197,8 +200,7 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
                     feed(start())
                 continue
             keys.popleft()      # answers come back in the order the jobs were sent
-            args_of.pop(got_key, None)
-            name = names.pop(got_key)
+            name = sent.pop(got_key)[1]
             results[got_key] = (payload if status == "ok" else
                                 IntakeError(payload) if status == "intake" else
                                 too_slow_error(name, timeout_s) if status == "slow" else
