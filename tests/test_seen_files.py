@@ -21,7 +21,7 @@ def settled_now(monkeypatch):
 
 def _known(ws, path):
     with Ledger(ws.ledger_file) as led:
-        return SeenFiles(led.db).digest(path, os.stat(path))
+        return SeenFiles(led).digest(path, os.stat(path))
 
 
 def test_an_unchanged_file_is_known_by_its_stat_and_merges_as_a_repeat(ws, outbox, tmp_path, settled_now):

@@ -220,7 +220,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     from tracker.seen_files import SeenFiles
 
     total = len(items)
-    seen = SeenFiles(ledger.db)
+    seen = SeenFiles(ledger)
     merged_before = ledger.decisive_returns()     # as the ledger was when this merge began
     units_by_id = ws.unit_by_id
     campaign, secret = ws.campaign, ws.secret

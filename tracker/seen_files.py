@@ -16,9 +16,9 @@ SETTLED_NS = 3_000_000_000     # a file untouched this long before hashing is tr
 
 
 class SeenFiles:
-    def __init__(self, db):
-        self.db = db
-        self._known = {row[0]: tuple(row[1:]) for row in db.execute(
+    def __init__(self, ledger):
+        self.ledger = ledger
+        self._known = {row[0]: tuple(row[1:]) for row in ledger.db.execute(
             "SELECT path, size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns FROM seen_files")}
         self._pending: list[tuple] = []
         self._cwd = os.getcwd()
@@ -56,11 +56,6 @@ class SeenFiles:
     def flush(self) -> None:
         """Written in one transaction; losing it (a kill) only means hashing those files again."""
         if self._pending:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.executemany("INSERT OR REPLACE INTO seen_files VALUES(?,?,?,?,?,?,?)", self._pending)
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+            with self.ledger.transaction() as db:
+                db.executemany("INSERT OR REPLACE INTO seen_files VALUES(?,?,?,?,?,?,?)", self._pending)
             self._pending.clear()

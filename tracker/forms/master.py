@@ -154,10 +154,13 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
             id_ws.write_string(snapshot_row, 1, json.dumps(
                 row_snapshot(r, unit_rows[r["unit_id"]]["current"], campaign), ensure_ascii=False))
             snapshot_row += 1
-        counts.append({k: v for k, v in group_stats.items() if k not in ("rows", "_units")} | {"rows": [], "_units": []})
-    from tracker.stats import add_up
+        if callable(stats):     # only the counts are kept: the rows go with their group
+            counts.append({k: v for k, v in group_stats.items() if k not in ("rows", "_units")})
+    if callable(stats):
+        from tracker.stats import add_up
 
-    _summary_sheet(wb, summary_ws, st, campaign, add_up(counts) if callable(stats) else stats, group_ranges)
+        stats = add_up(counts)      # add_up reads the counts only, never the rows
+    _summary_sheet(wb, summary_ws, st, campaign, stats, group_ranges)
     _log_sheet(log_ws, st, returns)
     id_ws.very_hidden()
     summary_ws.activate()
