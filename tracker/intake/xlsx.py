@@ -115,6 +115,9 @@ class XlsxBook:
                                    "tệp bằng Excel, lưu lại (.xlsx) và gửi lại.", file=self.name, sheet=sheet,
                                    cell=cell))
 
+    def _bad_cell(self, sheet: str, ref: str, what: str) -> IntakeError:
+        return self._damaged(f"trang '{sheet}', ô {ref} {what}", sheet, ref)
+
     def _load_workbook(self) -> None:
         wb = self._xml("xl/workbook.xml")
         if wb is None:
@@ -239,11 +242,22 @@ class XlsxBook:
                     if at_row != row_no or not 0 < col_no <= MAX_COL:
                         raise self._damaged(f"trang '{sheet_name}', dòng {row_no} có ô mang địa chỉ sai "
                                             f"('{ref[:20]}')", sheet_name)
+                if ref in seen:     # two values for one cell: which one is meant cannot be told
+                    raise self._damaged(f"trang '{sheet_name}', ô {ref} được ghi hai lần", sheet_name, ref)
+                seen.add(ref)
                 t = c.get("t", "n")
-                if not len(c) and t in _NO_VALUE_WHEN_EMPTY:    # a styled blank cell: most of a form
-                    if ref in seen:
-                        raise self._damaged(f"trang '{sheet_name}', ô {ref} được ghi hai lần", sheet_name, ref)
-                    seen.add(ref)
+                parts = len(c)
+                if not parts:
+                    if t in _NO_VALUE_WHEN_EMPTY:      # a styled blank cell: most of a form
+                        continue
+                elif parts == 1 and t == "s" and c[0].tag == v_tag:    # a shared string: most of the rest
+                    if sst is None:
+                        sst = self.shared_strings()
+                    raw = c[0].text
+                    index = int(raw) if (raw or "").strip().isdigit() else -1   # never counted from the end
+                    if not 0 <= index < len(sst):
+                        raise self._bad_cell(sheet_name, ref, "trỏ tới chuỗi không tồn tại")
+                    out[ref] = Cell(sst[index], "s", None)
                     continue
                 formula, raw, inline, has_v = None, None, None, False
                 seen_parts = set()
@@ -252,7 +266,7 @@ class XlsxBook:
                     tag = "v" if tag == v_tag else "f" if tag == f_tag else "is" if tag == is_tag else _local(tag)
                     if tag in seen_parts and tag in ("f", "v", "is"):
                         # two values for one cell (fuzzing found it): which is meant cannot be told
-                        raise self._damaged(f"trang '{sheet_name}', ô {ref} có hai giá trị", sheet_name, ref)
+                        raise self._bad_cell(sheet_name, ref, "có hai giá trị")
                     seen_parts.add(tag)
                     if tag == "f":
                         formula = part.text or ""
@@ -260,23 +274,20 @@ class XlsxBook:
                         raw, has_v = part.text, True
                     elif tag == "is":
                         inline = "".join(x.text or "" for x in part.iter() if _local(x.tag) == "t")
-
-                def bad(what: str):
-                    return self._damaged(f"trang '{sheet_name}', ô {ref} {what}", sheet_name, ref)
                 value, kind = None, ""
                 if t == "s":
                     if has_v:
                         if sst is None:
                             sst = self.shared_strings()
-                        index = int(raw) if (raw or "").strip().isdigit() else -1   # never counted from the end
+                        index = int(raw) if (raw or "").strip().isdigit() else -1
                         if not 0 <= index < len(sst):
-                            raise bad("trỏ tới chuỗi không tồn tại")
+                            raise self._bad_cell(sheet_name, ref, "trỏ tới chuỗi không tồn tại")
                         value, kind = sst[index], "s"
                 elif t == "inlineStr":
                     if inline is not None:
                         value, kind = inline, "s"
                     elif has_v:
-                        raise bad("có nội dung không hợp lệ (chuỗi thiếu phần văn bản)")
+                        raise self._bad_cell(sheet_name, ref, "có nội dung không hợp lệ (chuỗi thiếu phần văn bản)")
                 elif t == "str":
                     value, kind = raw or "", "s"
                 elif t == "b":
@@ -290,14 +301,10 @@ class XlsxBook:
                         try:
                             f = float(raw)
                         except ValueError:
-                            raise bad("ghi là số nhưng chứa nội dung không phải số") from None
+                            raise self._bad_cell(sheet_name, ref, "ghi là số nhưng chứa nội dung không phải số") from None
                         value, kind = (int(f) if f.is_integer() else f), "n"
                 else:
-                    raise bad(f"có kiểu dữ liệu không hợp lệ ('{t[:10]}')")
-                if ref in seen:     # two values for one cell: which one is meant cannot be told
-                    raise self._damaged(f"trang '{sheet_name}', ô {ref} được ghi hai lần",
-                                        sheet_name, ref)
-                seen.add(ref)
+                    raise self._bad_cell(sheet_name, ref, f"có kiểu dữ liệu không hợp lệ ('{t[:10]}')")
                 if value is None and formula is None:
                     continue
                 out[ref] = Cell(value, kind, formula)
