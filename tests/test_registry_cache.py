@@ -44,3 +44,51 @@ def test_a_damaged_cache_is_only_a_slower_start(ws, damage):
     (ws.state / "units-cache.json").write_bytes(damage)
     assert fresh(ws).units == good
     assert fresh(ws).units == good       # and it was written again
+
+
+# ---------------------------------------------------------------------- the template
+def test_the_cached_template_is_the_parsed_template(ws):
+    from tracker.campaign import load_campaign
+
+    first = fresh(ws).campaign
+    assert (ws.state / "campaign-cache.json").is_file()
+    again = fresh(ws).campaign
+    direct = load_campaign(ws.campaign_file)
+    assert again == first == direct and again.data == direct.data
+    assert again.groups[0].texts == direct.groups[0].texts
+
+
+def test_toml_dates_and_times_come_back_as_they_were(ws):
+    import datetime as dt
+
+    ws.campaign_file.write_bytes(ws.campaign_file.read_bytes() + b'\n[extra]\nday = 2026-06-04\n'
+                                 b'at = 2026-06-04T08:30:00\nclock = 07:15:00\nnan = nan\n')
+    first = fresh(ws).campaign.section("extra")
+    again = fresh(ws).campaign.section("extra")
+    assert again["day"] == dt.date(2026, 6, 4) and type(again["day"]) is dt.date
+    assert again["at"] == dt.datetime(2026, 6, 4, 8, 30) and again["clock"] == dt.time(7, 15)
+    assert again["nan"] != again["nan"] and first["day"] == again["day"]
+
+
+def test_an_edited_template_is_parsed_and_checked_again(ws):
+    fresh(ws).campaign
+    text = ws.campaign_file.read_text(encoding="utf-8")
+    ws.campaign_file.write_text(text.replace('[answers]', '[answers]\n# sửa\n', 1), encoding="utf-8")
+    assert fresh(ws).campaign.answers == ws.campaign.answers
+    ws.campaign_file.write_bytes(b"[campaign]\nid = \n")
+    with pytest.raises(TrackerError) as e:
+        fresh(ws).campaign
+    assert "campaign.toml" in str(e.value) and "TOML" in str(e.value)
+    ws.campaign_file.write_bytes(text.encode("utf-16"))
+    with pytest.raises(TrackerError) as e:
+        fresh(ws).campaign
+    assert "UTF-8" in str(e.value)
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": 2, "key": 1, "data": []}', b"[]",
+                                    b'{"format": 2, "key": "x", "data": {"$toml": "day", "iso": 1}}'])
+def test_a_damaged_template_cache_is_only_a_slower_start(ws, damage):
+    good = fresh(ws).campaign
+    (ws.state / "campaign-cache.json").write_bytes(damage)
+    assert fresh(ws).campaign == good
+    assert fresh(ws).campaign.data == good.data

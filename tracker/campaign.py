@@ -111,11 +111,24 @@ def load_campaign(path: Path) -> Campaign:
     """Load and check a campaign template; TrackerError in Vietnamese on any problem."""
     try:
         with open(path, "rb") as f:
-            data = _walk_nfc(tomllib.load(f))
+            raw = f.read()
     except OSError as e:
         raise TrackerError(f"Không đọc được tệp mẫu chiến dịch '{path}': {e.strerror}.") from None
+    return campaign_from_data(parse_template(raw, path), path)
+
+
+def parse_template(raw: bytes, path: Path) -> dict:
+    """A template's TOML, its texts in NFC."""
+    try:
+        return _walk_nfc(tomllib.loads(raw.decode("utf-8")))
+    except UnicodeDecodeError:
+        raise TrackerError(f"Tệp mẫu chiến dịch '{path}' không ở mã UTF-8. Lưu lại dạng UTF-8 rồi chạy lại.") from None
     except tomllib.TOMLDecodeError as e:
         raise TrackerError(f"Tệp mẫu chiến dịch '{path}' sai cú pháp TOML: {e}. Sửa lại rồi chạy lại.") from None
+
+
+def campaign_from_data(data: dict, path: Path) -> Campaign:
+    """Check a parsed template; TrackerError in Vietnamese on any problem."""
     problems = []
     c = data.get("campaign", {})
     for key in ("id", "title", "due"):

@@ -69,6 +69,8 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
 
 def _archive_suffix(name: str) -> str:
     """The file's extension as the archive keeps it: lower case, letters and digits, 8 at most."""
+    if name.endswith(".xlsx") and name[name.rfind(os.sep) + 1:-5].strip("."):      # nearly every return
+        return ".xlsx"
     ext = os.path.splitext(name)[1]
     ext = "" if ext == "." else ext.lower()[:8]      # as Path.suffix: "a." has none
     return ext if ext[1:].isalnum() and ext.isascii() else "".join(c for c in ext if c.isalnum() or c == ".")
@@ -135,7 +137,9 @@ class Workspace:
 
     @cached_property
     def campaign(self) -> Campaign:
-        return load_campaign(self.campaign_file)
+        from tracker.registry_cache import load_campaign_cached
+
+        return load_campaign_cached(self.campaign_file, self.state / "campaign-cache.json")
 
     @cached_property
     def units(self) -> list[Unit]:
@@ -178,7 +182,16 @@ class Workspace:
 
     ARCHIVE_IN_MEMORY = 64 << 20   # files up to this size are read once: hashed and written from memory
 
-    def archive_file(self, source: Path, known_digest: str | None = None) -> Archived:
+    def archived_copy(self, source, digest: str) -> tuple[str, int] | None:
+        """(path relative to the campaign, size) of the archived copy of `source`, known to hash to
+        `digest`; None when the archive does not hold it."""
+        relative = f"archive/{digest[:2]}/{digest}{_archive_suffix(os.fspath(source))}"
+        try:
+            return relative, os.stat(f"{self.root}{os.sep}{relative}").st_size
+        except OSError:
+            return None
+
+    def archive_file(self, source: Path | str, known_digest: str | None = None) -> Archived:
         """Copy a given file into the archive under its SHA-256.
 
         The copy is the very bytes that were hashed (read once), written atomically; it is made
@@ -186,16 +199,14 @@ class Workspace:
         `known_digest` (the file was hashed before and has not changed since), a file already
         archived is not read again."""
         suffix = _archive_suffix(os.fspath(source))
-        if known_digest is not None:      # strings, not Path objects: a re-merge does this per file
-            relative = f"archive/{known_digest[:2]}/{known_digest}{suffix}"
-            try:
-                size = os.stat(os.path.join(self.root, relative)).st_size
-                return Archived(known_digest, None, size, b"", relative)
-            except OSError:
-                pass
+        if known_digest is not None:
+            copy = self.archived_copy(source, known_digest)
+            if copy is not None:
+                return Archived(known_digest, None, copy[1], b"", copy[0])
         data = None
-        if source.stat().st_size <= self.ARCHIVE_IN_MEMORY:
-            data = source.read_bytes()
+        if os.stat(source).st_size <= self.ARCHIVE_IN_MEMORY:
+            with open(source, "rb") as fh:
+                data = fh.read()
             digest = hashlib.sha256(data).hexdigest()
         else:
             digest = sha256_file(source)
