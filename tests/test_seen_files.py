@@ -68,3 +68,39 @@ def test_a_file_whose_archived_copy_is_gone_is_archived_again(ws, outbox, tmp_pa
     archived.unlink()
     merge(ws, [f], report=False)
     assert archived.read_bytes() == f.read_bytes()
+
+
+def _rows(ws, sql):
+    with Ledger(ws.ledger_file) as led:
+        return [tuple(r) for r in led.db.execute(sql)]
+
+
+def test_an_unchanged_folder_merged_again_is_one_event_not_a_row_per_file(ws, outbox, tmp_path, settled_now):
+    import json
+
+    inbox = tmp_path / "in"
+    files = [fill(outbox[u.id], inbox / f"{u.id}.xlsx", "met") for u in ws.units[:3]]
+    merge(ws, [inbox], report=False)
+    before = _rows(ws, "SELECT COUNT(*) FROM returns")[0][0]
+    again = merge(ws, [inbox], report=False).files
+    assert [r.outcome for r in again] == ["duplicate"] * 3
+    assert all(r.findings[0].code == "duplicate" and r.unit_name for r in again)
+    assert _rows(ws, "SELECT COUNT(*) FROM returns")[0][0] == before          # nothing new arrived
+    events = [json.loads(d) for (d,) in _rows(ws, "SELECT detail FROM events WHERE kind='merge' ORDER BY id")]
+    assert events == [{"files": 3, "outcomes": {"accepted": 3}, "unchanged": 0},
+                      {"files": 3, "outcomes": {"duplicate": 3}, "unchanged": 3}]
+    # The same bytes under another name are a new arrival: logged as a repeat of their own.
+    copy = tmp_path / "in" / "ban-sao.xlsx"
+    copy.write_bytes(files[0].read_bytes())
+    outcomes = {r.name: r.outcome for r in merge(ws, [inbox], report=False).files}
+    assert outcomes["ban-sao.xlsx"] == "duplicate"
+    assert _rows(ws, "SELECT name, outcome FROM returns ORDER BY id DESC LIMIT 1") == [("ban-sao.xlsx", "duplicate")]
+    assert _rows(ws, "SELECT COUNT(*) FROM returns")[0][0] == before + 1
+
+
+def test_a_file_whose_copy_is_gone_is_logged_as_it_is_archived_again(ws, outbox, tmp_path, settled_now):
+    f = fill(outbox[ws.units[0].id], tmp_path / "in" / "a.xlsx", "met")
+    first = merge(ws, [f], report=False).files[0]
+    next(ws.archive.rglob(f"{first.sha256}*")).unlink()
+    assert [r.outcome for r in merge(ws, [f], report=False).files] == ["duplicate"]
+    assert _rows(ws, "SELECT outcome FROM returns ORDER BY id") == [("accepted",), ("duplicate",)]

@@ -1,6 +1,8 @@
 """The ledger: a SQLite file that is the truth of the campaign.
 
-Every file given to merge is a `returns` row (rejected ones too); every accepted reading of a
+Every file given to merge is a `returns` row (rejected ones too), but for a file merged before and
+given again unchanged from where it was (a daily re-merge of the whole inbox): that is counted in
+the merge's `events` row, its first arrival being its record. Every accepted reading of a
 return, or a hand entry in the master, is a `submissions` row with its answers. A unit's current
 submission is its latest recorded one that is not `stale` (a file received before the current
 one, merged late, is kept in the history but does not win). Nothing is ever deleted.

@@ -31,7 +31,7 @@ OUTCOME_VI = {"accepted": "Đã nhận", "replaced": "Đã nhận, thay bản tr
 @dataclass
 class Incoming:
     """One workbook to merge: a file given on the command line, or an attachment of a saved email."""
-    path: Path
+    path: Path | str             # a string when found in a folder given to merge
     name: str                    # shown to people
     origin: str                  # where it came from (path, or "email.eml › attachment.xlsx")
     received: dt.date | None = None
@@ -83,17 +83,18 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
     refused: list[FileResult] = []
     for given in paths:
         if given.is_dir():
-            files = [Path(f) for f in _files_under(given)]
+            files = _files_under(given)
         elif given.exists():
-            files = [given]
+            files = [str(given)]
         else:
             notices.append(Finding("not_found", "error", f"Không tìm thấy '{given}'. Kiểm tra lại đường dẫn.",
                                    file=str(given)))
             continue
-        for f in files:
-            if f.suffix.lower() not in inbox.EMAIL_SUFFIXES:
-                out.extend(inbox.incoming(f, tmp, notices))
+        for name in files:
+            if os.path.splitext(name)[1].lower() not in inbox.EMAIL_SUFFIXES:
+                out.append(inbox.workbook(name))
                 continue
+            f = Path(name)
             try:
                 digest, archived = ws.archive_file(f)[:2]
                 ledger.add_email(sha256=digest, name=f.name, origin=str(f),
@@ -152,7 +153,9 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
         for item in items:
             if received is not None:
                 item.received, item.received_source = received, "option"
-        result.files = merge_items(ws, ledger, items, tmp, progress, workers) + refused     # empties items
+        unchanged: list = []
+        result.files = merge_items(ws, ledger, items, tmp, progress, workers, unchanged) + refused  # empties items
+        _log_merge(ledger, result.files, len(unchanged))
         checkpoint("merge.before_master")
         writer = None
         if report and any(f.outcome != "duplicate" for f in result.files):
@@ -162,6 +165,17 @@ def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, pro
     if writer is not None:
         result.report_path = writer.finish()
     return result
+
+
+def _log_merge(ledger: Ledger, files: list[FileResult], unchanged: int) -> None:
+    """One event per merge: what it was given and what came of it. A file merged before and given
+    again unchanged, from where it was (a daily re-merge of the whole inbox), is counted here
+    rather than logged as a return of its own: its first arrival is the record."""
+    outcomes: dict[str, int] = {}
+    for f in files:
+        outcomes[f.outcome] = outcomes.get(f.outcome, 0) + 1
+    with ledger.transaction() as db:
+        ledger.event(db, "merge", files=len(files), outcomes=outcomes, unchanged=unchanged)
 
 
 class _ReportBeside:
@@ -212,8 +226,9 @@ class _ReportBeside:
 
 
 def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path, progress=None,
-                workers: int | None = None) -> list[FileResult]:
-    """Archive each file, read them in bounded workers, record them in input order.
+                workers: int | None = None, unchanged: list | None = None) -> list[FileResult]:
+    """Archive each file, read them in bounded workers, record them in input order. `unchanged`
+    gets the contents of the files merged before and seen again unchanged where they were.
 
     Files are prepared (archived, spotted as repeats) while the workers read the ones before them;
     the safety checks of an .xlsx run in the worker too, so both cores share the work."""
@@ -238,6 +253,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
         return read_return(path, name, campaign, units_by_id, secret, kind == "xlsm", zf)
 
     repeats: list = []
+    unchanged = [] if unchanged is None else unchanged
 
     def write_repeats() -> None:
         if repeats:
@@ -250,7 +266,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
         items.reverse()
         while items:
             item = items.pop()
-            p = _prepare(ws, ledger, item, tmp, repeats, seen, merged_before)
+            p = _prepare(ws, ledger, item, tmp, repeats, seen, merged_before, unchanged)
             if len(repeats) >= 512:
                 write_repeats()
                 seen.flush()
@@ -359,8 +375,9 @@ def _record_return(ledger: Ledger, db, p: _Prepared, outcome: str, unit_id: str 
 
 
 def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: list | None = None,
-             seen=None, merged_before: dict | None = None) -> _Prepared:
-    """Archive (before anything reads it), spot a file merged before, run the safety checks, convert."""
+             seen=None, merged_before: dict | None = None, unchanged: list | None = None) -> _Prepared:
+    """Archive (before anything reads it), spot a file merged before, run the safety checks, convert.
+    `unchanged` collects the files seen unchanged where they were merged from (not logged one by one)."""
     res = FileResult(item.name, item.origin, "rejected")
     p = _Prepared(item, res)
     try:
@@ -378,6 +395,16 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
     # changed since is not read again (see seen_files).
     direct = seen is not None and item.origin == str(item.path)
     known = seen.digest(item.path, st) if direct else None
+    if known is not None and merged_before is not None and known in merged_before and unchanged is not None:
+        # The very file merged before, where it was, untouched: no log row of its own (the
+        # merge's event counts it), as long as its archived copy is still there.
+        archived = ws.archived_copy(item.path, known)
+        if archived is not None:
+            res.sha256 = p.digest = known
+            p.archived, p.size = archived
+            _already_merged(ws, ledger, p, merged_before=merged_before, log=False)
+            unchanged.append(p.digest)
+            return p
     try:
         archived = ws.archive_file(item.path, known)
         checkpoint("merge.archived")
@@ -420,9 +447,10 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
 
 
 def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list | None = None, db=None,
-                    merged_before: dict | None = None) -> bool:
-    """A repeat is logged: with `repeats`, later and together; with `db`, in the caller's transaction.
-    `merged_before`: Ledger.decisive_returns() of when the merge began, instead of a query per file."""
+                    merged_before: dict | None = None, log: bool = True) -> bool:
+    """A repeat is logged: with `repeats`, later and together; with `db`, in the caller's transaction;
+    not at all with `log=False`. `merged_before`: Ledger.decisive_returns() of when the merge
+    began, instead of a query per file."""
     if merged_before is not None:
         earlier = merged_before.get(p.digest)
     else:
@@ -438,6 +466,8 @@ def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list |
     merged_on = f"{merged_at[8:10]}/{merged_at[5:7]}/{merged_at[:4]}"      # ISO date -> dd/mm/yyyy
     res.findings.append(Finding("duplicate", "info", f"Tệp '{p.item.name}' đã được ghép ngày {merged_on} "
                                 f"(tệp '{earlier_name}'); không ghép lại.", file=p.item.name))
+    if not log:
+        return True
     if repeats is not None:
         repeats.append((p, unit_id))   # written together: a repeat is only a log line
     elif db is not None:

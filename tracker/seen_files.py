@@ -30,9 +30,10 @@ class SeenFiles:
         if not sep or name in ("", ".", ".."):
             return os.path.normpath(os.path.join(self._cwd, path))
         absolute = self._folders.get(folder)
-        if absolute is None:
-            absolute = self._folders[folder] = os.path.normpath(os.path.join(self._cwd, folder or os.sep))
-        return os.path.join(absolute, name)
+        if absolute is None:     # kept with its separator: joining is then a concatenation
+            absolute = os.path.normpath(os.path.join(self._cwd, folder or os.sep))
+            absolute = self._folders[folder] = absolute if absolute.endswith(os.sep) else absolute + os.sep
+        return absolute + name
 
     def digest(self, path, st: os.stat_result | None) -> str | None:
         """The file's SHA-256 if it is known and the file cannot have changed since; else None."""
