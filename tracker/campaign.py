@@ -6,7 +6,6 @@ template; the code only knows the shape.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
@@ -119,6 +118,8 @@ def load_campaign(path: Path) -> Campaign:
 
 def parse_template(raw: bytes, path: Path) -> dict:
     """A template's TOML, its texts in NFC."""
+    import tomllib      # here: a command whose template is cached does not parse TOML
+
     try:
         return _walk_nfc(tomllib.loads(raw.decode("utf-8")))
     except UnicodeDecodeError:

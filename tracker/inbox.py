@@ -29,4 +29,6 @@ def workbook(path: str | Path):
     from tracker.merge import Incoming
 
     # macOS and some zip tools give NFD file names: show them as typed (NFC), keep the path as it is.
-    return Incoming(path=path, name=unicodedata.normalize("NFC", os.path.basename(path)), origin=os.fspath(path))
+    name = os.path.basename(path)
+    return Incoming(path=path, name=name if name.isascii() else unicodedata.normalize("NFC", name),
+                    origin=os.fspath(path))
