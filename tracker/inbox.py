@@ -10,9 +10,13 @@ from tracker.intake.findings import Finding
 EMAIL_SUFFIXES = {".eml", ".msg"}
 
 
+def is_email(path: str | Path) -> bool:
+    return os.path.splitext(path)[1].lower() in EMAIL_SUFFIXES
+
+
 def incoming(path: Path, tmp: Path, notices: list[Finding]):
     """Yield the workbooks to merge from one file."""
-    if path.suffix.lower() in EMAIL_SUFFIXES:
+    if is_email(path):
         try:
             from tracker.intake import email_source
         except ImportError:  # pragma: no cover - email intake not installed

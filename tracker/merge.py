@@ -91,7 +91,7 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
                                    file=str(given)))
             continue
         for name in files:
-            if name[-4:].lower() not in inbox.EMAIL_SUFFIXES or os.path.splitext(name)[1].lower() != name[-4:].lower():
+            if not inbox.is_email(name):
                 out.append(inbox.workbook(name))
                 continue
             f = Path(name)
