@@ -35,9 +35,8 @@ CREATE TABLE IF NOT EXISTS returns(
   findings TEXT NOT NULL DEFAULT '[]'
 );
 -- Contents are looked up only among decisive outcomes (returns_decisive): an index of every
--- row would grow with the repeats each daily re-merge logs, and slow their writing.
+-- row would grow with the repeats, which are never looked up, and slow their writing.
 DROP INDEX IF EXISTS returns_sha;
--- The decisive outcomes only: repeats pile up with every daily re-merge, and are never looked up.
 CREATE INDEX IF NOT EXISTS returns_decisive ON returns(sha256, id) WHERE outcome IN ('accepted','replaced','stale');
 CREATE INDEX IF NOT EXISTS returns_distinct ON returns(id) WHERE outcome != 'duplicate';
 CREATE TABLE IF NOT EXISTS submissions(
@@ -113,6 +112,13 @@ CREATE TABLE IF NOT EXISTS events(
   detail TEXT NOT NULL DEFAULT '{}'
 );
 """
+
+
+def _among(unit_ids, column: str) -> tuple[str, tuple]:
+    """(WHERE clause, its parameters) keeping the rows of `unit_ids`; nothing when None (all units)."""
+    if unit_ids is None:
+        return "", ()
+    return f" WHERE {column} IN (SELECT value FROM json_each(?))", (json.dumps(list(unit_ids)),)
 
 
 def now_iso() -> str:
@@ -267,9 +273,7 @@ class Ledger:
     def history(self, as_of: dt.date | None = None, unit_ids=None) -> dict[str, list[Submission]]:
         """Every unit's submissions (received on or before `as_of`), oldest first; with `unit_ids`,
         those units' only (the master is built a group at a time, so memory stays flat)."""
-        units, args = "", ()
-        if unit_ids is not None:
-            units, args = " WHERE unit_id IN (SELECT value FROM json_each(?))", (json.dumps(list(unit_ids)),)
+        units, args = _among(unit_ids, "unit_id")
         mine = "" if not units else f" WHERE submission_id IN (SELECT id FROM submissions{units})"
         rows = self.db.execute(f"SELECT * FROM submissions{units} ORDER BY id", args).fetchall()
         # Every row repeats the same few ids and values: one copy of each (a third of the memory
@@ -304,9 +308,7 @@ class Ledger:
     def source_names(self, unit_ids=None) -> dict[int, str]:
         """return id -> file name, for the returns a submission came from (not the repeats); with
         `unit_ids`, those units' only."""
-        units, args = "", ()
-        if unit_ids is not None:
-            units, args = " WHERE s.unit_id IN (SELECT value FROM json_each(?))", (json.dumps(list(unit_ids)),)
+        units, args = _among(unit_ids, "s.unit_id")
         return {r["id"]: r["name"] for r in self.db.execute(
             f"SELECT r.id, r.name FROM submissions s JOIN returns r ON r.id = s.return_id{units}", args)}
 

@@ -233,8 +233,12 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *,
         return RebuildResult(ws.master_file, unchanged=True)
     campaign, units = ws.campaign, ws.units
 
+    by_group: dict[str, list] = {}
+    for u in units:
+        by_group.setdefault(u.group, []).append(u)
+
     def group_stats(group_id):      # a group at a time: the whole history is never in memory
-        members = [u for u in units if u.group == group_id]
+        members = by_group.get(group_id, [])
         ids = [u.id for u in members]
         return compute(campaign, members, ledger.history(unit_ids=ids), day), ledger.source_names(ids)
     data = _form().build_master(campaign, units, group_stats, ledger.distinct_returns())

@@ -96,9 +96,8 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
                 continue
             f = Path(name)
             try:
-                digest, archived = ws.archive_file(f)[:2]
-                ledger.add_email(sha256=digest, name=f.name, origin=str(f),
-                                 archived=str(archived.relative_to(ws.root)))
+                archived = ws.archive_file(f)
+                ledger.add_email(sha256=archived.digest, name=f.name, origin=str(f), archived=archived.relative)
             except OSError as e:
                 notices.append(Finding("unreadable", "error", f"Không đọc được thư '{f.name}' ({e.strerror}).",
                                        file=f.name))
@@ -109,10 +108,10 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
             mine = notices[before:]
             if not items and any(n.severity == "error" for n in mine):
                 del notices[before:]
-                res = FileResult(f.name, str(f), "rejected", findings=mine, sha256=digest)
+                res = FileResult(f.name, str(f), "rejected", findings=mine, sha256=archived.digest)
                 with ledger.transaction() as db:
-                    ledger.add_return(db, sha256=digest, name=f.name, origin=str(f),
-                                      archived=str(archived.relative_to(ws.root)), size=archived.stat().st_size,
+                    ledger.add_return(db, sha256=archived.digest, name=f.name, origin=str(f),
+                                      archived=archived.relative, size=archived.size,
                                       received_at=None, received_source="", sender="", outcome="rejected",
                                       unit_id=None, findings=[n.__dict__ for n in mine])
                 refused.append(res)
@@ -374,10 +373,11 @@ def _record_return(ledger: Ledger, db, p: _Prepared, outcome: str, unit_id: str 
     return ledger.add_return(db, **_return_row(p, outcome, unit_id))
 
 
-def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: list | None = None,
-             seen=None, merged_before: dict | None = None, unchanged: list | None = None) -> _Prepared:
+def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: list, seen,
+             merged_before: dict, unchanged: list) -> _Prepared:
     """Archive (before anything reads it), spot a file merged before, run the safety checks, convert.
-    `unchanged` collects the files seen unchanged where they were merged from (not logged one by one)."""
+    Repeats go to `repeats` (logged together), or to `unchanged` for a file merged before and given
+    again unchanged from where it was (counted in the merge's event, not logged one by one)."""
     res = FileResult(item.name, item.origin, "rejected")
     p = _Prepared(item, res)
     try:
@@ -393,18 +393,8 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
     res.received = item.received
     # A file given as it is (not an attachment unpacked here) that was hashed before and has not
     # changed since is not read again (see seen_files).
-    direct = seen is not None and item.origin == str(item.path)
+    direct = item.origin == str(item.path)
     known = seen.digest(item.path, st) if direct else None
-    if known is not None and merged_before is not None and known in merged_before and unchanged is not None:
-        # The very file merged before, where it was, untouched: no log row of its own (the
-        # merge's event counts it), as long as its archived copy is still there.
-        archived = ws.archived_copy(item.path, known)
-        if archived is not None:
-            res.sha256 = p.digest = known
-            p.archived, p.size = archived
-            _already_merged(ws, ledger, p, merged_before=merged_before, log=False)
-            unchanged.append(p.digest)
-            return p
     try:
         archived = ws.archive_file(item.path, known)
         checkpoint("merge.archived")
@@ -417,7 +407,12 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
     res.sha256 = p.digest = archived.digest
     p.archived = archived.relative
     p.size = archived.size
-    if _already_merged(ws, ledger, p, repeats, merged_before=merged_before):
+    # Known by its stat and its archived copy there (so not read again): the very file merged
+    # before, where it was, untouched, when the ledger has its content.
+    unchanged_repeat = archived.path is None
+    if _already_merged(ws, ledger, p, repeats, merged_before=merged_before, log=not unchanged_repeat):
+        if unchanged_repeat:
+            unchanged.append(p.digest)
         return p
     # An .xlsx is checked in the worker that reads it; anything else (.xls, .ods, odd files) here,
     # where LibreOffice can be called.
@@ -448,9 +443,9 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
 
 def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list | None = None, db=None,
                     merged_before: dict | None = None, log: bool = True) -> bool:
-    """A repeat is logged: with `repeats`, later and together; with `db`, in the caller's transaction;
-    not at all with `log=False`. `merged_before`: Ledger.decisive_returns() of when the merge
-    began, instead of a query per file."""
+    """A repeat is logged: with `repeats`, later and together; else with `db`, in the caller's
+    transaction; not at all with `log=False`. `merged_before`: Ledger.decisive_returns() of when
+    the merge began, instead of a query per file."""
     if merged_before is not None:
         earlier = merged_before.get(p.digest)
     else:
@@ -470,11 +465,8 @@ def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list |
         return True
     if repeats is not None:
         repeats.append((p, unit_id))   # written together: a repeat is only a log line
-    elif db is not None:
-        _record_return(ledger, db, p, "duplicate", unit_id)
     else:
-        with ledger.transaction() as db:
-            _record_return(ledger, db, p, "duplicate", unit_id)
+        _record_return(ledger, db, p, "duplicate", unit_id)
     return True
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 
+from tracker import plain
 from tracker.merge import OUTCOME_VI, merge
 from tracker.workspace import Workspace
 
@@ -18,7 +19,7 @@ class _Screen:
 
     def __init__(self):
         self.console = None
-        if sys.stdout.isatty():
+        if not plain.plain_stream(sys.stdout):      # where rich would add colours (as views.py decides)
             from rich.console import Console
 
             self.console = Console(highlight=False, soft_wrap=True)
@@ -40,7 +41,7 @@ class _Screen:
             return contextlib.nullcontext(), None
         from rich.progress import Progress
 
-        bar = Progress(transient=True, console=self.console)
+        bar = Progress(transient=True, console=self.console, disable=not self.console.is_terminal)
         task = bar.add_task("Đang ghép", total=None)
 
         def progress(total=None, advance=0):

@@ -182,27 +182,20 @@ class Workspace:
 
     ARCHIVE_IN_MEMORY = 64 << 20   # files up to this size are read once: hashed and written from memory
 
-    def archived_copy(self, source, digest: str) -> tuple[str, int] | None:
-        """(path relative to the campaign, size) of the archived copy of `source`, known to hash to
-        `digest`; None when the archive does not hold it."""
-        relative = f"archive/{digest[:2]}/{digest}{_archive_suffix(os.fspath(source))}"
-        try:
-            return relative, os.stat(f"{self.root}{os.sep}{relative}").st_size
-        except OSError:
-            return None
-
     def archive_file(self, source: Path | str, known_digest: str | None = None) -> Archived:
         """Copy a given file into the archive under its SHA-256.
 
         The copy is the very bytes that were hashed (read once), written atomically; it is made
         durable in batches by the caller (os.sync before the ledger points at it). With
         `known_digest` (the file was hashed before and has not changed since), a file already
-        archived is not read again."""
+        archived is not read again (its Archived has no `path`)."""
         suffix = _archive_suffix(os.fspath(source))
-        if known_digest is not None:
-            copy = self.archived_copy(source, known_digest)
-            if copy is not None:
-                return Archived(known_digest, None, copy[1], b"", copy[0])
+        if known_digest is not None:      # strings, not Paths: a re-merge does this for every file
+            relative = f"archive/{known_digest[:2]}/{known_digest}{suffix}"
+            try:
+                return Archived(known_digest, None, os.stat(f"{self.root}{os.sep}{relative}").st_size, b"", relative)
+            except OSError:
+                pass        # the copy is gone: read, hashed and archived again
         data = None
         if os.stat(source).st_size <= self.ARCHIVE_IN_MEMORY:
             with open(source, "rb") as fh:

@@ -61,7 +61,7 @@ class _MasterSheet(Worksheet):
 
     def _write_cell(self, row, col, cell):
         """A text cell of the constant-memory master, written as xlsxwriter writes it (the same
-        bytes: tests/test_master_fast.py) without its per-cell escapes: about half the time of a
+        bytes: tests/test_generate.py) without its per-cell escapes: about half the time of a
         national rebuild went there. Anything else goes through xlsxwriter itself."""
         if not self.constant_memory or cell.__class__.__name__ != "String" or type(cell.string) is not str \
                 or self._AS_IS.search(cell.string):
