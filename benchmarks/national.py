@@ -121,8 +121,8 @@ def make_inbox(campaign: Path, inbox: Path, seed: int, share: float = 1.0) -> in
 # ----------------------------------------------------------------------------- baselines and floors
 def baseline_generate(campaign: str, out: str) -> None:
     """xlsxwriter, one workbook at a time, one process, default options."""
-    from tracker.forms.unit_form import build_unit_workbook
-    from tracker.workspace import Workspace
+    from tracker.outbound.unit_form import build_unit_workbook
+    from tracker.store.workspace import Workspace
 
     ws = Workspace(Path(campaign))
     Path(out).mkdir(parents=True, exist_ok=True)

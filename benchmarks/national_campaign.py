@@ -7,8 +7,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from tracker.campaign import template_path
-from tracker.registry import COLUMNS, slug
+from tracker.model.campaign import template_path
+from tracker.model.registry import COLUMNS, slug
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_CANDIDATES = [REPO.parent / "shared" / "data" / "vietnam-communes-2025.csv",

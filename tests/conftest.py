@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 # A machine whose LANG is English would show English --help; tests of help texts say their language.
 os.environ.setdefault("TRACKER_LANG", "vi")
 
-from tracker.campaign import template_path  # noqa: E402
-from tracker.generate import generate  # noqa: E402
-from tracker.workspace import Workspace, init_workspace  # noqa: E402
+from tracker.model.campaign import template_path  # noqa: E402
+from tracker.api import generate  # noqa: E402
+from tracker.store.workspace import Workspace, init_workspace  # noqa: E402
 
 
 @pytest.fixture(scope="session")

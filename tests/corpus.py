@@ -29,7 +29,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
-from tracker.forms import ident
+from tracker.model import ident
 
 ON_TIME = dt.date(2026, 6, 3)
 LATE = dt.date(2026, 6, 8)

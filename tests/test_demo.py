@@ -6,12 +6,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tracker import demo
+from tracker.demo import rehearsal as demo
 from tracker.cli import main
-from tracker.errors import TrackerError
-from tracker.ledger import Ledger
+from tracker.model.errors import TrackerError
+from tracker.store.ledger import Ledger
 from tracker.stats import campaign_stats
-from tracker.workspace import Workspace
+from tracker.store.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_the_rehearsal_runs_and_ends_by_saying_where_to_look(rehearsal):
     assert "không gửi thư nào" in out
     assert not (root / "drafts").exists()
     # The registry is the shipped one.
-    from tracker.campaign import builtin_path
+    from tracker.model.campaign import builtin_path
 
     assert (root / "units.csv").read_bytes() == builtin_path("units-hanoi-2026.csv").read_bytes()
 
@@ -152,7 +152,7 @@ def test_the_where_to_look_list_names_every_result(ws, tmp_path):
 
 
 def test_simulated_returns_keep_their_received_dates(ws, outbox, tmp_path):
-    from tracker import simulate
+    from tracker.demo import simulate
 
     unit = ws.units[0]
     day = dt.date(2026, 6, 2)

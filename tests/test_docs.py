@@ -15,7 +15,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tracker import i18n
+from tracker.cli import i18n
 from tracker.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,10 +115,10 @@ def norm(text: str) -> str:
 def test_the_unit_guide_is_the_workbooks_guide_sheet():
     import openpyxl
 
-    from tracker.campaign import builtin_path, load_campaign, template_path
-    from tracker.forms import ident
-    from tracker.forms.unit_form import build_unit_workbook
-    from tracker.registry import load_registry
+    from tracker.model.campaign import builtin_path, load_campaign, template_path
+    from tracker.model import ident
+    from tracker.outbound.unit_form import build_unit_workbook
+    from tracker.model.registry import load_registry
 
     campaign = load_campaign(template_path(None))
     units = load_registry(builtin_path(campaign.section("campaign")["registry"]), campaign)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tracker.forms.fast import FastForms
-from tracker.forms.unit_form import build_unit_workbook
-from tracker.generate import generate
-from tracker.registry import Unit
-from tracker.workspace import Workspace, init_workspace
+from tracker.outbound.prototypes import FastForms
+from tracker.outbound.unit_form import build_unit_workbook
+from tracker.api import generate
+from tracker.model.registry import Unit
+from tracker.store.workspace import Workspace, init_workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import fuzz  # noqa: E402
 
-from tracker.forms import ident  # noqa: E402
-from tracker.intake.findings import IntakeError  # noqa: E402
+from tracker.model import ident  # noqa: E402
+from tracker.model.findings import IntakeError  # noqa: E402
 from tracker.intake.reader import read_return  # noqa: E402
-from tracker.workspace import Workspace  # noqa: E402
+from tracker.store.workspace import Workspace  # noqa: E402
 
 
 def test_a_seeded_run_of_mutations_has_no_traceback_and_no_wrong_accept(tmp_path):

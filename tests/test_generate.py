@@ -10,10 +10,10 @@ from openpyxl.utils.cell import range_boundaries
 
 from conftest import needs_soffice, pdf_page_size, pdf_pages, soffice_convert
 from tracker.cli import main
-from tracker.forms import ident
-from tracker.forms import master as master_form
-from tracker.generate import generate
-from tracker.workspace import Workspace
+from tracker.model import ident
+from tracker.master import workbook as master_form
+from tracker.api import generate
+from tracker.store.workspace import Workspace
 
 
 def cells_of(sqref) -> set[str]:
@@ -151,7 +151,7 @@ def test_master_has_a_row_per_product_dropdowns_deadlines_and_cached_formulas(ws
 
 
 def test_registry_and_unit_text_that_looks_like_a_formula_stays_text(tmp_path):
-    from tracker.campaign import builtin_path
+    from tracker.model.campaign import builtin_path
 
     src = builtin_path("units-hanoi-2026.csv").read_text(encoding="utf-8")
     evil = '"=HYPERLINK(""http://evil.example"",""bấm"")"'
@@ -225,10 +225,10 @@ def test_the_masters_fast_paths_write_what_xlsxwriter_would(ws, outbox, tmp_path
     same bytes, with texts that need every kind of escape among those that do not."""
     import datetime as dt
 
-    import tracker.forms.master as m
-    from tracker.ledger import Ledger
-    from tracker.merge import merge
-    from tracker.simulate import fill
+    import tracker.master.workbook as m
+    from tracker.store.ledger import Ledger
+    from tracker.api import merge
+    from tracker.demo.simulate import fill
     from tracker.stats import compute
 
     odd = ["  lề trái", "lề phải ", "A & B <c> \"d\"", "_x0041_ giữ nguyên", "tab\there", "dòng\nmới",
@@ -244,7 +244,8 @@ def test_the_masters_fast_paths_write_what_xlsxwriter_would(ws, outbox, tmp_path
     assert sum(1 for r in stats["rows"] if r["status"] != "pending") >= len(odd)
 
     def build():
-        return m.build_master(ws.campaign, ws.units, stats, returns, source_names=names)
+        return m.build_master(ws.campaign, ws.units, stats, returns, source_names=names,
+                              created=dt.datetime(2026, 6, 10))
     fast = build()
     monkeypatch.setattr(m._MasterSheet, "_prepare_formula", m.Worksheet._prepare_formula)
     monkeypatch.setattr(m._MasterSheet, "_write_cell", m.Worksheet._write_cell)
@@ -254,11 +255,12 @@ def test_the_masters_fast_paths_write_what_xlsxwriter_would(ws, outbox, tmp_path
 def test_the_masters_text_cells_match_xlsxwriter_on_any_text(monkeypatch):
     """Characters no unit can type in Excel (control characters, non-characters) still reach the
     master through hand edits and emails: written exactly as xlsxwriter writes them."""
+    import datetime as dt
     import io
 
     import xlsxwriter
 
-    import tracker.forms.master as m
+    import tracker.master.workbook as m
 
     texts = ["chuông\x07", "nul\x00", "\ufffe\uffff", "_x005F_", "\x1f cuối\x1f", "\u2003em", "cuối\u2003",
              "a\r\nb", "Sở A & Sở B", "a > b", "trích \"dẫn\"", "bình thường", "", "Đáp ứng", "x" * 40000]
@@ -266,6 +268,7 @@ def test_the_masters_text_cells_match_xlsxwriter_on_any_text(monkeypatch):
     def build(cls):
         buf = io.BytesIO()
         wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
+        wb.set_properties({"created": dt.datetime(2026, 6, 1)})   # else the time of the build, to the second
         bold = wb.add_format({"bold": True})
         sh = wb.add_worksheet("a", worksheet_class=cls)
         sh.set_column(2, 2, 12, bold)
@@ -286,10 +289,10 @@ def test_the_master_built_a_group_at_a_time_is_the_master_built_at_once(ws, outb
     same bytes as from the stats of all units at once, for a campaign with returns in each group."""
     import datetime as dt
 
-    import tracker.forms.master as m
-    from tracker.ledger import Ledger
-    from tracker.merge import merge
-    from tracker.simulate import fill
+    import tracker.master.workbook as m
+    from tracker.store.ledger import Ledger
+    from tracker.api import merge
+    from tracker.demo.simulate import fill
     from tracker.stats import compute
 
     picks = [u for g in ws.campaign.groups for u in [x for x in ws.units if x.group == g.id][:4]]
@@ -299,11 +302,12 @@ def test_the_master_built_a_group_at_a_time_is_the_master_built_at_once(ws, outb
     day = dt.date(2026, 6, 10)
     with Ledger(ws.ledger_file) as led:
         at_once = m.build_master(ws.campaign, ws.units, compute(ws.campaign, ws.units, led.history(), day),
-                                 led.returns(), source_names=led.source_names())
+                                 led.returns(), source_names=led.source_names(), created=dt.datetime(2026, 6, 10))
 
         def group_stats(group_id):
             members = [u for u in ws.units if u.group == group_id]
             ids = [u.id for u in members]
             return compute(ws.campaign, members, led.history(unit_ids=ids), day), led.source_names(ids)
-        by_group = m.build_master(ws.campaign, ws.units, group_stats, led.distinct_returns())
+        by_group = m.build_master(ws.campaign, ws.units, group_stats, led.distinct_returns(),
+                                  created=dt.datetime(2026, 6, 10))
     assert by_group == at_once

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from fill import fill
 from tracker.cli import main
-from tracker.merge import merge
-from tracker.report import write_report
+from tracker.api import merge
+from tracker.reports.model import write_report
 from tracker.stats import csv_safe
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","bấm")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)",
@@ -66,7 +66,7 @@ def test_hostile_text_from_a_unit_stays_text_in_master_reports_and_csv(ws, outbo
 
 
 def test_a_registry_name_like_a_formula_stays_text_in_csv(tmp_path):
-    from tracker.campaign import builtin_path
+    from tracker.model.campaign import builtin_path
 
     src = builtin_path("units-hanoi-2026.csv").read_text(encoding="utf-8")
     reg = tmp_path / "units.csv"

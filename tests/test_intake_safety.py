@@ -18,7 +18,7 @@ import pytest
 import xlsxwriter
 
 from tracker.intake import safety
-from tracker.intake.findings import Finding, IntakeError
+from tracker.model.findings import Finding, IntakeError
 from tracker.intake.safety import (
     MAX_FILE_BYTES,
     MAX_MEMBERS,

@@ -28,13 +28,13 @@ from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 from fill import fill
 
-from tracker import mail
+from tracker.mail import smtp as mail
 from tracker.cli import main
-from tracker.errors import TrackerError
-from tracker.intake import email_source
-from tracker.ledger import Ledger
-from tracker.merge import merge
-from tracker.workspace import Workspace
+from tracker.model.errors import TrackerError
+from tracker.intake import saved_email as email_source
+from tracker.store.ledger import Ledger
+from tracker.api import merge
+from tracker.store.workspace import Workspace
 
 SENDER = "ttdlcns@hanoi.gov.vn"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -16,12 +16,13 @@ from click.testing import CliRunner
 
 from fill import fill
 from tracker.cli import main
-from tracker.errors import TrackerError
-from tracker.forms import master as master_form
-from tracker.ledger import Ledger
-from tracker.merge import merge
+from tracker.model.errors import TrackerError
+from tracker.master import workbook as master_form
+from tracker.store.ledger import Ledger
+from tracker.api import merge
 from tracker.stats import campaign_stats, to_json_doc
-from tracker.workspace import Workspace, sha256_file
+from tracker.store.files import sha256_file
+from tracker.store.workspace import Workspace
 
 ON_TIME = dt.date(2026, 6, 4)
 
@@ -170,7 +171,7 @@ def test_a_bad_value_typed_in_the_master_is_reported_not_recorded(ws):
 
 
 def test_a_master_held_open_is_written_beside(ws, outbox, tmp_path, monkeypatch):
-    import tracker.masterfile as mf
+    import tracker.master.sync as mf
 
     new = fill(outbox["xp-00070"], tmp_path / "hk.xlsx", "met")
 
@@ -290,8 +291,8 @@ def test_the_merge_report_is_written_even_when_its_second_process_fails(ws, outb
     hangs, merge writes it itself: the report is never lost."""
     import time
 
-    import tracker.forms.merge_report as mr
-    import tracker.merge as merge_module
+    import tracker.reports.merge_report as mr
+    import tracker.api as merge_module
 
     parent, real = os.getpid(), mr.write_merge_report
 

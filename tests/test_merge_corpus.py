@@ -22,10 +22,10 @@ from click.testing import CliRunner
 from conftest import needs_soffice
 from corpus import AS_OF, Corpus
 from tracker.cli import main
-from tracker.forms.master import PRODUCT_ID_HEADER, columns
-from tracker.ledger import Ledger
-from tracker.merge import merge
-from tracker.workspace import Workspace
+from tracker.master.workbook import PRODUCT_ID_HEADER, columns
+from tracker.store.ledger import Ledger
+from tracker.api import merge
+from tracker.store.workspace import Workspace
 
 VIETNAMESE = re.compile("[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.I)
 NFC = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731
@@ -335,7 +335,7 @@ def test_mutated_returns_are_read_right_or_refused_cleanly(generated_campaign, t
     import random
 
     from tracker.intake import safety
-    from tracker.intake.findings import IntakeError
+    from tracker.model.findings import IntakeError
     from tracker.intake.reader import read_return
 
     from corpus import rewrite_zip

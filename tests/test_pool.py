@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tracker.intake.findings import Finding, IntakeError
-from tracker.intake.pool import read_all
+from tracker.model.findings import Finding, IntakeError
+from tracker.intake.bounded import read_all
 
 
 def job(kind: str, n: int):

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tracker.campaign import builtin_path, load_campaign, template_path
+from tracker.model.campaign import builtin_path, load_campaign, template_path
 from tracker.cli import main
-from tracker.errors import TrackerError
-from tracker.registry import COLUMNS, load_registry
+from tracker.model.errors import TrackerError
+from tracker.model.registry import COLUMNS, load_registry
 
 CAMPAIGN = load_campaign(template_path(None))
 REGISTRY = builtin_path("units-hanoi-2026.csv")

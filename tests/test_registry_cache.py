@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.errors import TrackerError
-from tracker.registry import load_registry
-from tracker.workspace import Workspace
+from tracker.model.errors import TrackerError
+from tracker.model.registry import load_registry
+from tracker.store.workspace import Workspace
 
 
 def fresh(ws) -> Workspace:
@@ -48,7 +48,7 @@ def test_a_damaged_cache_is_only_a_slower_start(ws, damage):
 
 # ---------------------------------------------------------------------- the template
 def test_the_cached_template_is_the_parsed_template(ws):
-    from tracker.campaign import load_campaign
+    from tracker.model.campaign import load_campaign
 
     first = fresh(ws).campaign
     assert (ws.state / "campaign-cache.json").is_file()

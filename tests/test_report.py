@@ -19,10 +19,10 @@ from conftest import needs_soffice, soffice
 from test_stats import AS_OF, CONTACTS, EVIL_AT, EVIL_LINK, build_scenario
 
 from tracker.cli import main
-from tracker.report import build_report, date_line, missing_csv, missing_units
-from tracker.report_docx import allocate
+from tracker.reports.model import build_report, date_line, missing_csv, missing_units
+from tracker.reports.document import allocate
 from tracker.stats import DEADLINE_VI, STATUS_VI, campaign_stats
-from tracker.workspace import Workspace
+from tracker.store.workspace import Workspace
 
 UKEYS = ("total", "returned", "on_time", "late", "missing", "waiting")
 PKEYS = ("total", "accepted", "not_accepted", "incomplete", "pending")
@@ -375,9 +375,9 @@ def test_report_extremes_nothing_returned_and_everything_accepted(ws):
     """The empty lists have their own wording; no table is left empty; the numbers still hold."""
     import docx as python_docx
 
-    from tracker.forms.report_workbook import build_report_workbook
-    from tracker.ledger import Submission
-    from tracker.report_docx import build_report_docx
+    from tracker.reports.workbook import build_report_workbook
+    from tracker.store.ledger import Submission
+    from tracker.reports.document import build_report_docx
     from tracker.stats import compute
 
     none = compute(ws.campaign, ws.units, {}, AS_OF)

@@ -6,11 +6,11 @@ import os
 import pytest
 
 from fill import fill
-from tracker import seen_files
-from tracker.ledger import Ledger
-from tracker.merge import merge
-from tracker.seen_files import SeenFiles
-from tracker.workspace import sha256_file
+from tracker.store import seen_files
+from tracker.store.ledger import Ledger
+from tracker.api import merge
+from tracker.store.seen_files import SeenFiles
+from tracker.store.files import sha256_file
 
 
 @pytest.fixture

@@ -25,10 +25,10 @@ from conftest import needs_soffice, soffice
 from fill import fill
 
 from tracker.cli import main
-from tracker.forms import master as master_form
-from tracker.merge import merge
+from tracker.master import workbook as master_form
+from tracker.api import merge
 from tracker.stats import DEADLINE_VI, STATUS_VI, campaign_stats, to_json_doc
-from tracker.workspace import Workspace
+from tracker.store.workspace import Workspace
 
 D = dt.date
 AS_OF = D(2026, 6, 10)

@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from fill import fill
 from tracker.cli import main
-from tracker.merge import merge
+from tracker.api import merge
 from tracker.verify import verify
 
 

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tracker import plain, views
-from tracker.campaign import template_path
-from tracker.plain import Line, Table
+from tracker.cli import plain
+from tracker.cli import views
+from tracker.model.campaign import template_path
+from tracker.cli.plain import Line, Table
 from tracker.stats import campaign_stats
-from tracker.workspace import Workspace, init_workspace
+from tracker.store.workspace import Workspace, init_workspace
 
 
 def rich_output(blocks, width: int, monkeypatch) -> str:
@@ -145,8 +146,8 @@ def test_plain_only_where_rich_prints_no_colours(monkeypatch):
 
 
 # Importing these would cost `tracker stats` its start-up time (issue 7).
-HEAVY = ("rich", "openpyxl", "xlsxwriter", "pandas", "sqlite3", "tracker.i18n", "tracker.forms", "tracker.intake",
-         "tracker.merge", "tracker.cli_mail", "tracker.cli_demo", "tracker.cli_report")
+HEAVY = ("rich", "openpyxl", "xlsxwriter", "pandas", "sqlite3", "tracker.cli.i18n", "tracker.forms", "tracker.intake",
+         "tracker.merge", "tracker.cli.mail", "tracker.cli.demo", "tracker.cli.report")
 PROBE = """
 import atexit, sys
 atexit.register(lambda: sys.stderr.write("\\nMODULES " + " ".join(sorted(sys.modules))))

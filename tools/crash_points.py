@@ -4,7 +4,7 @@
     python tools/crash_points.py               # every point (about 160 runs; a few minutes)
     python tools/crash_points.py --quick       # a handful per command (the test suite's size)
 
-Points are the named checkpoints of tracker.faults (TRACKER_KILL_AT=name:occurrence). After each
+Points are the named checkpoints of tracker.store.crash_points (TRACKER_KILL_AT=name:occurrence). After each
 kill: the ledger passes PRAGMA integrity_check and agrees with the archive (every return's file
 present with its hash), the master opens, and the next run of the same command completes the work:
 every return merged exactly once, every unit workbook present and byte-identical to a clean build,

@@ -197,12 +197,12 @@ def mutate(rng: random.Random, good: bytes, answers: dict[str, str], cells: dict
 # ----------------------------------------------------------------------------- the run
 def run(cases: int, seed: int, workdir: Path, progress: bool = False) -> Figures:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tracker.campaign import template_path
-    from tracker.generate import generate
+    from tracker.model.campaign import template_path
+    from tracker.api import generate
     from tracker.intake import safety
-    from tracker.intake.findings import IntakeError
+    from tracker.model.findings import IntakeError
     from tracker.intake.reader import read_return
-    from tracker.workspace import Workspace, init_workspace
+    from tracker.store.workspace import Workspace, init_workspace
 
     root = workdir / "camp"
     ws = Workspace(root) if Workspace.is_campaign(root) else init_workspace(root, template_path(None), None, False)

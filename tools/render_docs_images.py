@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render the pictures of the user guide (docs/img/*.png) from real generated files.
 
-Runs the rehearsal (tracker.demo) in a temporary folder, converts its files to PDF with headless
+Runs the rehearsal (tracker.demo.rehearsal) in a temporary folder, converts its files to PDF with headless
 LibreOffice (a private profile, so parallel runs never clash), then cuts PNGs out of the pages
 with poppler's pdftoppm. Run it again whenever the forms, master or reports change:
 
@@ -62,7 +62,7 @@ def _tool(name: str) -> str:
 
 def make_sources(work: Path) -> dict[str, Path]:
     """Run the rehearsal in `work` and pick the files to picture."""
-    from tracker import demo
+    from tracker.demo import rehearsal as demo
 
     run = demo.run(work / "demo")
     ws = run.sim.ws

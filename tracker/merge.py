@@ -1,23 +1,24 @@
-"""`merge`: take back what the units return, check every file, record it, rebuild the master.
+"""The merge pipeline: take back what the units return, check every file, record it in the ledger.
 
 For each file, on its own (one bad file never stops the rest):
   archive (content-addressed, before anything reads it) -> already merged? -> safety checks
-  -> convert .xls/.ods -> read in a bounded child process -> record in one ledger transaction.
-Hand edits in the master are recorded first; the master is rebuilt once at the end.
+  -> convert .xls/.ods -> read in a bounded worker -> recorded in the ledger with its chunk.
+It returns what became of each file; the master and the merge report are other stages'
+(tracker.api.merge runs them after the pipeline).
 """
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracker.faults import checkpoint
-from tracker.intake.findings import Finding, IntakeError
-from tracker.ledger import Ledger, Submission
-from tracker.workspace import Workspace
+from tracker.store.crash_points import checkpoint
+from tracker.intake.incoming import Incoming
+from tracker.model.findings import Finding, IntakeError
+from tracker.store.ledger import Ledger, Submission
+from tracker.store.workspace import Workspace
 
 READ_TIMEOUT_S = 60
 RECORD_CHUNK = 128    # files recorded per archive sync
@@ -26,17 +27,6 @@ SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 OUTCOME_VI = {"accepted": "Đã nhận", "replaced": "Đã nhận, thay bản trước", "duplicate": "Đã ghép trước đó",
               "rejected": "Từ chối", "stale": "Đã nhận, lưu lịch sử (cũ hơn bản hiện có)"}
-
-
-@dataclass
-class Incoming:
-    """One workbook to merge: a file given on the command line, or an attachment of a saved email."""
-    path: Path | str             # a string when found in a folder given to merge
-    name: str                    # shown to people
-    origin: str                  # where it came from (path, or "email.eml › attachment.xlsx")
-    received: dt.date | None = None
-    received_source: str = ""
-    sender: str = ""
 
 
 @dataclass(slots=True)     # one per file, kept for the report: thousands at national scale
@@ -77,7 +67,7 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
 
     A saved email is archived as given; one that holds no workbook it can use is itself a refused
     return (recorded, and reported like any other file)."""
-    from tracker import inbox
+    from tracker.intake import sources as inbox
 
     out: list[Incoming] = []
     refused: list[FileResult] = []
@@ -135,34 +125,22 @@ def _files_under(folder: Path) -> list[str]:
     return sorted(out, key=lambda f: f.split(os.sep))     # the order of Path.parts
 
 
-def merge(ws: Workspace, paths: list[Path], received: dt.date | None = None, progress=None,
-          report: bool = True, lock_timeout: float | None = None, workers: int | None = None) -> MergeReport:
-    """Merge the returns at `paths`; `workers`: reading processes (default: one per core from a few
-    dozen files; the results are the same with any number)."""
+def merge_files(ws: Workspace, ledger: Ledger, paths: list[Path], tmp: Path, received: dt.date | None = None,
+                progress=None, workers: int | None = None) -> MergeReport:
+    """The pipeline, in the caller's lock: the files and folders at `paths` (saved emails opened)
+    -> archive -> intake -> ledger, one event for the merge; returns what became of each file.
+    `workers`: reading processes (default: one per core from a few dozen files; the results are
+    the same with any number)."""
     result = MergeReport()
-    with ws.lock(*([lock_timeout] if lock_timeout is not None else [])), tempfile.TemporaryDirectory(prefix="tracker-merge-") as tmpdir, \
-            Ledger(ws.ledger_file) as ledger:
-        tmp = Path(tmpdir)
-        from tracker.masterfile import absorb_manual_entries, write_master
-
-        manual, master_findings = absorb_manual_entries(ws, ledger)
-        items, refused = expand(ws, ledger, [Path(p) for p in paths], result.notices, tmp)
-        if progress:
-            progress(total=len(items))
-        for item in items:
-            if received is not None:
-                item.received, item.received_source = received, "option"
-        unchanged: list = []
-        result.files = merge_items(ws, ledger, items, tmp, progress, workers, unchanged) + refused  # empties items
-        _log_merge(ledger, result.files, len(unchanged))
-        checkpoint("merge.before_master")
-        writer = None
-        if report and any(f.outcome != "duplicate" for f in result.files):
-            writer = _ReportBeside(ws, result)      # written by a second process while the master is built
-        result.master = write_master(ws, ledger, force=bool(manual))
-        result.master.manual_units, result.master.findings = manual, master_findings
-    if writer is not None:
-        result.report_path = writer.finish()
+    items, refused = expand(ws, ledger, [Path(p) for p in paths], result.notices, tmp)
+    if progress:
+        progress(total=len(items))
+    for item in items:
+        if received is not None:
+            item.received, item.received_source = received, "option"
+    unchanged: list = []
+    result.files = merge_items(ws, ledger, items, tmp, progress, workers, unchanged) + refused  # empties items
+    _log_merge(ledger, result.files, len(unchanged))
     return result
 
 
@@ -177,53 +155,6 @@ def _log_merge(ledger: Ledger, files: list[FileResult], unchanged: int) -> None:
         ledger.event(db, "merge", files=len(files), outcomes=outcomes, unchanged=unchanged)
 
 
-class _ReportBeside:
-    """The merge report, written by a forked copy of this process while this one rebuilds the
-    master: both cores work on the tail of a merge. Whatever happens to the copy (an error, a
-    hang), `finish` writes the report here instead: it is never lost."""
-
-    WAIT_S = 120
-
-    def __init__(self, ws: Workspace, result: MergeReport):
-        from tracker.forms.merge_report import report_path, write_merge_report
-
-        self.ws, self.result, self.write = ws, result, write_merge_report    # imported before the fork
-        self.path = report_path(ws)
-        self.pid = None
-        if not hasattr(os, "fork"):
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            return
-        if pid == 0:        # the copy: write the report, leave at once (no cleanup of the parent's state)
-            code = 1
-            try:
-                self.write(ws, result, self.path)
-                code = 0
-            finally:
-                os._exit(code)
-        self.pid = pid
-
-    def finish(self) -> Path:
-        if self.pid is not None:
-            import time
-
-            deadline = time.monotonic() + self.WAIT_S
-            while True:
-                done, status = os.waitpid(self.pid, os.WNOHANG)
-                if done:
-                    if os.waitstatus_to_exitcode(status) == 0 and self.path.is_file():
-                        return self.path
-                    break
-                if time.monotonic() > deadline:
-                    os.kill(self.pid, 9)
-                    os.waitpid(self.pid, 0)
-                    break
-                time.sleep(0.01)
-        return self.write(self.ws, self.result, self.path)
-
-
 def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path, progress=None,
                 workers: int | None = None, unchanged: list | None = None) -> list[FileResult]:
     """Archive each file, read them in bounded workers, record them in input order. `unchanged`
@@ -231,7 +162,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
 
     Files are prepared (archived, spotted as repeats) while the workers read the ones before them;
     the safety checks of an .xlsx run in the worker too, so both cores share the work."""
-    from tracker.seen_files import SeenFiles
+    from tracker.store.seen_files import SeenFiles
 
     total = len(items)
     seen = SeenFiles(ledger)
@@ -318,7 +249,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     pending = jobs()
     first = next(pending, None)
     if first is not None:       # an unchanged re-merge has nothing to read: no pool, no import of it
-        from tracker.intake.pool import read_all
+        from tracker.intake.bounded import read_all
 
         read_all(read, itertools.chain([first], pending), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB,
                  workers=workers, expected=total, on_done=(lambda: progress(advance=1)) if progress else None,

@@ -11,9 +11,9 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:   # `tracker stats` on a campaign with no ledger yet never imports sqlite3
-    from tracker.campaign import Campaign
-    from tracker.ledger import Submission
-    from tracker.registry import Unit
+    from tracker.model.campaign import Campaign
+    from tracker.store.ledger import Submission
+    from tracker.model.registry import Unit
 
 PRODUCT_KEYS = ("accepted", "not_accepted", "incomplete", "pending")
 UNIT_KEYS = ("returned", "on_time", "late", "missing", "waiting")
@@ -175,7 +175,7 @@ def campaign_stats(ws, as_of: dt.date | None = None) -> dict:
     as_of = as_of or dt.date.today()
     if not ws.ledger_file.exists():
         return compute(ws.campaign, ws.units, {}, as_of)
-    from tracker.ledger import Ledger
+    from tracker.store.ledger import Ledger
 
     with Ledger(ws.ledger_file) as ledger:
         return compute(ws.campaign, ws.units, ledger.history(), as_of)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from tracker.errors import TrackerError
-from tracker.workspace import Workspace, sha256_file
+from tracker.model.errors import TrackerError
+from tracker.store.files import sha256_file
+from tracker.store.workspace import Workspace
 
 
 @dataclass
@@ -95,9 +96,9 @@ def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:
 
 
 def _check_outbox(ws: Workspace, rep: VerifyReport) -> None:
-    from tracker.forms import ident
+    from tracker.model import ident
     from tracker.intake.xlsx import XlsxBook
-    from tracker.intake.findings import IntakeError
+    from tracker.model.findings import IntakeError
 
     missing, bad = [], []
     for unit in ws.units:
@@ -129,9 +130,9 @@ def _check_outbox(ws: Workspace, rep: VerifyReport) -> None:
 def _check_master(ws: Workspace, rep: VerifyReport) -> None:
     import datetime as dt
 
-    from tracker.forms import master as master_form
-    from tracker.ledger import Ledger
-    from tracker.masterfile import read_master_rows
+    from tracker.master import workbook as master_form
+    from tracker.store.ledger import Ledger
+    from tracker.master.sync import read_master_rows
     from tracker.stats import compute
 
     if not ws.master_file.exists():

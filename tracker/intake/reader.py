@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tracker.forms import ident
-from tracker.intake.findings import Finding, IntakeError
+from tracker.model import ident
+from tracker.model.findings import Finding, IntakeError
 from tracker.intake.normalize import LEGACY_VI, AnswerMap, clean_text, label_key, legacy_text
 from tracker.intake.xlsx import Cell, XlsxBook, col_letters, split_ref
 

@@ -21,7 +21,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable
 
-from tracker.intake.findings import Finding, IntakeError
+from tracker.model.findings import Finding, IntakeError
 
 MiB = 1024 * 1024
 MAX_FILE_BYTES = 20 * MiB

@@ -17,7 +17,7 @@ from xml.etree import ElementTree as _FastET
 
 from defusedxml import ElementTree as SafeET
 
-from tracker.intake.findings import Finding, IntakeError
+from tracker.model.findings import Finding, IntakeError
 from tracker.intake.safety import read_member
 
 MEMBER_LIMIT = 50 * 1024 * 1024

@@ -1,0 +1,106 @@
+"""The library's face: each step of a campaign as one call, composed from the stages.
+
+    from tracker.api import CampaignFolder
+    folder = CampaignFolder.open("workbooks/hanoi-ttdt-2026")
+    result = folder.merge(["inbox/"])          # what became of each file
+    stats = folder.stats()                     # the acceptance counts
+
+A step holds the campaign's lock for all of its parts: `generate` writes the outbox, then
+rebuilds the master; `merge` records the hand edits typed into the master, runs the pipeline
+(inbox -> intake -> ledger), rebuilds the master and writes the merge report. The command line
+(tracker.cli) is a thin shell over these calls.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+from tracker.store.crash_points import checkpoint
+from tracker.store.ledger import Ledger
+from tracker.store.workspace import Workspace
+
+
+def generate(ws: Workspace, jobs: int | None = None, progress=None):
+    """Every unit's workbook in outbox/, then the master rebuilt (hand edits recorded first)."""
+    from tracker.master.sync import rebuild
+    from tracker.outbound.generate import write_outbox
+
+    with ws.lock():
+        result = write_outbox(ws, jobs=jobs, progress=progress)
+        checkpoint("generate.before_master")
+        with Ledger(ws.ledger_file) as ledger:
+            result.master = rebuild(ws, ledger)
+    return result
+
+
+def merge(ws: Workspace, paths: list, received: dt.date | None = None, progress=None, report: bool = True,
+          lock_timeout: float | None = None, workers: int | None = None):
+    """Merge the returns at `paths` (files, folders, saved emails): a tracker.merge.MergeReport.
+
+    Hand edits in the master are recorded first; the master is rebuilt once at the end and the
+    merge report written beside it."""
+    from tracker.master.sync import absorb_manual_entries, write_master
+    from tracker.merge import merge_files
+
+    with ws.lock(*([lock_timeout] if lock_timeout is not None else [])), \
+            tempfile.TemporaryDirectory(prefix="tracker-merge-") as tmpdir, Ledger(ws.ledger_file) as ledger:
+        manual, master_findings = absorb_manual_entries(ws, ledger)
+        result = merge_files(ws, ledger, [Path(p) for p in paths], Path(tmpdir), received, progress, workers)
+        checkpoint("merge.before_master")
+        writer = None
+        if report and any(f.outcome != "duplicate" for f in result.files):
+            writer = _ReportBeside(ws, result)      # written by a second process while the master is built
+        result.master = write_master(ws, ledger, force=bool(manual))
+        result.master.manual_units, result.master.findings = manual, master_findings
+    if writer is not None:
+        result.report_path = writer.finish()
+    return result
+
+
+class _ReportBeside:
+    """The merge report, written by a forked copy of this process while this one rebuilds the
+    master: both cores work on the tail of a merge. Whatever happens to the copy (an error, a
+    hang), `finish` writes the report here instead: it is never lost."""
+
+    WAIT_S = 120
+
+    def __init__(self, ws: Workspace, result):
+        from tracker.reports.merge_report import report_path, write_merge_report
+
+        self.ws, self.result, self.write = ws, result, write_merge_report    # imported before the fork
+        self.path = report_path(ws)
+        self.pid = None
+        if not hasattr(os, "fork"):
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:        # the copy: write the report, leave at once (no cleanup of the parent's state)
+            code = 1
+            try:
+                self.write(ws, result, self.path)
+                code = 0
+            finally:
+                os._exit(code)
+        self.pid = pid
+
+    def finish(self) -> Path:
+        if self.pid is not None:
+            import time
+
+            deadline = time.monotonic() + self.WAIT_S
+            while True:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    if os.waitstatus_to_exitcode(status) == 0 and self.path.is_file():
+                        return self.path
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(self.pid, 9)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.01)
+        return self.write(self.ws, self.result, self.path)

@@ -1,1 +1,0 @@
-"""Writing workbooks with xlsxwriter: the unit forms and the master."""

@@ -1,0 +1,393 @@
+"""The master workbook: the staff's view of the campaign, rebuilt from the ledger.
+
+"Tổng hợp" (live counts and a chart), one sheet per group (a row per product, a dropdown per
+criterion, deadline columns, a live result formula), "Nhật ký" (every return). Every formula is
+written with its computed value, so a reader that does not recalculate still sees the truth.
+Staff may type results for paper replies into the group sheets: merge reads them back as
+manual entries before rebuilding (see tracker.master.sync).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import re
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell, xl_rowcol_to_cell_fast
+
+from tracker.model.campaign import Campaign
+from tracker.model.dates import show
+from tracker.outbound.styles import WORKBOOK_OPTIONS, Styles, a4_landscape
+from tracker.model.registry import Unit
+from tracker.stats import DEADLINE_VI, STATUS_VI
+
+SUMMARY_SHEET = "Tổng hợp"
+LOG_SHEET = "Nhật ký"
+ID_SHEET = "_tracker"
+MASTER_KIND = "master"
+HEADER_ROW = 3          # 0-based row of the column headers on group sheets
+FIRST_ROW = HEADER_ROW + 1
+PRODUCT_ID_HEADER = "Mã sản phẩm"
+
+# Column headers of a group sheet, in order; criteria columns are inserted at CRITERIA_AT.
+BASE_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Tên miền", "Sản phẩm", PRODUCT_ID_HEADER, "Hạn nộp",
+                "Ngày nhận", "Tình trạng hạn"]
+TAIL_HEADERS = ["Kết quả", "Ghi chú", "Đề xuất, kiến nghị", "Người ký", "Tệp nguồn", "Dòng đầu đơn vị"]
+CRITERIA_AT = len(BASE_HEADERS)
+
+
+class _MasterSheet(Worksheet):
+    """A master worksheet, written faster than xlsxwriter alone would, to the same bytes.
+
+    Formulas: ours use only classic functions (IF, COUNTIF(S), SUM, ...), and xlsxwriter runs
+    about 30 regular expressions over every formula to prefix newer Excel functions with _xlfn.;
+    the master has two formulas per product row, so at national scale that was half the time of
+    a merge's rebuild. Formulas naming any other function still go through xlsxwriter's own
+    preparation. Text cells: see _write_cell."""
+
+    _CLASSIC = {"IF", "COUNTIF", "COUNTIFS", "COUNTA", "COUNTBLANK", "SUM", "TODAY"}
+    _CALL = re.compile(r"([A-Z][A-Z0-9.]*)\(")
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        if set(self._CALL.findall(formula)) <= self._CLASSIC and not formula.startswith("{"):
+            return formula[1:] if formula.startswith("=") else formula
+        return super()._prepare_formula(formula, expand_future_functions)
+
+    # Text that xlsxwriter writes as it is: no XML escape, no _xHHHH_ escape, no edge spaces to keep.
+    _AS_IS = re.compile(r'[\x00-\x1f"&<>\ufffe\uffff]|_x|^\s|\s$')
+
+    def _write_cell(self, row, col, cell):
+        """A text cell of the constant-memory master, written as xlsxwriter writes it (the same
+        bytes: tests/test_generate.py) without its per-cell escapes: about half the time of a
+        national rebuild went there. Anything else goes through xlsxwriter itself."""
+        if not self.constant_memory or cell.__class__.__name__ != "String" or type(cell.string) is not str \
+                or self._AS_IS.search(cell.string):
+            return super()._write_cell(row, col, cell)
+        if cell.format:
+            style = f' s="{cell.format._get_xf_index()}"'
+        elif row in self.row_info and self.row_info[row].row_format:
+            style = f' s="{self.row_info[row].row_format._get_xf_index()}"'
+        elif col in self.col_info and self.col_info[col].column_format is not None:
+            style = f' s="{self.col_info[col].column_format._get_xf_index()}"'
+        else:
+            style = ""
+        self.fh.write(f'<c r="{xl_rowcol_to_cell_fast(row, col)}"{style} t="inlineStr"><is><t>{cell.string}</t></is></c>')
+
+
+def sheet_name(name: str) -> str:
+    clean = "".join("-" if ch in "[]:*?/\\" else ch for ch in name).strip("'")
+    return clean[:31] or "Khối"
+
+
+def quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def columns(campaign: Campaign) -> dict[str, int]:
+    """Column index by header on a group sheet."""
+    headers = BASE_HEADERS + [f"TC{i}" for i in range(1, len(campaign.criteria) + 1)] + TAIL_HEADERS
+    return {h: i for i, h in enumerate(headers)}
+
+
+def notes_text(sub, campaign: Campaign) -> str:
+    if sub is None:
+        return ""
+    parts = [sub.note] if sub.note else []
+    for i, c in enumerate(campaign.criteria, 1):
+        if sub.notes.get(c.id):
+            parts.append(f"TC{i}: {sub.notes[c.id]}")
+    return "; ".join(parts)
+
+
+def row_snapshot(row: dict, sub, campaign: Campaign) -> dict:
+    """The editable values of one product row, as the master shows them."""
+    return {"received_at": row["received_at"], "answers": row["answers"],
+            "notes": notes_text(sub, campaign), "proposals": sub.proposals if sub else "",
+            "signer": sub.signer if sub else ""}
+
+
+def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=None,
+                 source_names: dict[int, str] | None = None, created: dt.datetime | None = None) -> bytes | None:
+    """The master workbook. `stats`: compute() over all units, or a function giving, for a group
+    id, (compute() over that group's units, their source names): the workbook is then built a
+    group at a time, so its memory does not grow with the number of units."""
+    if callable(stats):
+        of_group = stats
+    else:
+        def of_group(group_id):
+            return stats, source_names or {}
+    buf = io.BytesIO() if target is None else None
+    # constant_memory: rows go to a temporary file as they are written, so memory does not grow
+    # with the number of units (strings are then written inline, which Excel reads the same).
+    # Each sheet keeps its own place: the group sheets and the snapshot rows are written together.
+    wb = xlsxwriter.Workbook(target or buf, {**WORKBOOK_OPTIONS, "constant_memory": True})
+    wb.set_properties({"title": f"Tổng hợp - {campaign.title}", **({"created": created} if created else {})})
+    st = Styles(wb)
+    summary_ws = wb.add_worksheet(SUMMARY_SHEET, worksheet_class=_MasterSheet)
+    group_sheets = {g.id: wb.add_worksheet(sheet_name(g.name), worksheet_class=_MasterSheet)
+                    for g in campaign.groups}
+    log_ws = wb.add_worksheet(LOG_SHEET, worksheet_class=_MasterSheet)
+    id_ws = wb.add_worksheet(ID_SHEET, worksheet_class=_MasterSheet)
+    id_ws.write_string(0, 0, "kind")
+    id_ws.write_string(0, 1, MASTER_KIND)
+    id_ws.write_string(1, 0, "campaign_id")
+    id_ws.write_string(1, 1, campaign.id)
+    id_ws.write_string(2, 0, "groups")
+    id_ws.write_string(2, 1, json.dumps({g.id: group_sheets[g.id].name for g in campaign.groups},
+                                        ensure_ascii=False))
+    # What each product row showed when written: merge compares against it to find hand edits.
+    id_ws.write_string(3, 0, "snapshot")
+    snapshot_row = 4
+    group_ranges, counts = {}, []
+    for g in campaign.groups:
+        group_stats, names = of_group(g.id)
+        unit_rows = {u["unit_id"]: u for u in group_stats["_units"]}
+        rows = [r for r in group_stats["rows"] if r["group"] == g.id]
+        ws = group_sheets[g.id]
+        group_ranges[g.id] = (ws.name, len(rows))
+        _group_sheet(wb, ws, st, campaign, g, rows, unit_rows, names)
+        for r in rows:
+            id_ws.write_string(snapshot_row, 0, r["product_id"])
+            id_ws.write_string(snapshot_row, 1, json.dumps(
+                row_snapshot(r, unit_rows[r["unit_id"]]["current"], campaign), ensure_ascii=False))
+            snapshot_row += 1
+        if callable(stats):     # only the counts are kept: the rows go with their group
+            counts.append({k: v for k, v in group_stats.items() if k not in ("rows", "_units")})
+    if callable(stats):
+        from tracker.stats import add_up
+
+        stats = add_up(counts)      # add_up reads the counts only, never the rows
+    _summary_sheet(wb, summary_ws, st, campaign, stats, group_ranges)
+    _log_sheet(log_ws, st, returns)
+    id_ws.very_hidden()
+    summary_ws.activate()
+    wb.close()
+    return buf.getvalue() if buf is not None else None
+
+
+def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> None:
+    cols = columns(campaign)
+    n_crit = len(campaign.criteria)
+    c_first, c_last = CRITERIA_AT, CRITERIA_AT + n_crit - 1
+    col = lambda h: cols[h]  # noqa: E731
+    small = {"font_size": 11}
+    title = st.get("bold", font_size=14, text_wrap=False)
+    ws.write_string(0, 0, f"{group.name.upper()} - {campaign.title}", title)
+    ws.write_string(1, 0, f"{group.form}. Hạn nộp: {campaign.section('campaign').get('due_text', '')} "
+                          f"(nhận đến hết ngày {show(campaign.due)}).", st.get("left", text_wrap=False, **small))
+    th = st.get("th", font_size=11, text_wrap=True)
+    for h, i in cols.items():
+        label = h
+        if c_first <= i <= c_last:
+            cr = campaign.criteria[i - c_first]
+            label = f"TC{i - c_first + 1}. {cr.group}"
+        ws.write_string(HEADER_ROW, i, label, th)
+    ws.set_row(HEADER_ROW, 48)
+    widths = {"STT": 5, "Mã đơn vị": 11, "Đơn vị": 30, "Tên miền": 24, "Sản phẩm": 22, PRODUCT_ID_HEADER: 14,
+              "Hạn nộp": 11, "Ngày nhận": 11, "Tình trạng hạn": 14, "Kết quả": 15, "Ghi chú": 30,
+              "Đề xuất, kiến nghị": 30, "Người ký": 18, "Tệp nguồn": 26, "Dòng đầu đơn vị": 6}
+    for h, i in cols.items():
+        hidden = h in (PRODUCT_ID_HEADER, "Dòng đầu đơn vị")
+        ws.set_column(i, i, widths.get(h, 13), None, {"hidden": hidden})
+    body = st.get("td", font_size=11, text_wrap=True, valign="top")
+    center = st.get("td_center", font_size=11)
+    date_fmt = st.get("td_center", font_size=11, num_format="dd/mm/yyyy")
+    input_date = st.get("input_td", font_size=11, num_format="dd/mm/yyyy", align="center")
+    input_ans = st.get("input_td", font_size=11, align="center")
+    input_text = st.get("input_td", font_size=11, text_wrap=True, valign="top")
+    met, not_met = campaign.answers
+    answer_vi = {"met": met, "not_met": not_met, "blank": ""}
+    seen_units = set()
+    for i, r in enumerate(rows):
+        x = FIRST_ROW + i
+        R = x + 1
+        u = unit_rows[r["unit_id"]]
+        sub = u["current"]
+        first_of_unit = r["unit_id"] not in seen_units
+        seen_units.add(r["unit_id"])
+        ws.write_number(x, col("STT"), i + 1, center)
+        ws.write_string(x, col("Mã đơn vị"), r["unit_id"], body)
+        ws.write_string(x, col("Đơn vị"), r["unit_name"], body)
+        domain = (sub.domains.get(r["product_id"]) if sub else None) or r.get("domain", "")
+        ws.write_string(x, col("Tên miền"), domain or "", body)
+        ws.write_string(x, col("Sản phẩm"), r["product"], body)
+        ws.write_string(x, col(PRODUCT_ID_HEADER), r["product_id"], body)
+        ws.write_datetime(x, col("Hạn nộp"), dt.datetime.combine(campaign.due, dt.time()), date_fmt)
+        if r["received_at"]:
+            ws.write_datetime(x, col("Ngày nhận"), dt.datetime.fromisoformat(r["received_at"]), input_date)
+        else:
+            ws.write_blank(x, col("Ngày nhận"), None, input_date)
+        G, H = xl_col_to_name(col("Hạn nộp")), xl_col_to_name(col("Ngày nhận"))
+        ws.write_formula(x, col("Tình trạng hạn"),
+                         f'=IF({H}{R}<>"",IF({H}{R}<={G}{R},"{DEADLINE_VI["on_time"]}","{DEADLINE_VI["late"]}"),'
+                         f'IF(TODAY()>{G}{R},"{DEADLINE_VI["missing"]}","{DEADLINE_VI["waiting"]}"))',
+                         center, DEADLINE_VI[r["deadline_status"]])
+        for k, cr in enumerate(campaign.criteria):
+            value = answer_vi[r["answers"][cr.id]]
+            if value:
+                ws.write_string(x, c_first + k, value, input_ans)
+            else:
+                ws.write_blank(x, c_first + k, None, input_ans)
+        a = xl_rowcol_to_cell(x, c_first)
+        b = xl_rowcol_to_cell(x, c_last)
+        ws.write_formula(x, col("Kết quả"),
+                         f'=IF({H}{R}="","{STATUS_VI["pending"]}",IF(COUNTIF({a}:{b},"{not_met}")>0,'
+                         f'"{STATUS_VI["not_accepted"]}",IF(COUNTIF({a}:{b},"{met}")={n_crit},'
+                         f'"{STATUS_VI["accepted"]}","{STATUS_VI["incomplete"]}")))',
+                         center, STATUS_VI[r["status"]])
+        ws.write_string(x, col("Ghi chú"), notes_text(sub, campaign), input_text)
+        ws.write_string(x, col("Đề xuất, kiến nghị"), sub.proposals if sub else "", input_text)
+        ws.write_string(x, col("Người ký"), sub.signer if sub else "", input_text)
+        source = ""
+        if sub is not None:
+            source = "Nhập tay trên bảng tổng hợp" if sub.source == "manual" else source_names.get(sub.return_id, "")
+        ws.write_string(x, col("Tệp nguồn"), source, body)
+        ws.write_number(x, col("Dòng đầu đơn vị"), 1 if first_of_unit else 0, center)
+    last = FIRST_ROW + max(len(rows), 1) - 1
+    ws.data_validation(FIRST_ROW, c_first, last, c_last, {
+        "validate": "list", "source": [met, not_met], "ignore_blank": True,
+        "error_type": "stop", "error_title": "Giá trị không hợp lệ",
+        "error_message": f"Chỉ chọn “{met}” hoặc “{not_met}”."})
+    result_col = col("Kết quả")
+    green = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+    red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+    amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+    for text, fmt in ((STATUS_VI["accepted"], green), (STATUS_VI["not_accepted"], red),
+                      (STATUS_VI["incomplete"], amber)):
+        ws.conditional_format(FIRST_ROW, result_col, last, result_col,
+                              {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": fmt})
+    ws.conditional_format(FIRST_ROW, c_first, last, c_last,
+                          {"type": "cell", "criteria": "==", "value": f'"{not_met}"', "format": red})
+    dl = col("Tình trạng hạn")
+    for text in (DEADLINE_VI["late"], DEADLINE_VI["missing"]):
+        ws.conditional_format(FIRST_ROW, dl, last, dl,
+                              {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": amber})
+    ws.freeze_panes(FIRST_ROW, col("Đơn vị") + 1)
+    ws.autofilter(HEADER_ROW, 0, last, len(cols) - 1)
+    a4_landscape(ws)
+    ws.repeat_rows(HEADER_ROW)
+    # Printed: up to the result (notes, proposals and sources stay on screen), a page wide.
+    ws.print_area(0, 0, last, col("Kết quả"))
+
+
+def _summary_sheet(wb, ws, st, campaign, stats, group_ranges) -> None:
+    cols = columns(campaign)
+    c = lambda h: xl_col_to_name(cols[h])  # noqa: E731
+    th = st.get("th", font_size=11)
+    td = st.get("td", font_size=11)
+    num = st.get("td_center", font_size=11)
+    bold_num = st.get("td_center", font_size=11, bold=True)
+    ws.write_string(0, 0, f"TỔNG HỢP - {campaign.title}", st.get("bold", font_size=14, text_wrap=False))
+    ws.write_string(1, 0, f"{campaign.section('contract').get('short', '')}. Hạn nộp: {show(campaign.due)}. "
+                          f"Số liệu tính đến ngày {show(dt.date.fromisoformat(stats['campaign']['as_of']))} "
+                          "(công thức tự tính lại khi mở tệp).", st.get("left", font_size=11, text_wrap=False))
+    headers = ["Khối", "Số đơn vị", "Đã nộp", "Đúng hạn", "Muộn", "Quá hạn, chưa nộp", "Đang chờ",
+               "Số sản phẩm", "Đạt (nghiệm thu)", "Không đạt", "Chưa đủ", "Chưa nhận"]
+    keys = ["total", "returned", "on_time", "late", "missing", "waiting"]
+    pkeys = ["total", "accepted", "not_accepted", "incomplete", "pending"]
+    top = 3
+    for i, h in enumerate(headers):
+        ws.write_string(top, i, h, th)
+    ws.set_row(top, 32)
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, len(headers) - 1, 12)
+    groups = {g["id"]: g for g in stats["groups"]}
+    for gi, g in enumerate(campaign.groups):
+        x = top + 1 + gi
+        name, n = group_ranges[g.id]
+        sh = quote_sheet(name)
+        last = FIRST_ROW + max(n, 1)
+        rng = lambda h: f"{sh}!${c(h)}${FIRST_ROW + 1}:${c(h)}${last}"  # noqa: E731
+        flag = rng("Dòng đầu đơn vị")
+        ws.write_string(x, 0, g.name, td)
+        unit_formulas = [
+            f"=COUNTIF({flag},1)",
+            f'=COUNTIFS({flag},1,{rng("Ngày nhận")},"<>")',
+            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE_VI["on_time"]}")',
+            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE_VI["late"]}")',
+            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE_VI["missing"]}")',
+            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE_VI["waiting"]}")',
+        ]
+        for k, (f, key) in enumerate(zip(unit_formulas, keys), 1):
+            ws.write_formula(x, k, f, num, groups[g.id]["units"][key])
+        prod_formulas = [f'=COUNTA({rng("Mã sản phẩm")})'] + [
+            f'=COUNTIF({rng("Kết quả")},"{STATUS_VI[k]}")' for k in pkeys[1:]]
+        for k, (f, key) in enumerate(zip(prod_formulas, pkeys), 7):
+            ws.write_formula(x, k, f, num, groups[g.id]["products"][key])
+    total_row = top + 1 + len(campaign.groups)
+    ws.write_string(total_row, 0, "Tổng cộng", st.get("td", font_size=11, bold=True))
+    all_vals = [stats["units"][k] for k in keys] + [stats["products"][k] for k in pkeys]
+    for k in range(1, len(headers)):
+        colname = xl_col_to_name(k)
+        ws.write_formula(total_row, k, f"=SUM({colname}{top + 2}:{colname}{total_row})", bold_num, all_vals[k - 1])
+    # The contract volume.
+    vol = total_row + 2
+    accepted_cell = xl_rowcol_to_cell(total_row, 8)
+    total_cell = xl_rowcol_to_cell(total_row, 7)
+    ws.write_string(vol, 0, "Khối lượng đủ điều kiện nghiệm thu (sản phẩm đạt / tổng số):",
+                    st.get("bold", font_size=12, text_wrap=False))
+    ws.write_formula(vol, 5, f'={accepted_cell}&" / "&{total_cell}', st.get("bold", font_size=12),
+                     f"{stats['products']['accepted']} / {stats['products']['total']}")
+    # Criteria over products.
+    crit_top = vol + 2
+    for i, h in enumerate(["Tiêu chí", "Đáp ứng", "Chưa đáp ứng", "Để trống"]):
+        ws.write_string(crit_top, i, h, th)
+    met, not_met = campaign.answers
+    crit_stats = {cr["id"]: cr for cr in stats["criteria"]}
+    for k, cr in enumerate(campaign.criteria):
+        x = crit_top + 1 + k
+        colname = xl_col_to_name(CRITERIA_AT + k)
+        parts = [(quote_sheet(n), FIRST_ROW + 1, FIRST_ROW + max(cnt, 1)) for n, cnt in group_ranges.values()]
+        f_met = "=" + "+".join(f'COUNTIF({s}!${colname}${a}:${colname}${b},"{met}")' for s, a, b in parts)
+        f_not = "=" + "+".join(f'COUNTIF({s}!${colname}${a}:${colname}${b},"{not_met}")' for s, a, b in parts)
+        f_blank = "=" + "+".join(f"COUNTBLANK({s}!${colname}${a}:${colname}${b})" for s, a, b in parts)
+        ws.write_string(x, 0, f"TC{k + 1}. {cr.group}", td)
+        ws.write_formula(x, 1, f_met, num, crit_stats[cr.id]["met"])
+        ws.write_formula(x, 2, f_not, num, crit_stats[cr.id]["not_met"])
+        ws.write_formula(x, 3, f_blank, num, crit_stats[cr.id]["blank"])
+    # Chart: products by result, per group.
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    colors = ["#70AD47", "#C00000", "#FFC000", "#A6A6A6"]
+    n_groups = len(campaign.groups)
+    for k, color in zip(range(8, 12), colors):
+        chart.add_series({
+            "name": [SUMMARY_SHEET, top, k],
+            "categories": [SUMMARY_SHEET, top + 1, 0, top + n_groups, 0],
+            "values": [SUMMARY_SHEET, top + 1, k, top + n_groups, k],
+            "fill": {"color": color},
+        })
+    chart.set_title({"name": "Kết quả xác nhận theo khối (số sản phẩm)"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 720, "height": 320})
+    ws.insert_chart(crit_top + len(campaign.criteria) + 2, 0, chart)
+    a4_landscape(ws)
+
+
+def _log_sheet(ws, st, returns) -> None:
+    th = st.get("th", font_size=11)
+    td = st.get("td", font_size=10, text_wrap=True, valign="top")
+    headers = ["STT", "Thời điểm ghép", "Tệp", "Ngày nhận", "Đơn vị", "Kết quả", "Lý do / ghi chú", "SHA-256"]
+    widths = [5, 18, 30, 11, 14, 14, 60, 20]
+    outcome_vi = {"accepted": "Đã nhận", "replaced": "Thay bản trước", "duplicate": "Đã ghép trước đó",
+                  "rejected": "Từ chối", "stale": "Bản cũ hơn, lưu lịch sử"}
+    for i, (h, w) in enumerate(zip(headers, widths)):
+        ws.write_string(0, i, h, th)
+        ws.set_column(i, i, w)
+    k = 0
+    for r in returns:     # streamed from the ledger: a row at a time
+        if r["outcome"] == "duplicate":     # each distinct file once
+            continue
+        k += 1
+        findings = json.loads(r["findings"] or "[]")
+        reason = "\n".join(f.get("message", "") for f in findings)
+        received = show(dt.date.fromisoformat(r["received_at"])) if r["received_at"] else ""
+        values = [str(k), r["merged_at"].replace("T", " "), r["name"], received, r["unit_id"] or "",
+                  outcome_vi.get(r["outcome"], r["outcome"]), reason, r["sha256"][:16]]
+        for i, v in enumerate(values):
+            ws.write_string(k, i, v, td)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(k, 1), len(headers) - 1)
+    a4_landscape(ws)

@@ -1,0 +1,170 @@
+"""Campaign: criteria, groups, answers, due date and texts, loaded from a TOML template.
+
+Everything specific to one campaign (the Hà Nội 2026 letter is the built-in one) lives in the
+template; the code only knows the shape.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from tracker.model.errors import TrackerError
+
+BUILTIN = "hanoi-ttdt-2026"
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    group: str      # "Nhóm tiêu chí"
+    detail: str     # "Nội dung đánh giá chi tiết"
+
+    @property
+    def name(self) -> str:
+        return self.group
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: str
+    form: str
+    texts: dict = field(hash=False, compare=False)
+
+    def text(self, key: str, **values) -> str:
+        value = self.texts.get(key, "")
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value.format(**values) if values else value
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    version: str
+    title: str
+    due: dt.date
+    criteria: tuple[Criterion, ...]
+    groups: tuple[Group, ...]
+    answer_met: str
+    answer_not_met: str
+    data: dict = field(hash=False, compare=False, repr=False)
+    source: Path | None = None
+
+    @property
+    def answers(self) -> tuple[str, str]:
+        return (self.answer_met, self.answer_not_met)
+
+    def group(self, group_id: str) -> Group:
+        for g in self.groups:
+            if g.id == group_id:
+                return g
+        raise KeyError(group_id)
+
+    def section(self, name: str) -> dict:
+        return self.data.get(name, {})
+
+    @property
+    def site_key(self) -> str:
+        return self.section("products").get("site_key", "site")
+
+
+def builtin_path(filename: str) -> Path:
+    """A file shipped in templates/ (installed as the package `tracker.templates`)."""
+    return Path(str(resources.files("tracker.templates").joinpath(filename)))
+
+
+def template_path(name_or_path: str | None) -> Path:
+    """A template given by built-in name or by path."""
+    if not name_or_path:
+        name_or_path = BUILTIN
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.is_file():
+            raise TrackerError(f"Không tìm thấy tệp mẫu chiến dịch '{p}'. Kiểm tra lại đường dẫn.")
+        return p
+    p = builtin_path(f"{name_or_path}.toml")
+    if not p.is_file():
+        raise TrackerError(f"Không có mẫu chiến dịch tên '{name_or_path}'. Mẫu có sẵn: {BUILTIN}.")
+    return p
+
+
+def _walk_nfc(value):
+    if isinstance(value, str):
+        return nfc(value)
+    if isinstance(value, list):
+        return [_walk_nfc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _walk_nfc(v) for k, v in value.items()}
+    return value
+
+
+def load_campaign(path: Path) -> Campaign:
+    """Load and check a campaign template; TrackerError in Vietnamese on any problem."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise TrackerError(f"Không đọc được tệp mẫu chiến dịch '{path}': {e.strerror}.") from None
+    return campaign_from_data(parse_template(raw, path), path)
+
+
+def parse_template(raw: bytes, path: Path) -> dict:
+    """A template's TOML, its texts in NFC."""
+    import tomllib      # here: a command whose template is cached does not parse TOML
+
+    try:
+        return _walk_nfc(tomllib.loads(raw.decode("utf-8")))
+    except UnicodeDecodeError:
+        raise TrackerError(f"Tệp mẫu chiến dịch '{path}' không ở mã UTF-8. Lưu lại dạng UTF-8 rồi chạy lại.") from None
+    except tomllib.TOMLDecodeError as e:
+        raise TrackerError(f"Tệp mẫu chiến dịch '{path}' sai cú pháp TOML: {e}. Sửa lại rồi chạy lại.") from None
+
+
+def campaign_from_data(data: dict, path: Path) -> Campaign:
+    """Check a parsed template; TrackerError in Vietnamese on any problem."""
+    problems = []
+    c = data.get("campaign", {})
+    for key in ("id", "title", "due"):
+        if not c.get(key):
+            problems.append(f"thiếu [campaign].{key}")
+    criteria = []
+    for i, cr in enumerate(data.get("criteria", []), 1):
+        if not (cr.get("id") and cr.get("group") and cr.get("detail")):
+            problems.append(f"tiêu chí thứ {i} thiếu id, group hoặc detail")
+            continue
+        criteria.append(Criterion(cr["id"], cr["group"], cr["detail"]))
+    if not criteria:
+        problems.append("không có tiêu chí nào ([[criteria]])")
+    if len({cr.id for cr in criteria}) != len(criteria):
+        problems.append("trùng id tiêu chí")
+    groups = []
+    for i, g in enumerate(data.get("groups", []), 1):
+        if not (g.get("id") and g.get("name")):
+            problems.append(f"khối thứ {i} thiếu id hoặc name")
+            continue
+        groups.append(Group(g["id"], g["name"], g.get("form", ""), g))
+    if not groups:
+        problems.append("không có khối đơn vị nào ([[groups]])")
+    ans = data.get("answers", {})
+    if not (ans.get("met") and ans.get("not_met")) or ans.get("met") == ans.get("not_met"):
+        problems.append("[answers] cần hai giá trị khác nhau: met và not_met")
+    due = None
+    try:
+        due = dt.date.fromisoformat(str(c.get("due", "")))
+    except ValueError:
+        problems.append(f"[campaign].due '{c.get('due')}' không phải ngày dạng YYYY-MM-DD")
+    if problems:
+        raise TrackerError(f"Tệp mẫu chiến dịch '{path}' chưa đúng: " + "; ".join(problems) + ".")
+    return Campaign(
+        id=c["id"], version=str(c.get("version", "1")), title=c["title"], due=due,
+        criteria=tuple(criteria), groups=tuple(groups),
+        answer_met=ans["met"], answer_not_met=ans["not_met"], data=data, source=path,
+    )

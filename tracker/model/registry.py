@@ -1,0 +1,164 @@
+"""Units and products from a registry CSV, and the checks a registry must pass.
+
+One row per unit: id, group, name, kind, official_code, domain, domain_source, email, phone,
+products, source. `products` is `key=name|key=name`; the key equal to the campaign's site key is
+the unit's own site, any other is a chuyên trang.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracker.model.campaign import Campaign
+from tracker.model.errors import TrackerError
+
+COLUMNS = ["id", "group", "name", "kind", "official_code", "domain", "domain_source",
+           "email", "phone", "products", "source"]
+REQUIRED = ["id", "group", "name", "products"]
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_KEY = re.compile(r"^[a-z][a-z0-9]{0,15}$")
+_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+
+
+@dataclass(frozen=True, slots=True)    # thousands at national scale: no __dict__ each
+class Product:
+    id: str          # "<unit id>/<key>", stable across campaigns
+    key: str
+    name: str
+    kind: str        # "site" or "chuyen_trang"
+    unit_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    id: str
+    group: str
+    name: str
+    kind: str
+    official_code: str
+    domain: str
+    email: str
+    phone: str
+    products: tuple[Product, ...]
+    source: str = ""
+
+    @property
+    def file_stem(self) -> str:
+        """ASCII file name that tells the unit: `xp-00070-phuong-hoan-kiem`."""
+        return f"{self.id}-{slug(self.name)}"[:80].rstrip("-")
+
+
+def ascii_fold(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(text).lower()).strip("-")
+
+
+def parse_products(unit_id: str, text: str, site_key: str) -> list[Product]:
+    out = []
+    for part in filter(None, (p.strip() for p in text.split("|"))):
+        key, sep, name = part.partition("=")
+        key, name = key.strip(), name.strip()
+        if not sep or not _KEY.match(key) or not name:
+            raise ValueError(part)
+        out.append(Product(f"{unit_id}/{key}", key, name,
+                           "site" if key == site_key else "chuyen_trang", unit_id))
+    return out
+
+
+def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
+    """Read and check a registry; TrackerError listing every problem (row and column) otherwise."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise TrackerError(f"Không đọc được danh sách đơn vị '{path}': {e.strerror}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TrackerError(f"Danh sách đơn vị '{path}' không phải UTF-8. Trong Excel hãy lưu bằng "
+                           "'CSV UTF-8 (Comma delimited)' rồi chạy lại.") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise TrackerError(f"Danh sách đơn vị '{path}' thiếu cột: {', '.join(missing)}. "
+                           f"Các cột cần có: {', '.join(COLUMNS)}.")
+    groups = {g.id for g in campaign.groups}
+    problems: list[str] = []
+    units: list[Unit] = []
+    seen_ids: dict[str, int] = {}
+    seen_names: dict[tuple, int] = {}
+    # NFC text has NFC cells (CSV delimiters and spaces never compose): check cell by cell only to say where.
+    all_nfc = unicodedata.is_normalized("NFC", text)
+    for line, row in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in row.items() if k}
+        where = f"dòng {line}"
+        for col, value in () if all_nfc else row.items():
+            if value != unicodedata.normalize("NFC", value):
+                problems.append(f"{where}, cột {col}: chữ chưa chuẩn hóa Unicode dựng sẵn (NFC) "
+                                f"'{value}'. Lưu lại tệp bằng bộ gõ Unicode dựng sẵn.")
+        uid = row.get("id", "")
+        if not uid and row.get("products"):
+            problems.append(f"{where}: sản phẩm không thuộc đơn vị nào (cột id trống). Điền mã đơn vị.")
+        elif not _ID.match(uid):
+            problems.append(f"{where}: mã đơn vị '{uid}' không hợp lệ (chỉ chữ thường không dấu, số, "
+                            "dấu gạch ngang).")
+        elif uid in seen_ids:
+            problems.append(f"{where}: mã đơn vị '{uid}' trùng với dòng {seen_ids[uid]}.")
+        else:
+            seen_ids[uid] = line
+        if row.get("group") not in groups:
+            problems.append(f"{where}: khối '{row.get('group')}' không có trong mẫu chiến dịch "
+                            f"(có: {', '.join(sorted(groups))}).")
+        if not row.get("name"):
+            problems.append(f"{where}: thiếu tên đơn vị.")
+        else:
+            key = (row.get("group"), row["name"].casefold())
+            if key in seen_names:
+                problems.append(f"{where}: tên đơn vị '{row['name']}' trùng với dòng {seen_names[key]}.")
+            seen_names[key] = line
+        email = row.get("email", "")
+        for addr in filter(None, re.split(r"[;,]\s*", email)):
+            if not _EMAIL.match(addr):
+                problems.append(f"{where}: email '{addr}' không hợp lệ.")
+        domain = row.get("domain", "")
+        if domain and not _DOMAIN.match(domain):
+            problems.append(f"{where}: tên miền '{domain}' không hợp lệ (ví dụ đúng: soyte.hanoi.gov.vn).")
+        try:
+            products = parse_products(uid, row.get("products", ""), campaign.site_key)
+        except ValueError as e:
+            problems.append(f"{where}: sản phẩm '{e}' sai dạng; cần 'mã=Tên sản phẩm', cách nhau bởi '|'.")
+            products = []
+        if not products and row.get("products", "") == "":
+            problems.append(f"{where}: đơn vị không có sản phẩm nào (cột products trống).")
+        if len({p.key for p in products}) != len(products):
+            problems.append(f"{where}: trùng mã sản phẩm trong cột products.")
+        units.append(Unit(uid, row.get("group", ""), row.get("name", ""), row.get("kind", ""),
+                          row.get("official_code", ""), domain, email, row.get("phone", ""),
+                          tuple(products), row.get("source", "")))
+    if not units and not problems:
+        problems.append("không có đơn vị nào.")
+    if problems:
+        shown = problems[:30]
+        more = f" (và {len(problems) - 30} lỗi khác)" if len(problems) > 30 else ""
+        raise TrackerError(f"Danh sách đơn vị '{path}' có {len(problems)} lỗi{more}; sửa rồi chạy lại:",
+                           details=shown)
+    return units
+
+
+def registry_rows(units: list[Unit]) -> list[dict]:
+    return [{"id": u.id, "group": u.group, "name": u.name, "kind": u.kind,
+             "official_code": u.official_code, "domain": u.domain, "email": u.email,
+             "phone": u.phone, "products": "|".join(f"{p.key}={p.name}" for p in u.products),
+             "source": u.source} for u in units]
+
+
+def all_products(units: list[Unit]) -> list[Product]:
+    return [p for u in units for p in u.products]

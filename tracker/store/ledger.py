@@ -1,0 +1,317 @@
+"""The ledger: a SQLite file that is the truth of the campaign.
+
+Every file given to merge is a `returns` row (rejected ones too), but for a file merged before and
+given again unchanged from where it was (a daily re-merge of the whole inbox): that is counted in
+the merge's `events` row, its first arrival being its record. Every accepted reading of a
+return, or a hand entry in the master, is a `submissions` row with its answers. A unit's current
+submission is its latest recorded one that is not `stale` (a file received before the current
+one, merged late, is kept in the history but does not win). Nothing is ever deleted.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS returns(
+  id INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL,
+  name TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  archived TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  received_at TEXT,
+  received_source TEXT,
+  sender TEXT,
+  merged_at TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK(outcome IN ('accepted','replaced','duplicate','rejected','stale')),
+  unit_id TEXT,
+  findings TEXT NOT NULL DEFAULT '[]'
+);
+-- Contents are looked up only among decisive outcomes (returns_decisive): an index of every
+-- row would grow with the repeats, which are never looked up, and slow their writing.
+DROP INDEX IF EXISTS returns_sha;
+CREATE INDEX IF NOT EXISTS returns_decisive ON returns(sha256, id) WHERE outcome IN ('accepted','replaced','stale');
+CREATE INDEX IF NOT EXISTS returns_distinct ON returns(id) WHERE outcome != 'duplicate';
+CREATE TABLE IF NOT EXISTS submissions(
+  id INTEGER PRIMARY KEY,
+  unit_id TEXT NOT NULL,
+  return_id INTEGER REFERENCES returns(id),
+  source TEXT NOT NULL CHECK(source IN ('file','manual')),
+  received_at TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  stale INTEGER NOT NULL DEFAULT 0,
+  doc_number TEXT NOT NULL DEFAULT '',
+  doc_date TEXT NOT NULL DEFAULT '',
+  signer TEXT NOT NULL DEFAULT '',
+  proposals TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  sha256 TEXT
+);
+CREATE INDEX IF NOT EXISTS submissions_unit ON submissions(unit_id);
+CREATE TABLE IF NOT EXISTS answers(
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  product_id TEXT NOT NULL,
+  criterion_id TEXT NOT NULL,
+  value TEXT NOT NULL CHECK(value IN ('met','not_met','blank')),
+  PRIMARY KEY(submission_id, product_id, criterion_id)
+);
+CREATE TABLE IF NOT EXISTS criterion_notes(
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  criterion_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY(submission_id, criterion_id)
+);
+CREATE TABLE IF NOT EXISTS product_domains(
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  product_id TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  PRIMARY KEY(submission_id, product_id)
+);
+CREATE TABLE IF NOT EXISTS mail(
+  id INTEGER PRIMARY KEY,
+  unit_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  batch TEXT NOT NULL,
+  recipients TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  attachment_sha256 TEXT,
+  status TEXT NOT NULL CHECK(status IN ('sending','sent','failed')),
+  error TEXT,
+  at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS mail_once ON mail(kind, batch, unit_id) WHERE status = 'sent';
+CREATE TABLE IF NOT EXISTS emails(
+  sha256 TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  archived TEXT NOT NULL,
+  merged_at TEXT NOT NULL
+);
+-- What each file given to merge hashed to, keyed by where it was and its stat: a re-merge of an
+-- unchanged inbox then reads none of it (see tracker/seen_files.py).
+CREATE TABLE IF NOT EXISTS seen_files(
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  inode INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  hashed_at_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+
+def _among(unit_ids, column: str) -> tuple[str, tuple]:
+    """(WHERE clause, its parameters) keeping the rows of `unit_ids`; nothing when None (all units)."""
+    if unit_ids is None:
+        return "", ()
+    return f" WHERE {column} IN (SELECT value FROM json_each(?))", (json.dumps(list(unit_ids)),)
+
+
+def now_iso() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+@dataclass(slots=True)     # thousands are loaded at once for stats and the master
+class Submission:
+    unit_id: str
+    received_at: dt.date
+    source: str = "file"
+    answers: dict[tuple[str, str], str] = field(default_factory=dict)  # (product_id, criterion_id) -> met/not_met/blank
+    notes: dict[str, str] = field(default_factory=dict)                # criterion_id -> text
+    domains: dict[str, str] = field(default_factory=dict)              # product_id -> domain
+    doc_number: str = ""
+    doc_date: str = ""
+    signer: str = ""
+    proposals: str = ""
+    note: str = ""
+    sha256: str | None = None
+    id: int | None = None
+    return_id: int | None = None
+    stale: bool = False
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as e:
+            from tracker.model.errors import TrackerError
+
+            raise TrackerError(f"Sổ ghi '{self.path}' bị hỏng, không mở được ({e}). Chạy 'tracker verify' để biết "
+                               "cách khắc phục (khôi phục từ bản sao lưu rồi ghép lại các tệp đã nhận).") from None
+
+    def _open(self) -> None:
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a killed process loses nothing; a power cut may roll back the last commits,
+        # whose files are archived and merge again on the next run.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """One all-or-nothing write: a crash inside leaves the ledger as it was before."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ returns
+    def find_return(self, sha256: str) -> sqlite3.Row | None:
+        """The last decisive outcome for this exact content (accepted/replaced/stale), if any."""
+        return self.db.execute(
+            "SELECT unit_id, merged_at, name FROM returns WHERE sha256=? AND outcome IN ('accepted','replaced','stale') "
+            "ORDER BY id DESC LIMIT 1", (sha256,)).fetchone()
+
+    _INSERT_RETURN = ("INSERT INTO returns(sha256,name,origin,archived,size,received_at,received_source,sender,"
+                      "merged_at,outcome,unit_id,findings) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")
+
+    @staticmethod
+    def _return_values(merged_at, *, sha256, name, origin, archived, size, received_at, received_source, sender,
+                       outcome, unit_id, findings) -> tuple:
+        return (sha256, name, origin, archived, size, received_at.isoformat() if received_at else None,
+                received_source, sender, merged_at, outcome, unit_id, json.dumps(findings, ensure_ascii=False))
+
+    def decisive_returns(self) -> dict[str, tuple]:
+        """sha256 -> (unit_id, merged_at, name) of the last decisive outcome of each content: what
+        find_return says, for every file at once (a re-merge asks it of thousands)."""
+        # In (sha256, id) order through the partial index: the last row of each content wins.
+        return {sha: (unit_id, merged_at, name) for sha, unit_id, merged_at, name in self.db.execute(
+            "SELECT sha256, unit_id, merged_at, name FROM returns INDEXED BY returns_decisive "
+            "WHERE outcome IN ('accepted','replaced','stale') ORDER BY sha256, id")}
+
+    def add_return(self, db, **fields) -> int:
+        return db.execute(self._INSERT_RETURN, self._return_values(now_iso(), **fields)).lastrowid
+
+    def add_returns(self, db, rows: list[dict]) -> None:
+        """Many returns at once (the repeats of a re-merge), in the caller's transaction."""
+        merged_at = now_iso()
+        db.executemany(self._INSERT_RETURN, [self._return_values(merged_at, **r) for r in rows])
+
+    def add_email(self, *, sha256: str, name: str, origin: str, archived: str) -> None:
+        """A saved email given to merge (its workbooks are `returns`): kept so the archive has no strangers."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO emails VALUES(?,?,?,?,?)", (sha256, name, origin, archived, now_iso()))
+
+    def returns(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM returns ORDER BY id").fetchall()
+
+    def distinct_returns(self):
+        """Every return but the repeats of a file merged before, oldest first, one row at a time."""
+        return self.db.execute("SELECT * FROM returns WHERE outcome != 'duplicate' ORDER BY id")
+
+    # ------------------------------------------------------------------ submissions
+    def current(self, unit_id: str, db=None) -> Submission | None:
+        row = (db or self.db).execute(
+            "SELECT * FROM submissions WHERE unit_id=? AND stale=0 ORDER BY id DESC LIMIT 1",
+            (unit_id,)).fetchone()
+        return self._load(row) if row else None
+
+    def add_submission(self, db, sub: Submission) -> int:
+        """Record a submission (in the caller's transaction); returns its id."""
+        cur = db.execute(
+            "INSERT INTO submissions(unit_id,return_id,source,received_at,recorded_at,stale,doc_number,"
+            "doc_date,signer,proposals,note,sha256) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sub.unit_id, sub.return_id, sub.source, sub.received_at.isoformat(), now_iso(),
+             int(sub.stale), sub.doc_number, sub.doc_date, sub.signer, sub.proposals, sub.note, sub.sha256))
+        sid = cur.lastrowid
+        db.executemany("INSERT INTO answers VALUES(?,?,?,?)",
+                       [(sid, p, c, v) for (p, c), v in sub.answers.items()])
+        db.executemany("INSERT INTO criterion_notes VALUES(?,?,?)",
+                       [(sid, c, t) for c, t in sub.notes.items() if t])
+        db.executemany("INSERT INTO product_domains VALUES(?,?,?)",
+                       [(sid, p, d) for p, d in sub.domains.items() if d])
+        sub.id = sid
+        return sid
+
+    def _load(self, row: sqlite3.Row) -> Submission:
+        sid = row["id"]
+        answers = {(r["product_id"], r["criterion_id"]): r["value"] for r in
+                   self.db.execute("SELECT * FROM answers WHERE submission_id=?", (sid,))}
+        notes = {r["criterion_id"]: r["text"] for r in
+                 self.db.execute("SELECT * FROM criterion_notes WHERE submission_id=?", (sid,))}
+        domains = {r["product_id"]: r["domain"] for r in
+                   self.db.execute("SELECT * FROM product_domains WHERE submission_id=?", (sid,))}
+        return Submission(
+            unit_id=row["unit_id"], received_at=dt.date.fromisoformat(row["received_at"]),
+            source=row["source"], answers=answers, notes=notes, domains=domains,
+            doc_number=row["doc_number"], doc_date=row["doc_date"], signer=row["signer"],
+            proposals=row["proposals"], note=row["note"], sha256=row["sha256"], id=sid,
+            return_id=row["return_id"], stale=bool(row["stale"]))
+
+    def history(self, as_of: dt.date | None = None, unit_ids=None) -> dict[str, list[Submission]]:
+        """Every unit's submissions (received on or before `as_of`), oldest first; with `unit_ids`,
+        those units' only (the master is built a group at a time, so memory stays flat)."""
+        units, args = _among(unit_ids, "unit_id")
+        mine = "" if not units else f" WHERE submission_id IN (SELECT id FROM submissions{units})"
+        rows = self.db.execute(f"SELECT * FROM submissions{units} ORDER BY id", args).fetchall()
+        # Every row repeats the same few ids and values: one copy of each (a third of the memory
+        # of a national campaign's history went to copies).
+        same: dict = {}
+        one = same.setdefault
+        answers: dict[int, dict] = {}
+        for sid, product, criterion, value in self.db.execute(
+                f"SELECT submission_id, product_id, criterion_id, value FROM answers{mine}", args):
+            answers.setdefault(sid, {})[one((product, criterion), (one(product, product), one(criterion, criterion)))] \
+                = one(value, value)
+        notes: dict[int, dict] = {}
+        for r in self.db.execute(f"SELECT * FROM criterion_notes{mine}", args):
+            notes.setdefault(r["submission_id"], {})[r["criterion_id"]] = r["text"]
+        domains: dict[int, dict] = {}
+        for r in self.db.execute(f"SELECT * FROM product_domains{mine}", args):
+            domains.setdefault(r["submission_id"], {})[r["product_id"]] = r["domain"]
+        out: dict[str, list[Submission]] = {}
+        for row in rows:
+            received = dt.date.fromisoformat(row["received_at"])
+            if as_of and received > as_of:
+                continue
+            sid = row["id"]
+            out.setdefault(row["unit_id"], []).append(Submission(
+                unit_id=row["unit_id"], received_at=received, source=row["source"],
+                answers=answers.get(sid, {}), notes=notes.get(sid, {}), domains=domains.get(sid, {}),
+                doc_number=row["doc_number"], doc_date=row["doc_date"], signer=row["signer"],
+                proposals=row["proposals"], note=row["note"], sha256=row["sha256"], id=sid,
+                return_id=row["return_id"], stale=bool(row["stale"])))
+        return out
+
+    def source_names(self, unit_ids=None) -> dict[int, str]:
+        """return id -> file name, for the returns a submission came from (not the repeats); with
+        `unit_ids`, those units' only."""
+        units, args = _among(unit_ids, "s.unit_id")
+        return {r["id"]: r["name"] for r in self.db.execute(
+            f"SELECT r.id, r.name FROM submissions s JOIN returns r ON r.id = s.return_id{units}", args)}
+
+    def event(self, db, kind: str, **detail) -> None:
+        db.execute("INSERT INTO events(at,kind,detail) VALUES(?,?,?)",
+                   (now_iso(), kind, json.dumps(detail, ensure_ascii=False)))

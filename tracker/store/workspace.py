@@ -1,0 +1,158 @@
+"""The campaign folder: its paths, its one lock, and opening it as a whole.
+
+Layout:
+    campaign.toml   the template this campaign runs on (a copy, so the folder stands alone)
+    units.csv       the registry (staff fill in emails and phones here)
+    outbox/         one workbook per unit (written by `generate`)
+    master.xlsx     the tracking workbook, rebuilt from the ledger
+    ledger.sqlite   the truth: returns, submissions, answers, mail, events
+    archive/        every file given to `merge`, content-addressed, never deleted
+    reports/        merge reports and acceptance reports
+    backups/        previous master.xlsx files
+    .tracker/       secret key for identification tokens, lock file
+"""
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from tracker.model.campaign import Campaign, load_campaign
+from tracker.model.errors import TrackerError
+from tracker.model.registry import Unit, load_registry
+from tracker.store.archive import Archived, archive_file
+from tracker.store.files import atomic_write_bytes
+
+DEFAULT_DIR = Path("workbooks/hanoi-ttdt-2026")
+LOCK_TIMEOUT_S = 120
+
+
+@dataclass
+class Workspace:
+    root: Path
+
+    def __post_init__(self):
+        self.root = Path(self.root)
+
+    campaign_file = property(lambda self: self.root / "campaign.toml")
+    registry_file = property(lambda self: self.root / "units.csv")
+    outbox = property(lambda self: self.root / "outbox")
+    master_file = property(lambda self: self.root / "master.xlsx")
+    ledger_file = property(lambda self: self.root / "ledger.sqlite")
+    archive = property(lambda self: self.root / "archive")
+    reports = property(lambda self: self.root / "reports")
+    backups = property(lambda self: self.root / "backups")
+    drafts = property(lambda self: self.root / "drafts")
+    state = property(lambda self: self.root / ".tracker")
+
+    @staticmethod
+    def is_campaign(path: Path) -> bool:
+        return (path / "campaign.toml").is_file() and (path / "units.csv").is_file()
+
+    @classmethod
+    def find(cls, given: str | Path | None) -> "Workspace":
+        """-C DIR; else the current directory if it is a campaign; else the default folder."""
+        if given:
+            root = Path(given)
+        elif cls.is_campaign(Path.cwd()):
+            root = Path.cwd()
+        else:
+            root = DEFAULT_DIR
+        if not cls.is_campaign(root):
+            raise TrackerError(f"'{root}' không phải thư mục chiến dịch (thiếu campaign.toml hoặc units.csv). "
+                               "Chạy 'tracker init' trước, hoặc chỉ đúng thư mục bằng -C.")
+        return cls(root)
+
+    @cached_property
+    def campaign(self) -> Campaign:
+        from tracker.store.caches import load_campaign_cached
+
+        return load_campaign_cached(self.campaign_file, self.state / "campaign-cache.json")
+
+    @cached_property
+    def units(self) -> list[Unit]:
+        from tracker.store.caches import load_registry_cached
+
+        return load_registry_cached(self.registry_file, self.campaign_file, self.campaign,
+                                    self.state / "units-cache.json")
+
+    @cached_property
+    def unit_by_id(self) -> dict[str, Unit]:
+        return {u.id: u for u in self.units}
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The key that signs identification tokens; made once at init."""
+        path = self.state / "secret.key"
+        if not path.exists():
+            atomic_write_bytes(path, secrets.token_hex(32).encode())
+        return path.read_bytes().strip()
+
+    def outbox_path(self, unit: Unit) -> Path:
+        return self.outbox / unit.group / f"{unit.file_stem}.xlsx"
+
+    @cached_property
+    def _lock(self):
+        from filelock import FileLock
+
+        self.state.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.state / "campaign.lock"))
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT_S):
+        """Exclusive lock on the campaign: a second writer waits, then says why it cannot go on.
+        Reentrant: a step that holds it may call another that takes it."""
+        from filelock import Timeout
+
+        lock = self._lock
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise TrackerError(f"Một lệnh tracker khác đang chạy trên chiến dịch '{self.root}' (đã chờ "
+                               f"{int(timeout)} giây). Chờ lệnh đó xong rồi chạy lại.") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def archive_file(self, source: Path | str, known_digest: str | None = None) -> Archived:
+        """Copy a given file into the archive under its SHA-256 (see tracker.store.archive)."""
+        return archive_file(self.root, source, known_digest)
+
+
+def init_workspace(root: Path, template: Path, registry: Path | None, force: bool) -> Workspace:
+    """Make a campaign folder from a template and a registry (checked before anything is written)."""
+    campaign = load_campaign(template)
+    if registry is None:
+        from tracker.model.campaign import builtin_path
+
+        name = campaign.section("campaign").get("registry", "")
+        registry = template.parent / name if (template.parent / name).is_file() else builtin_path(name)
+        if not name or not registry.is_file():
+            raise TrackerError(f"Mẫu '{template}' không kèm danh sách đơn vị. Chỉ rõ bằng --units TỆP.csv.")
+    units = load_registry(registry, campaign)
+    ws = Workspace(root)
+    if ws.campaign_file.exists() or ws.registry_file.exists():
+        if not force:
+            raise TrackerError(f"Thư mục '{root}' đã có chiến dịch. Không ghi đè để tránh mất dữ liệu "
+                               "(như email đã điền trong units.csv). Dùng --force nếu thật sự muốn thay "
+                               "mẫu và danh sách; bản cũ sẽ được lưu trong backups/.")
+    root.mkdir(parents=True, exist_ok=True)
+    with ws.lock():
+        for f in (ws.campaign_file, ws.registry_file):
+            if f.exists():
+                ws.backups.mkdir(exist_ok=True)
+                from datetime import datetime
+
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+                shutil.copy2(f, ws.backups / f"{f.stem}-{stamp}{f.suffix}")
+        atomic_write_bytes(ws.campaign_file, template.read_bytes())
+        atomic_write_bytes(ws.registry_file, registry.read_bytes())
+        for d in (ws.outbox, ws.archive, ws.reports):
+            d.mkdir(exist_ok=True)
+        _ = ws.secret
+    ws.__dict__["units"] = units
+    return ws
