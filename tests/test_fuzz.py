@@ -2,7 +2,6 @@
 with a finding naming the file; never a traceback. tools/fuzz.py runs the long version."""
 import random
 import sys
-import unicodedata
 from pathlib import Path
 
 import pytest

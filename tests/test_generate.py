@@ -4,7 +4,6 @@ import shutil
 import zipfile
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 from openpyxl.utils.cell import range_boundaries
 

@@ -17,18 +17,11 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from tracker.intake import safety
+from tracker.intake import convert
+from tracker.intake.bounded import run_bounded
+from tracker.intake.convert import convert_with_libreoffice
+from tracker.intake.safety import MAX_FILE_BYTES, MAX_MEMBERS, MiB, check_file, read_member, sniff_kind
 from tracker.model.findings import Finding, IntakeError
-from tracker.intake.safety import (
-    MAX_FILE_BYTES,
-    MAX_MEMBERS,
-    MiB,
-    check_file,
-    convert_with_libreoffice,
-    read_member,
-    run_bounded,
-    sniff_kind,
-)
 
 HAS_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 needs_soffice = pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) chưa được cài")
@@ -395,7 +388,7 @@ def test_convert_round_trip_concurrently(lo_files, tmp_path):
 
 
 def test_needs_libreoffice(tmp_path, monkeypatch):
-    monkeypatch.setattr(safety.shutil, "which", lambda name: None)
+    monkeypatch.setattr(convert.shutil, "which", lambda name: None)
     p = tmp_path / "cu.xls"
     p.write_bytes(build_cfb(["Workbook"]))
     f = refused("needs_libreoffice", "cu.xls", convert_with_libreoffice, p, tmp_path)

@@ -28,7 +28,7 @@ from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 from fill import fill
 
-from tracker.mail import smtp as mail
+from tracker import mail
 from tracker.cli import main
 from tracker.model.errors import TrackerError
 from tracker.intake import saved_email as email_source

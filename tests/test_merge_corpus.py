@@ -388,9 +388,9 @@ def test_mutated_returns_are_read_right_or_refused_cleanly(generated_campaign, t
 @needs_soffice
 def test_without_libreoffice_old_formats_are_refused_saying_save_as_xlsx(batch, generated_campaign, tmp_path,
                                                                           monkeypatch):
-    from tracker.intake import safety
+    from tracker.intake import convert
 
-    monkeypatch.setattr(safety, "_soffice", lambda: None)
+    monkeypatch.setattr(convert, "_soffice", lambda: None)
     shutil.copytree(generated_campaign, tmp_path / "camp")
     ws = Workspace(tmp_path / "camp")
     old = [c for c in batch.cases if c.cls in ("libreoffice_xls", "libreoffice_ods", "xls_named_xlsx")]

@@ -261,21 +261,21 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
 
 
 def _convert_and_read(ws: Workspace, p, kind: str, tmp: Path):
-    from tracker.intake import safety
+    from tracker.intake.bounded import run_bounded
     from tracker.intake.reader import read_return
 
     try:
         p.path = _convert(p, kind, tmp)
-        return safety.run_bounded(read_return, p.path, p.item.name, ws.campaign, ws.unit_by_id, ws.secret, False,
+        return run_bounded(read_return, p.path, p.item.name, ws.campaign, ws.unit_by_id, ws.secret, False,
                                   timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, display_name=p.item.name)
     except IntakeError as e:
         return e
 
 
 def _convert(p, kind: str, tmp: Path) -> Path:
-    from tracker.intake import safety
+    from tracker.intake.convert import convert_with_libreoffice
 
-    path = safety.convert_with_libreoffice(p.path, tmp / p.digest, display_name=p.item.name)
+    path = convert_with_libreoffice(p.path, tmp / p.digest, display_name=p.item.name)
     p.res.findings.append(Finding("converted", "warning", f"Tệp '{p.item.name}' ở định dạng .{kind}; đã chuyển "
                                   "sang .xlsx bằng LibreOffice để đọc. Lần sau đề nghị đơn vị lưu dạng .xlsx.",
                                   file=p.item.name))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tracker.model.errors import TrackerError
 from tracker.store.files import sha256_file
+from tracker.store.ledger import check_health
 from tracker.store.workspace import Workspace
 
 
@@ -54,24 +55,18 @@ def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:
         rep.checked.append("sổ ghi (chưa có: chưa ghép tệp nào)")
         return
     try:
-        db = sqlite3.connect(f"file:{ws.ledger_file}?mode=ro", uri=True)
-        integrity = db.execute("PRAGMA integrity_check").fetchall()
-        fk = db.execute("PRAGMA foreign_key_check").fetchall()
-        rows = db.execute("SELECT id, sha256, name, archived FROM returns").fetchall()
-        try:
-            rows += db.execute("SELECT NULL, sha256, name, archived FROM emails").fetchall()
-        except sqlite3.OperationalError:   # a ledger from before emails were recorded
-            pass
+        health = check_health(ws.ledger_file)
     except sqlite3.DatabaseError as e:
         rep.add("error", f"Sổ ghi {ws.ledger_file.name} hỏng, không mở được ({e}).",
                 "Khôi phục ledger.sqlite từ bản sao lưu gần nhất, rồi chạy 'tracker merge' lại trên các thư mục tệp "
                 "đã nhận: tệp đã ghép sẽ được nhận ra, tệp còn thiếu được ghép bổ sung.")
         return
-    if integrity != [("ok",)]:
-        rep.add("error", f"Sổ ghi {ws.ledger_file.name} không toàn vẹn: {'; '.join(r[0] for r in integrity[:5])}.",
+    rows = health.archived
+    if health.integrity != ["ok"]:
+        rep.add("error", f"Sổ ghi {ws.ledger_file.name} không toàn vẹn: {'; '.join(health.integrity[:5])}.",
                 "Khôi phục ledger.sqlite từ bản sao lưu, rồi chạy 'tracker merge' lại trên các thư mục tệp đã nhận.")
-    if fk:
-        rep.add("error", f"Sổ ghi có {len(fk)} liên kết hỏng giữa các bảng.",
+    if health.broken_links:
+        rep.add("error", f"Sổ ghi có {health.broken_links} liên kết hỏng giữa các bảng.",
                 "Khôi phục ledger.sqlite từ bản sao lưu, rồi chạy lại 'tracker merge'.")
     rep.checked.append(f"sổ ghi ({sum(1 for r in rows if r[0] is not None)} lượt nhận tệp)")
     known = set()
@@ -86,7 +81,6 @@ def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:
             rep.add("error", f"Tệp lưu trữ {archived} (tệp '{name}') đã bị thay đổi: mã băm không còn khớp.",
                     f"Khôi phục {archived} từ bản sao lưu, hoặc chép lại tệp gốc '{name}' vào đó. Không sửa tệp trong "
                     "archive/.")
-    db.close()
     if ws.archive.exists():
         for f in ws.archive.rglob("*"):
             if f.is_file() and not f.name.startswith(".") and f.name.split(".")[0] not in known:

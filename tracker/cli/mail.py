@@ -68,7 +68,7 @@ def draft(campaign_dir, from_addr, only):
       tracker mail draft
       tracker mail draft --from "Trung tâm TTDLCNS <ttdlcns@hanoi.gov.vn>"
     """
-    from tracker.mail.smtp import draft as run
+    from tracker.mail import draft as run
     from tracker.store.workspace import Workspace
 
     ws = Workspace.find(campaign_dir)
@@ -108,7 +108,7 @@ def remind(host, port, starttls, use_ssl, user, from_addr, rate, limit, dry_run,
       tracker mail remind --host mail.hanoi.gov.vn --starttls --user ttdlcns
     """
     if as_draft:
-        from tracker.mail.smtp import draft as run
+        from tracker.mail import draft as run
         from tracker.store.workspace import Workspace
 
         ws = Workspace.find(campaign_dir)
@@ -145,7 +145,7 @@ def _run_send(campaign_dir, kind, as_of, host, port, starttls, use_ssl, user, fr
 
     from rich.markup import escape
 
-    from tracker.mail import smtp as lib
+    from tracker import mail as lib
     from tracker.model.errors import UsageError
     from tracker.store.workspace import Workspace
 

@@ -16,8 +16,8 @@ import signal
 from collections import deque
 from typing import Any, Callable
 
+from tracker.intake.safety import _RESAVE, _fail, _label, _label_lc, _num
 from tracker.model.findings import IntakeError
-from tracker.intake.safety import _vm_bytes, read_failed_error, too_big_error, too_slow_error
 
 MiB = 1024 * 1024
 
@@ -210,3 +210,45 @@ def read_all(fn: Callable, jobs, *, timeout_s: float, memory_mb: int, workers: i
                 on_done()
             feed(conn)
     return results
+
+
+def run_bounded(fn: Callable[..., Any], *args: Any, timeout_s: float, memory_mb: int,
+                display_name: str = "") -> Any:
+    """fn(*args) in one bounded worker, as read_all reads each file: its (picklable) result.
+
+    IntakeError raised in the worker is raised here; a deadline passed raises "too_slow",
+    memory run out or a worker killed by a signal "too_big", any other exception "read_failed"."""
+    result = read_all(fn, [(0, display_name, args)], timeout_s=timeout_s, memory_mb=memory_mb, workers=1)[0]
+    if isinstance(result, IntakeError):
+        raise result
+    return result
+
+
+def _vm_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def too_slow_error(name: str, timeout_s: float) -> IntakeError:
+    return _fail("too_slow",
+                 f"{_label(name)} cần quá nhiều thời gian để đọc (quá {_num(timeout_s)} giây), có thể do "
+                 "chứa quá nhiều dòng, cột hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, "
+                 "trang tính không dùng đến, lưu lại rồi gửi lại.", name,
+                 value=f"> {timeout_s:g} s", expected=f"<= {timeout_s:g} s")
+
+
+def too_big_error(name: str, memory_mb: int) -> IntakeError:
+    return _fail("too_big",
+                 f"{_label(name)} cần quá nhiều bộ nhớ để đọc (quá {memory_mb} MB), có thể do chứa quá "
+                 "nhiều dòng, cột, hình ảnh hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, trang "
+                 "tính không dùng đến, lưu lại rồi gửi lại.", name,
+                 value=f"> {memory_mb} MB", expected=f"<= {memory_mb} MB")
+
+
+def read_failed_error(name: str, detail: str) -> IntakeError:
+    return _fail("read_failed",
+                 f"Không đọc được nội dung {_label_lc(name)}. {_RESAVE}", name,
+                 value=detail)

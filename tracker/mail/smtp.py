@@ -1,4 +1,4 @@
-"""Email to the units: .eml drafts, sending over SMTP, reminders to units without a valid return.
+"""Sending over SMTP, exactly once per unit and batch: invitations, and reminders to units without a valid return.
 
 One message per unit: a Vietnamese text from templates/mail-*.txt (a campaign folder may hold its
 own copy to override it), the unit's workbook from outbox/ attached byte for byte.
@@ -18,300 +18,19 @@ Batches: invitations are one batch per campaign; reminders one per day.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
-import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from tracker.store.crash_points import checkpoint
+from tracker.mail.message import Outgoing, batch_for, build, check_outbox, sender, targets
 from tracker.model.errors import TrackerError, UsageError
 from tracker.model.registry import Unit
-from tracker.store.files import atomic_write_bytes, sha256_file
+from tracker.store.crash_points import checkpoint
+from tracker.store.files import sha256_file
 from tracker.store.workspace import Workspace
 
-KINDS = ("invite", "remind")
-TEXT_FILES = {"invite": "mail-invite.txt", "remind-before": "mail-remind-before.txt",
-              "remind-after": "mail-remind-after.txt"}
-XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-FROM_ENV = "TRACKER_MAIL_FROM"
 PASSWORD_ENV = "TRACKER_SMTP_PASSWORD"
 DEFAULT_RATE = 30          # messages per minute
 SMTP_TIMEOUT_S = 60
-_SUBJECT_PREFIXES = ("Tiêu đề:", "Subject:")
-_ADDR = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-
-
-# ------------------------------------------------------------------ texts
-
-@dataclass
-class MailText:
-    subject: str
-    body: str
-    source: Path
-
-
-def text_path(ws: Workspace, name: str) -> Path:
-    """A mail text: the campaign folder's own copy if it has one, else the built-in one."""
-    from tracker.model.campaign import builtin_path
-
-    for candidate in (ws.root / name, ws.root / "templates" / name):
-        if candidate.is_file():
-            return candidate
-    return builtin_path(name)
-
-
-def load_text(ws: Workspace, name: str) -> tuple[str, Path]:
-    path = text_path(ws, name)
-    try:
-        raw = path.read_bytes().decode("utf-8-sig")
-    except OSError as e:
-        raise TrackerError(f"Không đọc được mẫu thư '{path}': {e.strerror}.") from None
-    except UnicodeDecodeError:
-        raise TrackerError(f"Mẫu thư '{path}' không phải UTF-8. Lưu lại bằng mã UTF-8 rồi chạy lại.") from None
-    import unicodedata
-
-    return unicodedata.normalize("NFC", raw), path
-
-
-def render_text(template: str, path: Path, values: dict) -> MailText:
-    """Split '## notes', the 'Tiêu đề:' line and the body; fill the {placeholders}."""
-    lines = [ln.rstrip("\r") for ln in template.split("\n") if not ln.startswith("##")]
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    subject = None
-    if lines:
-        for prefix in _SUBJECT_PREFIXES:
-            if lines[0].startswith(prefix):
-                subject = lines.pop(0)[len(prefix):].strip()
-                break
-    if not subject:
-        raise TrackerError(f"Mẫu thư '{path}' thiếu dòng tiêu đề: dòng đầu (sau các dòng ##) phải bắt đầu "
-                           "bằng 'Tiêu đề:'.")
-    body = "\n".join(lines).strip("\n") + "\n"
-    try:
-        subject, body = subject.format_map(values), body.format_map(values)
-    except KeyError as e:
-        raise TrackerError(f"Mẫu thư '{path}' có chỗ điền {{{e.args[0]}}} không biết. Các chỗ điền dùng được: "
-                           + ", ".join("{" + k + "}" for k in sorted(values)) + ".") from None
-    except (ValueError, IndexError, AttributeError):
-        raise TrackerError(f"Mẫu thư '{path}' có dấu ngoặc nhọn {{ }} sai chỗ. Chỗ điền viết dạng {{unit}}; "
-                           "muốn có dấu ngoặc thật thì viết hai lần: {{ và }}.") from None
-    return MailText(" ".join(subject.split()), body, path)
-
-
-def addressee(ws: Workspace, unit: Unit) -> str:
-    """'Kính gửi' line: a group's `mail_addressee` text if the template has one; communes get 'UBND'."""
-    group = ws.campaign.group(unit.group)
-    pattern = group.texts.get("mail_addressee")
-    if not pattern:
-        pattern = "UBND {unit}" if "UBND {unit}" in group.text("conclusion") else "{unit}"
-    return pattern.format(unit=unit.name)
-
-
-def text_values(ws: Workspace, unit: Unit, today: dt.date, attachment: str) -> dict:
-    c = ws.campaign
-    section = c.section("campaign")
-    issuer = c.section("issuer")
-    sup = c.section("support")
-    support = ", ".join(x for x in (sup.get("name", ""), sup.get("role", "")) if x)
-    if sup.get("phone"):
-        support += f", điện thoại: {sup['phone']}"
-    if sup.get("email"):
-        support += f", email: {sup['email']}"
-    subject = section.get("subject") or c.title
-    topic = re.sub(r"^\s*V/v\s+", "", subject, flags=re.IGNORECASE)
-    days_left = (c.due - today).days
-    group = c.group(unit.group)
-    return {
-        "unit": unit.name, "unit_id": unit.id, "addressee": addressee(ws, unit), "group": group.name,
-        "form": group.form, "document_title": group.text("document_title"),
-        "subject": subject, "topic": topic, "title": c.title,
-        "letter_number": section.get("letter_number", ""),
-        "issuer": issuer.get("name", ""), "issuer_short": issuer.get("short", ""),
-        "due": c.due.strftime("%d/%m/%Y"), "due_text": section.get("due_text", f"trước ngày {c.due:%d/%m/%Y}"),
-        "today": today.strftime("%d/%m/%Y"),
-        "days_left": max(days_left, 0), "days_late": max(-days_left, 0),
-        "time_left": "hôm nay là ngày cuối" if days_left == 0 else f"còn {max(days_left, 0)} ngày",
-        "attachment": attachment, "answer_met": c.answer_met, "answer_not_met": c.answer_not_met,
-        "support": support, "support_name": sup.get("name", ""), "support_phone": sup.get("phone", ""),
-        "support_email": sup.get("email", ""),
-    }
-
-
-def text_name(ws: Workspace, kind: str, today: dt.date) -> str:
-    if kind == "invite":
-        return TEXT_FILES["invite"]
-    return TEXT_FILES["remind-before" if today <= ws.campaign.due else "remind-after"]
-
-
-# ------------------------------------------------------------------ addresses
-
-def recipients(unit: Unit) -> list[str]:
-    """A unit's addresses: the registry's `email`, several separated by ';' (or ',')."""
-    return [a for a in (x.strip() for x in re.split(r"[;,]", unit.email or "")) if a]
-
-
-def sender(ws: Workspace, given: str | None = None, required: bool = True) -> tuple[str, str] | None:
-    """(display name, address) of the sender: --from, else $TRACKER_MAIL_FROM, else [support].email."""
-    from email.utils import parseaddr
-
-    raw = given or os.environ.get(FROM_ENV, "") or ws.campaign.section("support").get("email", "")
-    if not raw.strip():
-        if not required:
-            return None
-        raise UsageError(f"Chưa có địa chỉ người gửi. Dùng --from ten@donvi.gov.vn, hoặc đặt biến môi trường "
-                         f"{FROM_ENV}, hoặc điền email = \"...\" ở mục [support] của {ws.campaign_file}.")
-    name, addr = parseaddr(raw)
-    if not _ADDR.match(addr or ""):
-        raise UsageError(f"Địa chỉ người gửi '{raw}' không hợp lệ (ví dụ đúng: ten@donvi.gov.vn, hoặc "
-                         "\"Tên đơn vị <ten@donvi.gov.vn>\").")
-    return (name or ws.campaign.section("issuer").get("name", "")), addr
-
-
-# ------------------------------------------------------------------ messages
-
-@dataclass
-class Outgoing:
-    unit: Unit
-    kind: str
-    batch: str
-    message: object            # email.mime.multipart.MIMEMultipart
-    recipients: list[str]
-    attachment: Path
-    attachment_sha256: str
-    message_id: str
-    subject: str
-
-    def as_bytes(self) -> bytes:
-        from email import policy
-
-        return self.message.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
-
-
-def batch_for(ws: Workspace, kind: str, today: dt.date) -> str:
-    """Invitations: one batch per campaign. Reminders: one per day."""
-    if kind not in KINDS:
-        raise UsageError(f"Loại thư '{kind}' không có (có: {', '.join(KINDS)}).")
-    return ws.campaign.id if kind == "invite" else today.isoformat()
-
-
-def message_id(ws: Workspace, kind: str, batch: str, unit: Unit, domain: str) -> str:
-    """Deterministic per (campaign folder, kind, batch, unit): a re-send carries the same id."""
-    digest = hashlib.sha256(b"\0".join(x.encode() for x in (ws.campaign.id, kind, batch, unit.id))
-                            + ws.secret).hexdigest()[:16]
-    return f"<{kind}.{unit.id}.{digest}@{domain}>"
-
-
-def build(ws: Workspace, unit: Unit, kind: str, batch: str, today: dt.date,
-          from_: tuple[str, str] | None, draft: bool = False) -> Outgoing:
-    """The message for one unit. Built with the stdlib's compat32 MIME classes: on Python 3.11 the
-    newer EmailMessage folding drops the space between two encoded words of a long Vietnamese
-    subject ("trạngtriển"); email.header.Header folds it right."""
-    from email.header import Header
-    from email.mime.application import MIMEApplication
-    from email.mime.multipart import MIMEMultipart
-    from email.mime.text import MIMEText
-    from email.utils import formatdate
-
-    path = ws.outbox_path(unit)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise TrackerError(f"Chưa có tệp của {unit.name} ({path}). Chạy 'tracker generate' trước.") from None
-    text = render_text(*load_text(ws, text_name(ws, kind, today)), text_values(ws, unit, today, path.name))
-    rcpts = recipients(unit)
-    msg = MIMEMultipart()
-    msg["Subject"] = Header(text.subject, "utf-8", header_name="Subject")
-    domain = "tracker.invalid"
-    if from_:
-        msg["From"] = address_list([from_], "From")
-        domain = from_[1].rsplit("@", 1)[1]
-    msg["To"] = address_list([(unit.name, a) for a in rcpts], "To")
-    msg["Date"] = formatdate(localtime=True)
-    mid = message_id(ws, kind, batch, unit, domain)
-    msg["Message-ID"] = mid
-    msg["X-Tracker-Campaign"] = ws.campaign.id
-    msg["X-Tracker-Unit"] = unit.id
-    msg["X-Tracker-Kind"] = kind
-    if draft:
-        msg["X-Unsent"] = "1"      # Outlook opens the .eml as a message ready to send
-    msg.attach(MIMEText(text.body, "plain", "utf-8"))
-    att = MIMEApplication(data, XLSX_MIME[1])
-    name = path.name
-    if name.isascii():
-        att.add_header("Content-Disposition", "attachment", filename=name)
-        att.set_param("name", name)
-    else:   # RFC 2231 (standard, Gmail) and RFC 2047 in `name` (what Outlook reads)
-        att.add_header("Content-Disposition", "attachment", filename=("utf-8", "", name))
-        att.set_param("name", Header(name, "utf-8").encode())
-    msg.attach(att)
-    return Outgoing(unit, kind, batch, msg, rcpts, path, hashlib.sha256(data).hexdigest(), mid, text.subject)
-
-
-def address_list(pairs: list[tuple[str, str]], header_name: str):
-    """An address header; display names as RFC 2047 encoded words of at most 75 characters."""
-    from email.header import Header
-
-    h = Header(header_name=header_name)
-    for i, (name, addr) in enumerate(pairs):
-        if name:
-            h.append(name, "us-ascii" if re.fullmatch(r"[A-Za-z0-9 .'-]+", name) else "utf-8")
-        h.append(f"<{addr}>" + ("," if i < len(pairs) - 1 else ""), "us-ascii")
-    return h
-
-
-def targets(ws: Workspace, kind: str, today: dt.date, only: list[str] | None = None) -> tuple[list[Unit], list[Unit]]:
-    """(units to write to, units among them without an email). Reminders: units without a valid return."""
-    units = list(ws.units)
-    if only:
-        unknown = [u for u in only if u not in ws.unit_by_id]
-        if unknown:
-            raise UsageError(f"Không có đơn vị mã: {', '.join(unknown)} (xem cột id trong {ws.registry_file}).")
-        units = [u for u in units if u.id in set(only)]
-    if kind == "remind":
-        from tracker.stats import campaign_stats
-
-        due = {r["unit_id"] for r in campaign_stats(ws, as_of=today)["_units"]
-               if r["deadline_status"] in ("missing", "waiting")}
-        units = [u for u in units if u.id in due]
-    return [u for u in units if recipients(u)], [u for u in units if not recipients(u)]
-
-
-# ------------------------------------------------------------------ drafts
-
-@dataclass
-class DraftResult:
-    kind: str
-    folder: Path
-    written: list[Path] = field(default_factory=list)
-    no_email: list[Unit] = field(default_factory=list)
-    sender: tuple[str, str] | None = None
-
-
-def draft(ws: Workspace, kind: str = "invite", from_addr: str | None = None, today: dt.date | None = None,
-          only: list[str] | None = None) -> DraftResult:
-    """One .eml per unit with an email, in drafts/<kind>/<unit file stem>.eml."""
-    today = today or dt.date.today()
-    batch = batch_for(ws, kind, today)
-    from_ = sender(ws, from_addr, required=False)
-    units, no_email = targets(ws, kind, today, only)
-    _check_outbox(ws, units)
-    result = DraftResult(kind, ws.drafts / kind, no_email=no_email, sender=from_)
-    for unit in units:
-        out = build(ws, unit, kind, batch, today, from_, draft=True)
-        path = result.folder / f"{unit.file_stem}.eml"
-        atomic_write_bytes(path, out.as_bytes())
-        result.written.append(path)
-    return result
-
-
-def _check_outbox(ws: Workspace, units: list[Unit]) -> None:
-    missing = [u for u in units if not ws.outbox_path(u).is_file()]
-    if missing:
-        raise TrackerError(f"Thiếu tệp gửi của {len(missing)} đơn vị trong {ws.outbox}/. Chạy 'tracker generate' "
-                           "trước rồi chạy lại.", details=[f"{u.id}: {u.name}" for u in missing[:20]])
 
 
 # ------------------------------------------------------------------ ledger
@@ -323,7 +42,7 @@ def mail_status(ws: Workspace, kind: str, batch: str) -> dict[str, dict]:
     from tracker.store.ledger import Ledger
 
     with Ledger(ws.ledger_file) as ledger:
-        rows = ledger.db.execute("SELECT * FROM mail WHERE kind=? AND batch=? ORDER BY id", (kind, batch)).fetchall()
+        rows = ledger.mail_rows(kind, batch)
     out: dict[str, dict] = {}
     for r in rows:
         if out.get(r["unit_id"], {}).get("status") == "sent":
@@ -356,7 +75,7 @@ def _mail_lock(ws: Workspace):
 
 def mark_sent(ws: Workspace, kind: str, batch: str, unit_ids: list[str]) -> list[str]:
     """Staff confirmed that a unit left 'sending' did receive the message: record it as sent."""
-    from tracker.store.ledger import Ledger, now_iso
+    from tracker.store.ledger import Ledger
 
     status = mail_status(ws, kind, batch)
     bad = [u for u in unit_ids if status.get(u, {}).get("status") != "sending"]
@@ -364,13 +83,8 @@ def mark_sent(ws: Workspace, kind: str, batch: str, unit_ids: list[str]) -> list
         raise UsageError("Chỉ xác nhận được đơn vị đang ở trạng thái 'chưa rõ đã gửi'. Không phải: "
                          + ", ".join(f"{u} ({_STATUS_VI.get(status.get(u, {}).get('status'), 'chưa gửi')})"
                                      for u in bad) + ".")
-    with _mail_lock(ws), Ledger(ws.ledger_file) as ledger, ledger.transaction() as db:
-        for uid in unit_ids:
-            row = db.execute("SELECT id FROM mail WHERE kind=? AND batch=? AND unit_id=? AND status='sending' "
-                             "ORDER BY id DESC LIMIT 1", (kind, batch, uid)).fetchone()
-            db.execute("UPDATE mail SET status='sent', error=?, at=? WHERE id=?",
-                       ("cán bộ xác nhận đơn vị đã nhận", now_iso(), row["id"]))
-        ledger.event(db, "mail_mark_sent", mail_kind=kind, batch=batch, units=unit_ids)
+    with _mail_lock(ws), Ledger(ws.ledger_file) as ledger:
+        ledger.mail_confirm(kind, batch, unit_ids, "cán bộ xác nhận đơn vị đã nhận")
     return unit_ids
 
 
@@ -518,7 +232,7 @@ def send(ws: Workspace, settings: SmtpSettings | None, kind: str = "invite", fro
             report.unconfirmed.append((unit, status[unit.id]["at"]))
         else:
             todo.append(unit)
-    _check_outbox(ws, todo)
+    check_outbox(ws, todo)
     if limit is not None and limit >= 0 and len(todo) > limit:
         todo, report.not_attempted = todo[:limit], todo[limit:]
     if dry_run:
@@ -561,12 +275,8 @@ def _send_all(ws, ledger, smtp, settings, todo, kind, batch, today, from_, rate,
             if wait > 0:
                 sleep(wait)
         data = out.as_bytes()
-        with ledger.transaction() as db:
-            row_id = db.execute(
-                "INSERT INTO mail(unit_id,kind,batch,recipients,message_id,attachment_sha256,status,at) "
-                "VALUES(?,?,?,?,?,?,'sending',?)",
-                (unit.id, kind, batch, "; ".join(out.recipients), out.message_id, out.attachment_sha256,
-                 now_iso())).lastrowid
+        row_id = ledger.mail_begin(unit_id=unit.id, kind=kind, batch=batch, recipients="; ".join(out.recipients),
+                                   message_id=out.message_id, attachment_sha256=out.attachment_sha256)
         last = time.monotonic()
         checkpoint("mail.before_send")
         try:
@@ -606,10 +316,7 @@ def _send_all(ws, ledger, smtp, settings, todo, kind, batch, today, from_, rate,
 
 
 def _finish(ledger, row_id: int, status: str, error: str | None) -> None:
-    from tracker.store.ledger import now_iso
-
-    with ledger.transaction() as db:
-        db.execute("UPDATE mail SET status=?, error=?, at=? WHERE id=?", (status, error, now_iso(), row_id))
+    ledger.mail_finish(row_id, status, error)
 
 
 def _smtp_reply_tuple(reply) -> str:

@@ -196,21 +196,9 @@ def _text_changed(current: Submission, sub: Submission, campaign: Campaign) -> b
             or sub.signer != current.signer)
 
 
-def _state(ledger: Ledger, day: dt.date) -> str:
-    """What the master shows depends on: submissions, returns other than repeats, and the day."""
-    subs = ledger.db.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0]
-    rets = ledger.db.execute("SELECT COALESCE(MAX(id), 0) FROM returns WHERE outcome != 'duplicate'").fetchone()[0]
-    return f"{subs}|{rets}|{day.isoformat()}"
-
-
-def _recorded(ledger: Ledger) -> dict:
-    row = ledger.db.execute("SELECT value FROM meta WHERE key='master'").fetchone()
-    return json.loads(row[0]) if row else {}
-
-
 def _untouched(ws: Workspace, ledger: Ledger) -> bool:
     """The master on disk is byte for byte the one we last wrote: no hand edit is possible."""
-    rec = _recorded(ledger)
+    rec = ledger.master_record()
     return bool(rec) and ws.master_file.exists() and sha256_file(ws.master_file) == rec.get("sha256")
 
 
@@ -227,8 +215,8 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *,
     With force=False nothing is written when the master on disk is the one we last wrote and the
     ledger has not changed since (re-merging an unchanged inbox stays cheap)."""
     day = as_of or dt.date.today()
-    state = _state(ledger, day)
-    if not force and _recorded(ledger).get("state") == state and _untouched(ws, ledger):
+    state = ledger.master_state(day)
+    if not force and ledger.master_record().get("state") == state and _untouched(ws, ledger):
         return RebuildResult(ws.master_file, unchanged=True)
     campaign, units = ws.campaign, ws.units
 
@@ -263,9 +251,7 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *,
         result.written_beside = True
     import hashlib
 
-    with ledger.transaction() as db:
-        db.execute("INSERT OR REPLACE INTO meta VALUES('master', ?)",
-                   (json.dumps({"state": state, "sha256": hashlib.sha256(data).hexdigest()}),))
+    ledger.set_master_record(state, hashlib.sha256(data).hexdigest())
     return result
 
 

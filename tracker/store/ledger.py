@@ -315,3 +315,84 @@ class Ledger:
     def event(self, db, kind: str, **detail) -> None:
         db.execute("INSERT INTO events(at,kind,detail) VALUES(?,?,?)",
                    (now_iso(), kind, json.dumps(detail, ensure_ascii=False)))
+
+    # ------------------------------------------------------------------ mail
+    def mail_rows(self, kind: str, batch: str) -> list[sqlite3.Row]:
+        """Every attempt of one batch, oldest first."""
+        return self.db.execute("SELECT * FROM mail WHERE kind=? AND batch=? ORDER BY id", (kind, batch)).fetchall()
+
+    def mail_begin(self, *, unit_id: str, kind: str, batch: str, recipients: str, message_id: str,
+                   attachment_sha256: str) -> int:
+        """A 'sending' row, committed before the message is handed to the server."""
+        with self.transaction() as db:
+            return db.execute(
+                "INSERT INTO mail(unit_id,kind,batch,recipients,message_id,attachment_sha256,status,at) "
+                "VALUES(?,?,?,?,?,?,'sending',?)",
+                (unit_id, kind, batch, recipients, message_id, attachment_sha256, now_iso())).lastrowid
+
+    def mail_finish(self, row_id: int, status: str, error: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE mail SET status=?, error=?, at=? WHERE id=?", (status, error, now_iso(), row_id))
+
+    def mail_confirm(self, kind: str, batch: str, unit_ids: list[str], note: str) -> None:
+        """Staff checked that units left 'sending' did receive the message: their last row becomes 'sent'."""
+        with self.transaction() as db:
+            for uid in unit_ids:
+                row = db.execute("SELECT id FROM mail WHERE kind=? AND batch=? AND unit_id=? AND status='sending' "
+                                 "ORDER BY id DESC LIMIT 1", (kind, batch, uid)).fetchone()
+                db.execute("UPDATE mail SET status='sent', error=?, at=? WHERE id=?", (note, now_iso(), row["id"]))
+            self.event(db, "mail_mark_sent", mail_kind=kind, batch=batch, units=unit_ids)
+
+    # ------------------------------------------------------------------ the master's record
+    def master_state(self, day: dt.date) -> str:
+        """What the master shows depends on: submissions, returns other than repeats, and the day."""
+        subs = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0]
+        rets = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM returns WHERE outcome != 'duplicate'").fetchone()[0]
+        return f"{subs}|{rets}|{day.isoformat()}"
+
+    def master_record(self) -> dict:
+        """{'state', 'sha256'} of the master last written (empty before the first)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='master'").fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def set_master_record(self, state: str, sha256: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES('master', ?)",
+                       (json.dumps({"state": state, "sha256": sha256}),))
+
+    # ------------------------------------------------------------------ files seen before
+    def seen_files(self) -> dict[str, tuple]:
+        """path -> (size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns) of each file merge hashed."""
+        return {row[0]: tuple(row[1:]) for row in self.db.execute(
+            "SELECT path, size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns FROM seen_files")}
+
+    def remember_seen(self, rows: list[tuple]) -> None:
+        """(path, size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns) rows, in one transaction."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO seen_files VALUES(?,?,?,?,?,?,?)", rows)
+
+
+@dataclass
+class Health:
+    """What SQLite's own checks say of a ledger file, and every archived file it names."""
+    integrity: list[str]
+    broken_links: int
+    archived: list[tuple]       # (return id or None for a saved email, sha256, name, archived path)
+
+
+def check_health(path: Path) -> Health:
+    """Open the ledger read-only (no lock, no write, nothing created) and run SQLite's checks.
+    sqlite3.DatabaseError when it cannot be read at all."""
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        integrity = [r[0] for r in db.execute("PRAGMA integrity_check")]
+        broken = len(db.execute("PRAGMA foreign_key_check").fetchall())
+        rows = db.execute("SELECT id, sha256, name, archived FROM returns").fetchall()
+        try:
+            rows += db.execute("SELECT NULL, sha256, name, archived FROM emails").fetchall()
+        except sqlite3.OperationalError:   # a ledger from before emails were recorded
+            pass
+        return Health(integrity, broken, rows)
+    finally:
+        db.close()
+

@@ -18,8 +18,7 @@ SETTLED_NS = 3_000_000_000     # a file untouched this long before hashing is tr
 class SeenFiles:
     def __init__(self, ledger):
         self.ledger = ledger
-        self._known = {row[0]: tuple(row[1:]) for row in ledger.db.execute(
-            "SELECT path, size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns FROM seen_files")}
+        self._known = ledger.seen_files()
         self._pending: list[tuple] = []
         self._cwd = os.getcwd()
         self._folders: dict[str, str] = {}
@@ -57,6 +56,5 @@ class SeenFiles:
     def flush(self) -> None:
         """Written in one transaction; losing it (a kill) only means hashing those files again."""
         if self._pending:
-            with self.ledger.transaction() as db:
-                db.executemany("INSERT OR REPLACE INTO seen_files VALUES(?,?,?,?,?,?,?)", self._pending)
+            self.ledger.remember_seen(self._pending)
             self._pending.clear()
