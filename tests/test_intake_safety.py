@@ -447,7 +447,7 @@ def _allocate(n_bytes):
 
 
 def _raise_intake(name):
-    raise IntakeError(Finding("custom", "error", f"Tệp '{name}' có lỗi riêng.", file=name))
+    raise IntakeError(Finding("encrypted", file=name))
 
 
 def _crash():
@@ -479,8 +479,8 @@ def test_run_bounded_memory():
 
 
 def test_run_bounded_passes_intake_errors_and_wraps_others():
-    f = refused("custom", "x.xlsx", run_bounded, _raise_intake, "x.xlsx", timeout_s=10, memory_mb=300)
-    assert f.message == "Tệp 'x.xlsx' có lỗi riêng."
+    f = refused("encrypted", "x.xlsx", run_bounded, _raise_intake, "x.xlsx", timeout_s=10, memory_mb=300)
+    assert f == Finding("encrypted", file="x.xlsx")
     f = refused("read_failed", "y.xlsx", run_bounded, _crash, timeout_s=10, memory_mb=300,
                 display_name="y.xlsx")
     assert "ValueError" in f.value

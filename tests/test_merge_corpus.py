@@ -23,6 +23,7 @@ from conftest import needs_soffice
 from corpus import AS_OF, Corpus
 from tracker.cli import main
 from tracker.master.workbook import PRODUCT_ID_HEADER, columns
+from tracker.model.findings import Finding
 from tracker.store.ledger import Ledger
 from tracker.api import merge
 from tracker.store.workspace import Workspace
@@ -50,7 +51,7 @@ def batch(generated_campaign, tmp_path_factory):
         returns = {r["origin"]: dict(r) for r in led.returns()}
         subs = {s.return_id: s for unit_subs in led.history().values() for s in unit_subs}
     for r in returns.values():
-        r["findings"] = [SimpleNamespace(**f) for f in json.loads(r["findings"])]
+        r["findings"] = [Finding.from_record(f) for f in json.loads(r["findings"])]
     return SimpleNamespace(ws=ws, root=root, corpus=corpus, cases=cases, inputs=inputs, cli=res,
                            returns=returns, subs=subs, stats=_stats(ws.root))
 

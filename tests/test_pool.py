@@ -17,7 +17,7 @@ def job(kind: str, n: int):
     if kind == "ok":
         return ("read", n * n)
     if kind == "refused":
-        raise IntakeError(Finding("bad", "error", f"tệp {n} bị từ chối", file=f"f{n}"))
+        raise IntakeError(Finding("empty", file=f"f{n}"))
     if kind == "slow":                      # a Python loop: the worker's own deadline stops it
         while True:
             pass
@@ -46,7 +46,7 @@ def run(kinds: list[str], **kw) -> dict:
 def expected(kinds: list[str]) -> dict:
     out = {}
     for i, k in enumerate(kinds):
-        out[i] = (("read", i * i) if k == "ok" else ("refused", "bad") if k == "refused" else
+        out[i] = (("read", i * i) if k == "ok" else ("refused", "empty") if k == "refused" else
                   ("refused", "too_slow") if k in ("slow", "stuck") else ("refused", "too_big"))
     return out
 

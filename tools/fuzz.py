@@ -228,7 +228,7 @@ def run(cases: int, seed: int, workdir: Path, progress: bool = False) -> Figures
         try:
             k = safety.check_file(target, target.name)
             if k not in ("xlsx", "xlsm"):
-                raise IntakeError(safety._fail("fuzz_other_kind", f"Tệp '{target.name}' không phải .xlsx", target.name).finding)
+                raise safety._fail("not_workbook", target.name)
             reading = read_return(target, target.name, ws.campaign, ws.unit_by_id, ws.secret, k == "xlsm")
             outcome = "refused" if reading.errors else "accepted"
             findings = reading.errors

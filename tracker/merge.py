@@ -77,8 +77,7 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
         elif given.exists():
             files = [str(given)]
         else:
-            notices.append(Finding("not_found", "error", f"Không tìm thấy '{given}'. Kiểm tra lại đường dẫn.",
-                                   file=str(given)))
+            notices.append(Finding("not_found", file=str(given)))
             continue
         for name in files:
             if not inbox.is_email(name):
@@ -89,8 +88,8 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
                 archived = ws.archive_file(f)
                 ledger.add_email(sha256=archived.digest, name=f.name, origin=str(f), archived=archived.relative)
             except OSError as e:
-                notices.append(Finding("unreadable", "error", f"Không đọc được thư '{f.name}' ({e.strerror}).",
-                                       file=f.name))
+                notices.append(Finding("unreadable", file=f.name, kind="email",
+                                       reason=e.strerror or type(e).__name__))
                 continue
             before = len(notices)
             items = list(inbox.incoming(f, tmp, notices))
@@ -103,7 +102,7 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
                     ledger.add_return(db, sha256=archived.digest, name=f.name, origin=str(f),
                                       archived=archived.relative, size=archived.size,
                                       received_at=None, received_source="", sender="", outcome="rejected",
-                                      unit_id=None, findings=[n.__dict__ for n in mine])
+                                      unit_id=None, findings=[n.record() for n in mine])
                 refused.append(res)
     return out, refused
 
@@ -276,9 +275,7 @@ def _convert(p, kind: str, tmp: Path) -> Path:
     from tracker.intake.convert import convert_with_libreoffice
 
     path = convert_with_libreoffice(p.path, tmp / p.digest, display_name=p.item.name)
-    p.res.findings.append(Finding("converted", "warning", f"Tệp '{p.item.name}' ở định dạng .{kind}; đã chuyển "
-                                  "sang .xlsx bằng LibreOffice để đọc. Lần sau đề nghị đơn vị lưu dạng .xlsx.",
-                                  file=p.item.name))
+    p.res.findings.append(Finding("converted", file=p.item.name, kind=kind))
     return path
 
 
@@ -297,7 +294,7 @@ def _return_row(p: _Prepared, outcome: str, unit_id: str | None) -> dict:
     item = p.item
     return dict(sha256=p.digest, name=item.name, origin=item.origin, archived=p.archived, size=p.size,
                 received_at=item.received, received_source=item.received_source, sender=item.sender,
-                outcome=outcome, unit_id=unit_id, findings=[f.__dict__ for f in p.res.findings])
+                outcome=outcome, unit_id=unit_id, findings=[f.record() for f in p.res.findings])
 
 
 def _record_return(ledger: Ledger, db, p: _Prepared, outcome: str, unit_id: str | None) -> int:
@@ -330,8 +327,7 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
         archived = ws.archive_file(item.path, known)
         checkpoint("merge.archived")
     except OSError as e:
-        res.findings.append(Finding("unreadable", "error", f"Không đọc được tệp '{item.name}' ({e.strerror}). Kiểm "
-                                    "tra quyền truy cập tệp rồi chạy lại.", file=item.name))
+        res.findings.append(Finding("unreadable", file=item.name, reason=e.strerror or type(e).__name__))
         return p
     if direct and known is None:
         seen.remember(item.path, st, archived.digest)
@@ -390,8 +386,7 @@ def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list |
     unit = ws.unit_by_id.get(unit_id or "")
     res.unit_name = unit.name if unit else ""
     merged_on = f"{merged_at[8:10]}/{merged_at[5:7]}/{merged_at[:4]}"      # ISO date -> dd/mm/yyyy
-    res.findings.append(Finding("duplicate", "info", f"Tệp '{p.item.name}' đã được ghép ngày {merged_on} "
-                                f"(tệp '{earlier_name}'); không ghép lại.", file=p.item.name))
+    res.findings.append(Finding("duplicate", file=p.item.name, merged_on=merged_on, earlier=earlier_name))
     if not log:
         return True
     if repeats is not None:
@@ -420,14 +415,12 @@ def _record(ws: Workspace, ledger: Ledger, db, p: _Prepared, reading, units_by_i
     stale = current is not None and current.source == "file" and item.received < current.received_at
     if stale:
         res.outcome = "stale"
-        res.findings.append(Finding("stale", "info", f"Tệp '{item.name}' (nhận {item.received:%d/%m/%Y}) cũ hơn "
-                                    f"bản đang dùng của {unit.name} (nhận {current.received_at:%d/%m/%Y}); "
-                                    "lưu vào lịch sử, không thay bản đang dùng.", file=item.name))
+        res.findings.append(Finding("stale", file=item.name, received=f"{item.received:%d/%m/%Y}", unit=unit.name,
+                                    current=f"{current.received_at:%d/%m/%Y}"))
     elif current is not None:
         res.outcome = "replaced"
-        res.findings.append(Finding("replaced", "info", f"Thay bản trước của {unit.name} (nhận "
-                                    f"{current.received_at:%d/%m/%Y}); bản trước vẫn lưu trong lịch sử.",
-                                    file=item.name))
+        res.findings.append(Finding("replaced", file=item.name, unit=unit.name,
+                                    current=f"{current.received_at:%d/%m/%Y}"))
     else:
         res.outcome = "accepted"
     return_id = _record_return(ledger, db, p, res.outcome, unit.id)

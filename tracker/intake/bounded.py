@@ -16,7 +16,7 @@ import signal
 from collections import deque
 from typing import Any, Callable
 
-from tracker.intake.safety import _RESAVE, _fail, _label, _label_lc, _num
+from tracker.intake.safety import _fail, _num
 from tracker.model.findings import IntakeError
 
 MiB = 1024 * 1024
@@ -233,22 +233,13 @@ def _vm_bytes() -> int:
 
 
 def too_slow_error(name: str, timeout_s: float) -> IntakeError:
-    return _fail("too_slow",
-                 f"{_label(name)} cần quá nhiều thời gian để đọc (quá {_num(timeout_s)} giây), có thể do "
-                 "chứa quá nhiều dòng, cột hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, "
-                 "trang tính không dùng đến, lưu lại rồi gửi lại.", name,
-                 value=f"> {timeout_s:g} s", expected=f"<= {timeout_s:g} s")
+    return _fail("too_slow", name, value=f"> {timeout_s:g} s", expected=f"<= {timeout_s:g} s",
+                 seconds=_num(timeout_s))
 
 
 def too_big_error(name: str, memory_mb: int) -> IntakeError:
-    return _fail("too_big",
-                 f"{_label(name)} cần quá nhiều bộ nhớ để đọc (quá {memory_mb} MB), có thể do chứa quá "
-                 "nhiều dòng, cột, hình ảnh hoặc định dạng thừa. Đề nghị đơn vị xóa các dòng, cột, trang "
-                 "tính không dùng đến, lưu lại rồi gửi lại.", name,
-                 value=f"> {memory_mb} MB", expected=f"<= {memory_mb} MB")
+    return _fail("too_big", name, value=f"> {memory_mb} MB", expected=f"<= {memory_mb} MB", megabytes=memory_mb)
 
 
 def read_failed_error(name: str, detail: str) -> IntakeError:
-    return _fail("read_failed",
-                 f"Không đọc được nội dung {_label_lc(name)}. {_RESAVE}", name,
-                 value=detail)
+    return _fail("read_failed", name, value=detail)

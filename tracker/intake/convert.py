@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tracker.intake.safety import _fail, _label, _label_lc, _num, sniff_kind
+from tracker.intake.safety import _fail, _num, sniff_kind
 from tracker.model.findings import IntakeError
 
 
@@ -23,11 +23,7 @@ def convert_with_libreoffice(path: str | os.PathLike, out_dir: str | os.PathLike
     name = display_name or path.name
     exe = _soffice()
     if exe is None:
-        raise _fail("needs_libreoffice",
-                    f"{_label(name)} ở định dạng cũ ({path.suffix or 'không rõ đuôi'}) và máy này chưa cài "
-                    "LibreOffice để tự chuyển đổi. Đề nghị mở tệp bằng Excel, chọn Tệp > Lưu thành "
-                    "(Save As) > Sổ làm việc Excel (.xlsx), rồi nạp lại tệp .xlsx đó (hoặc cài "
-                    "LibreOffice để hệ thống tự chuyển đổi).", name, expected=".xlsx")
+        raise _fail("needs_libreoffice", name, expected=".xlsx", suffix=path.suffix)
     kind = sniff_kind(path, name)
     ext = {"xls": ".xls", "ods": ".ods"}.get(kind, path.suffix or ".xls")
     work = Path(tempfile.mkdtemp(prefix="tracker-lo-"))
@@ -47,11 +43,11 @@ def convert_with_libreoffice(path: str | os.PathLike, out_dir: str | os.PathLike
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise _convert_failed(name, f"quá {_num(timeout)} giây") from None
+            raise _convert_failed(name, f"> {timeout:g} s", why="timeout", seconds=_num(timeout)) from None
         result = work / "out" / "input.xlsx"
         if proc.returncode != 0 or not result.is_file() or result.stat().st_size == 0:
             tail = output.decode("utf-8", "replace").strip()[-300:]
-            raise _convert_failed(name, f"mã thoát {proc.returncode}", tail)
+            raise _convert_failed(name, tail or f"exit {proc.returncode}", why="exit", exit_code=proc.returncode)
         out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / f"{path.stem}.xlsx"
         shutil.move(str(result), target)
@@ -70,9 +66,6 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _convert_failed(name: str, reason: str, detail: str = "") -> IntakeError:
-    return _fail("convert_failed",
-                 f"Không chuyển đổi được {_label_lc(name)} sang .xlsx "
-                 f"({reason}). Đề nghị mở tệp bằng Excel, chọn Lưu thành (Save As) Sổ làm việc Excel "
-                 "(.xlsx) rồi gửi lại; nếu tệp có mật khẩu, hãy gỡ mật khẩu trước.", name,
-                 value=detail or reason, expected=".xlsx")
+def _convert_failed(name: str, value: str, **params) -> IntakeError:
+    """`value`: what LibreOffice said (its output's end), or the system's error."""
+    return _fail("convert_failed", name, value=value, expected=".xlsx", **params)

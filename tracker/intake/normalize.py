@@ -79,5 +79,3 @@ def legacy_text(text: str) -> tuple[str, str | None]:
         return "\n".join(clean_text(legacy.decode_legacy(x, kind)) for x in lines if x), kind
     return "\n".join(clean_text(x) for x in lines if x), None
 
-
-LEGACY_VI = {"tcvn3": "TCVN3 (phông .VnTime, bộ gõ ABC)", "vni": "VNI (phông VNI-Times)"}

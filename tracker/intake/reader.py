@@ -7,7 +7,7 @@ texts, and the return says so. The names are trusted only while they agree with 
 around them (each answer cell on its criterion's row, under its product's header): a tool that
 moved cells without moving the names is caught, and the answers are then found by their labels.
 Nothing is guessed: an answer is taken only from the cell that holds it. Every problem is a
-Finding naming file, sheet and cell, in Vietnamese, saying what to do.
+Finding naming file, sheet and cell (its words, saying what to do, are in tracker.model.findings).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from tracker.model import ident
 from tracker.model.findings import Finding, IntakeError
-from tracker.intake.normalize import LEGACY_VI, AnswerMap, clean_text, label_key, legacy_text
+from tracker.intake.normalize import AnswerMap, clean_text, label_key, legacy_text
 from tracker.intake.xlsx import Cell, XlsxBook, col_letters, split_ref
 
 _DATE_TEXT = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
@@ -51,12 +51,9 @@ class _Ctx:
     def __init__(self, book: XlsxBook, reading: Reading):
         self.book, self.r = book, reading
 
-    def add(self, code, severity, message, sheet="", cell="", value="", expected=""):
-        self.r.findings.append(Finding(code, severity, message, file=self.book.name, sheet=sheet, cell=cell,
-                                       value=str(value)[:200], expected=expected))
-
-    def where(self, sheet, cell) -> str:
-        return f"Tệp '{self.book.name}', trang '{sheet}', ô {cell}"
+    def add(self, code, sheet="", cell="", value="", expected="", **params):
+        self.r.findings.append(Finding(code, file=self.book.name, sheet=sheet, cell=cell, value=str(value)[:200],
+                                       expected=expected, **params))
 
 
 def read_return(path, display_name: str, campaign, units_by_id: dict, secret: bytes,
@@ -66,14 +63,9 @@ def read_return(path, display_name: str, campaign, units_by_id: dict, secret: by
     with XlsxBook(path, display_name, zf) as book:
         ctx = _Ctx(book, reading)
         if is_macro:
-            ctx.add("macro_file", "warning", f"Tệp '{display_name}' là sổ tính có macro (.xlsm). Macro không được "
-                    "chạy; chỉ đọc dữ liệu. Lần sau đề nghị đơn vị lưu dạng .xlsx.")
+            ctx.add("macro_file")
         if _is_master(book):
-            raise IntakeError(Finding("is_master", "error", f"Tệp '{display_name}' là bảng tổng hợp (master) của "
-                                      "chiến dịch, không phải tệp đơn vị gửi về; không ghép tệp này. Sửa tay trên "
-                                      "master.xlsx của thư mục chiến dịch được ghi nhận tự động mỗi lần chạy merge; "
-                                      "nếu đây là bản tổng hợp ai đó đã sửa rồi gửi lại, đề nghị chép các thay đổi "
-                                      "vào master.xlsx rồi chạy merge.", file=display_name))
+            raise IntakeError(Finding("is_master", file=display_name))
         unit = _identify(ctx, campaign, units_by_id, secret)
         _check_file_name(ctx, unit, units_by_id)
         form = Form(campaign, unit)
@@ -98,9 +90,7 @@ def _check_file_name(ctx: _Ctx, unit, units_by_id: dict) -> None:
     cuts = [i for i, ch in enumerate(stem) if ch == "-"] + [len(stem)]
     other = next((units_by_id[stem[:i]] for i in cuts if stem[:i] in units_by_id), None)
     if other is not None and other.id != unit.id:
-        ctx.add("name_mismatch", "warning", f"Tệp '{ctx.book.name}' mang tên tệp của {other.name} nhưng nội "
-                f"dung là biên bản của {unit.name}; đã ghép cho {unit.name} theo nội dung. Nên kiểm tra lại với "
-                "hai đơn vị.", value=ctx.book.name, expected=unit.file_stem)
+        ctx.add("name_mismatch", value=ctx.book.name, expected=unit.file_stem, other_unit=other.name, unit=unit.name)
 
 
 def _is_master(book: XlsxBook) -> bool:
@@ -126,8 +116,9 @@ class Form:
         self.product_keys = {p.id: label_key(p.name) for p in self.products}
         self.answer_title = label_key(campaign.section("answers").get("input_title", "Mức độ đáp ứng"))
 
-    def product_label(self, p) -> str:
-        return "" if len(self.products) == 1 and p.kind == "site" else f" ({p.name})"
+    def product_name(self, p) -> str:
+        """The product an answer is about, as findings name it: none when it is the unit's own site alone."""
+        return "" if len(self.products) == 1 and p.kind == "site" else p.name
 
 
 # ---------------------------------------------------------------------- identification
@@ -142,27 +133,15 @@ def _identify(ctx: _Ctx, campaign, units_by_id, secret):
         return _identify_by_labels(ctx, campaign, units_by_id)
     r.campaign_id = values["campaign_id"]
     if values["campaign_id"] != campaign.id:
-        raise IntakeError(Finding("other_campaign", "error",
-                                  f"Tệp '{book.name}' thuộc chiến dịch khác ('{values['campaign_id'] or ''}'), không "
-                                  f"phải '{campaign.id}'. Kiểm tra lại: có thể đơn vị gửi nhầm tệp của đợt khác. Gửi "
-                                  "lại đơn vị tệp mẫu đúng của chiến dịch này.", file=book.name,
-                                  value=str(values["campaign_id"] or ""), expected=campaign.id))
+        raise IntakeError(Finding("other_campaign", file=book.name, value=values["campaign_id"] or "",
+                                  expected=campaign.id))
     unit = units_by_id.get(values["unit_id"] or "")
     if unit is None:
-        raise IntakeError(Finding("unknown_unit", "error",
-                                  f"Tệp '{book.name}' mang mã đơn vị '{values['unit_id'] or ''}' không có trong danh "
-                                  "sách đơn vị của chiến dịch. Kiểm tra units.csv hoặc gửi lại đơn vị đúng tệp mẫu của "
-                                  "họ.", file=book.name, value=str(values["unit_id"] or "")))
+        raise IntakeError(Finding("unknown_unit", file=book.name, value=values["unit_id"] or ""))
     if not ident.token_ok(secret, campaign.id, unit.id, values["template_version"] or "", values["token"] or ""):
-        raise IntakeError(Finding("bad_token", "error",
-                                  f"Tệp '{book.name}': mã xác thực không khớp với đơn vị '{unit.name}' (thông tin "
-                                  "định danh trong tệp đã bị sửa, hoặc tệp được tạo từ một thư mục chiến dịch khác). "
-                                  "Không ghép tệp này; gửi lại đơn vị tệp mẫu trong outbox/ và đề nghị điền lại.",
-                                  file=book.name, value=str(values["unit_id"])))
+        raise IntakeError(Finding("bad_token", file=book.name, value=values["unit_id"], unit=unit.name))
     if values["template_version"] != campaign.version:
-        ctx.add("old_template", "warning", f"Tệp '{book.name}' được tạo từ phiên bản mẫu "
-                f"'{values['template_version']}', khác phiên bản hiện tại '{campaign.version}'. Vẫn ghép; nên "
-                "kiểm tra lại nội dung.")
+        ctx.add("old_template", value=values["template_version"] or "", expected=campaign.version)
     r.unit_id = unit.id
     return unit
 
@@ -182,21 +161,13 @@ def _identify_by_labels(ctx: _Ctx, campaign, units_by_id):
                 for u in names.get(key, []):
                     found.add(u.id)
     if not found:
-        raise IntakeError(Finding("unidentified", "error",
-                                  f"Tệp '{book.name}' không có thông tin định danh của chiến dịch (trang ẩn đã bị "
-                                  "xóa, hoặc không phải tệp mẫu) và không tìm thấy tên đơn vị nào trong danh sách. "
-                                  "Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi (trong outbox/) rồi gửi lại.",
-                                  file=book.name))
+        raise IntakeError(Finding("unidentified", file=book.name))
     if len(found) > 1:
-        raise IntakeError(Finding("ambiguous_unit", "error",
-                                  f"Tệp '{book.name}' không có thông tin định danh và có tên của nhiều đơn vị "
-                                  f"({', '.join(sorted(units_by_id[i].name for i in found))}); không xác định được "
-                                  "đơn vị gửi. Đề nghị đơn vị điền vào đúng tệp mẫu của mình.", file=book.name))
+        raise IntakeError(Finding("ambiguous_unit", file=book.name,
+                                  units=", ".join(sorted(units_by_id[i].name for i in found))))
     unit = units_by_id[found.pop()]
     ctx.r.unit_id = unit.id
-    ctx.add("identified_by_labels", "warning", f"Tệp '{book.name}' không còn thông tin định danh của tệp mẫu (có "
-            f"thể đơn vị đã chép sang tệp mới); đã nhận ra đơn vị '{unit.name}' và các câu trả lời theo nhãn. "
-            "Nên kiểm tra lại kết quả với đơn vị.")
+    ctx.add("identified_by_labels", unit=unit.name)
     return unit
 
 
@@ -325,7 +296,7 @@ def _read_table(ctx: _Ctx, form: Form, table: Table) -> None:
             _take_answer(ctx, form, p, c, table.sheet, ref, cells.get(ref))
         if table.note_col is not None:
             ref = table.ref(table.note_col, c.id)
-            text = _free_text(ctx, table.sheet, ref, cells.get(ref), "ghi chú")
+            text = _free_text(ctx, table.sheet, ref, cells.get(ref), "note")
             if text:
                 ctx.r.notes[c.id] = text
 
@@ -353,9 +324,7 @@ def _read_by_names(ctx: _Ctx, form: Form) -> Table | None:
     if agree is False:
         # The names are gone or point elsewhere (a sheet deleted, rows moved or sorted by a tool that
         # does not update names): find the answers by their labels instead, and say so.
-        note = Finding("layout_changed", "warning", f"Tệp '{book.name}': vị trí các ô trả lời đã thay đổi so với "
-                       "tệp mẫu; đã tìm câu trả lời theo nhãn tiêu chí và tiêu đề cột. Nên kiểm tra lại kết quả với "
-                       "đơn vị.", file=book.name)
+        note = Finding("layout_changed", file=book.name)
         table = _read_by_labels(ctx, form)
         if table is not None:
             r.findings.insert(0, note)
@@ -364,26 +333,22 @@ def _read_by_names(ctx: _Ctx, form: Form) -> Table | None:
     missing, label_col = agree
     for c in missing:     # criteria whose label is no longer on the row of their answer cells
         ref = f"{col_letters(label_col)}{split_ref(positions[(form.products[0], c)][1])[0]}"
-        ctx.add("label_edited", "warning", f"{ctx.where(sheet, ref)}: nhãn tiêu chí “{c.group}” đã bị sửa hoặc "
-                "xóa. Vẫn đọc câu trả lời ở ô của tiêu chí này theo tệp mẫu; nên kiểm tra lại với đơn vị.",
-                sheet, ref, expected=c.group)
+        ctx.add("label_edited", sheet, ref, expected=c.group)
     for (p, c), (_, ref) in positions.items():
         _take_answer(ctx, form, p, c, sheet, ref, book.cells(sheet).get(ref))
     for c in form.criteria:
         found = book.named_cell(ident.note_name(c.id))
         if found:
-            r.notes[c.id] = _free_text(ctx, found[0], found[1], found[2], "ghi chú")
+            r.notes[c.id] = _free_text(ctx, found[0], found[1], found[2], "note")
     for p in form.products:
         found = book.named_cell(ident.domain_name(p.key))
         if found:
-            r.domains[p.id] = _domain(ctx, found[0], found[1], found[2])
-    for attr, name, label in (("proposals", ident.NAME_PROPOSALS, "đề xuất, kiến nghị"),
-                              ("signer", ident.NAME_SIGNER, "người ký"),
-                              ("doc_number", ident.NAME_DOCNO, "số văn bản"),
-                              ("doc_date", ident.NAME_DOCDATE, "ngày văn bản")):
+            r.domains[p.id] = _domain(ctx, found[0], found[1], found[2], p)
+    for attr, name in (("proposals", ident.NAME_PROPOSALS), ("signer", ident.NAME_SIGNER),
+                       ("doc_number", ident.NAME_DOCNO), ("doc_date", ident.NAME_DOCDATE)):
         found = book.named_cell(name)
         if found:
-            setattr(r, attr, _free_text(ctx, found[0], found[1], found[2], label))
+            setattr(r, attr, _free_text(ctx, found[0], found[1], found[2], attr))
     _check_signed(ctx)
     rows = {c.id: split_ref(positions[(form.products[0], c)][1])[0] for c in form.criteria}
     return Table(sheet, rows, 0, {p.id: split_ref(positions[(p, form.criteria[0])][1])[1] for p in form.products})
@@ -427,71 +392,58 @@ def _names_agree(book: XlsxBook, form: Form, positions: dict) -> tuple[list, int
 
 def _take_answer(ctx: _Ctx, form: Form, product, criterion, sheet, ref, cell: Cell | None) -> None:
     amap = form.amap
-    where = ctx.where(sheet, ref)
-    label = f"tiêu chí “{criterion.group}”{form.product_label(product)}"
+    # The criterion, and the product when the unit has more than its own site.
+    label = dict(criterion=criterion.group, product=form.product_name(product))
     if cell is not None and cell.formula is not None:
-        shown = f" '={cell.formula}'" if cell.formula else ""
-        ctx.add("formula_in_answer", "error", f"{where} ({label}) chứa công thức{shown}. Ô trả lời chỉ được chọn "
-                f"{amap.allowed} trong danh sách, không dùng công thức. Đề nghị đơn vị chọn lại câu trả lời trong "
-                "danh sách thả xuống và gửi lại.", sheet, ref, "=" + cell.formula, amap.allowed)
+        ctx.add("formula_in_answer", sheet, ref, "=" + cell.formula, amap.allowed, **label)
         return
     if cell is not None and cell.kind not in ("s", ""):
-        ctx.add("bad_answer_type", "error", f"{where} ({label}) chứa giá trị '{cell.value}' không phải câu trả "
-                f"lời. Chỉ được chọn {amap.allowed}. Đề nghị đơn vị chọn lại trong danh sách thả xuống và gửi lại.",
-                sheet, ref, cell.value, amap.allowed)
+        ctx.add("bad_answer_type", sheet, ref, cell.value, amap.allowed, **label)
         return
     text = "" if cell is None else str(cell.value)
     answer, kind = amap.map(text)
     if answer is None:
-        ctx.add("bad_answer", "error", f"{where} ({label}) có giá trị '{clean_text(text)}' không hợp lệ. Chỉ được "
-                f"chọn {amap.allowed} trong danh sách thả xuống. Đề nghị đơn vị sửa ô này và gửi lại.",
-                sheet, ref, text, amap.allowed)
+        ctx.add("bad_answer", sheet, ref, text, amap.allowed, text=clean_text(text), **label)
         return
     if kind:
-        ctx.add("legacy_font", "warning", f"{where} ({label}) được gõ bằng mã {LEGACY_VI[kind]}: '{text}'. Đã "
-                f"chuyển sang Unicode thành '{form.campaign.answers[0] if answer == 'met' else form.campaign.answers[1]}'"
-                ". Nên đề nghị đơn vị dùng bộ gõ Unicode.", sheet, ref, text)
+        ctx.add("legacy_font", sheet, ref, text, field="answer", legacy=kind,
+                answer=form.campaign.answers[0] if answer == "met" else form.campaign.answers[1], **label)
     if answer == "blank":
-        ctx.add("blank_answer", "warning", f"{where} ({label}) để trống. Sản phẩm sẽ ở trạng thái 'Chưa đủ' cho "
-                "đến khi đơn vị gửi bổ sung.", sheet, ref, "", amap.allowed)
+        ctx.add("blank_answer", sheet, ref, "", amap.allowed, **label)
     ctx.r.answers[(product.id, criterion.id)] = answer
 
 
-def _free_text(ctx: _Ctx, sheet, ref, cell: Cell | None, label: str) -> str:
+def _free_text(ctx: _Ctx, sheet, ref, cell: Cell | None, field: str) -> str:
+    """`field`: which one ("note", "signer", ...: the CHOICES of tracker.model.findings)."""
     if cell is None:
         return ""
     if cell.formula is not None:
         # Never evaluated: the text it shows when there is one, else the formula itself, as text.
         shown = str(cell.value) if cell.kind == "s" and cell.value not in (None, "") else ""
         text = shown or "=" + cell.formula
-        ctx.add("formula_in_text", "warning", f"{ctx.where(sheet, ref)} ({label}) là công thức '={cell.formula}'; "
-                f"công thức không được dùng, chỉ ghi nhận {'chữ hiển thị' if shown else 'nội dung công thức'} dưới "
-                "dạng chữ. Nên đề nghị đơn vị gõ nội dung trực tiếp.", sheet, ref, "=" + cell.formula)
+        ctx.add("formula_in_text", sheet, ref, "=" + cell.formula, field=field, kept="shown" if shown else "formula")
     else:
         text = str(cell.value)
     text, kind = legacy_text(text)
     if kind:
-        ctx.add("legacy_font", "warning", f"{ctx.where(sheet, ref)} ({label}) gõ bằng mã {LEGACY_VI[kind]}; đã "
-                f"chuyển sang Unicode: '{text[:80]}'. Nên kiểm tra lại.", sheet, ref, str(cell.value))
+        ctx.add("legacy_font", sheet, ref, str(cell.value), field=field, legacy=kind, text=text[:80])
     return text[:4000]
 
 
-def _domain(ctx: _Ctx, sheet, ref, cell) -> str:
-    text = _free_text(ctx, sheet, ref, cell, "tên miền").lower().removeprefix("https://").removeprefix("http://")
+def _domain(ctx: _Ctx, sheet, ref, cell, product) -> str:
+    text = _free_text(ctx, sheet, ref, cell, "domain").lower().removeprefix("https://").removeprefix("http://")
     text = text.strip().rstrip("/")
     if text and not _DOMAIN.match(text):
-        ctx.add("odd_domain", "warning", f"{ctx.where(sheet, ref)}: tên miền '{text}' có vẻ không đúng dạng "
-                "(ví dụ đúng: hoankiem.hanoi.gov.vn). Vẫn ghi nhận; nên hỏi lại đơn vị.", sheet, ref, text)
+        ctx.add("odd_domain", sheet, ref, text)
     elif not text:
-        ctx.add("no_domain", "warning", f"{ctx.where(sheet, ref)}: chưa ghi địa chỉ tên miền.", sheet, ref)
+        ctx.add("no_domain", sheet, ref, product=product.name)
     return text
 
 
 def _check_signed(ctx: _Ctx) -> None:
     r = ctx.r
     if not r.signer:
-        ctx.add("not_signed", "warning", f"Tệp '{ctx.book.name}': chưa ghi họ tên Thủ trưởng đơn vị (người ký). Vẫn "
-                "ghép; đề nghị đơn vị bổ sung khi gửi bản ký.")
+        ctx.add("not_signed")
     m = _DATE_TEXT.search(r.doc_date or "")
     if m:
         r.doc_date = f"{int(m[3]):04d}-{int(m[2]):02d}-{int(m[1]):02d}"
@@ -511,22 +463,16 @@ def _read_by_labels(ctx: _Ctx, form: Form) -> Table | None:
                    key=lambda x: len(x[1]), default=(None, {}))
         lost = [c.group for c in form.criteria if c.id not in best[1]]
         if best[1]:
-            where = f" (trang '{best[0]}' thiếu tiêu chí {', '.join(f'“{g}”' for g in lost)})"
+            ctx.add("form_missing", best[0], why="criteria", criteria=", ".join(f"“{g}”" for g in lost))
         elif ident.FORM_SHEET not in book.sheet_names and ident.ID_SHEET in book.sheet_names:
-            where = f" (trang '{ident.FORM_SHEET}' của tệp mẫu đã bị xóa)"
+            ctx.add("form_missing", best[0] or "", why="sheet_deleted", form_sheet=ident.FORM_SHEET)
         else:
-            where = ""
-        ctx.add("form_missing", "error", f"Tệp '{book.name}' không còn đủ bảng tiêu chí của biểu mẫu{where}: trang "
-                "biên bản đã bị xóa, hoặc dòng, nhãn tiêu chí đã bị xóa, sửa. Đề nghị đơn vị điền vào đúng tệp mẫu "
-                "đã gửi, không xóa, không đổi cấu trúc các trang, rồi gửi lại.", best[0] or "")
+            ctx.add("form_missing", best[0] or "")
         return None
     usable = [t for t in tables if t.columns is not None]
     if not usable:
         t = tables[0]
-        ctx.add("columns_unknown", "error", f"Tệp '{book.name}', trang '{t.sheet}': không tìm thấy tiêu đề cột "
-                f"{', '.join(f'“{p.name}”' for p in form.products)} phía trên bảng tiêu chí, nên không xác định được "
-                "cột trả lời của từng sản phẩm. Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi, giữ nguyên tiêu đề "
-                "các cột, rồi gửi lại.", t.sheet)
+        ctx.add("columns_unknown", t.sheet, products=", ".join(f"“{p.name}”" for p in form.products))
         return None
     readings = [(t, _silent_read(book, form, t)) for t in usable]
     filled = [(t, rd) for t, rd in readings if _filled(rd)] or readings[:1]
@@ -542,13 +488,9 @@ def _read_by_labels(ctx: _Ctx, form: Form) -> Table | None:
 
 
 def _two_tables(ctx: _Ctx, a: Table, b: Table) -> None:
-    def where(t):
-        return f"trang '{t.sheet}' (từ dòng {min(t.rows.values())})"
     # What was said about the table read (blank cells, no signer) does not hold: the copy was filled.
     ctx.r.findings = [f for f in ctx.r.findings if f.code not in ("blank_answer", "not_signed")]
-    ctx.add("duplicate_form", "error", f"Tệp '{ctx.book.name}' có hai bảng tiêu chí với câu trả lời khác nhau: "
-            f"{where(a)} và {where(b)}. Không xác định được bảng nào là chính thức. Đề nghị đơn vị chỉ giữ một "
-            "bảng đã điền đầy đủ (trong trang biên bản của tệp mẫu), xóa bản sao, rồi gửi lại.", b.sheet)
+    ctx.add("duplicate_form", b.sheet, first_sheet=a.sheet, first_row=min(a.rows.values()), row=min(b.rows.values()))
 
 
 def _anchored_fields(ctx: _Ctx, form: Form, table: Table) -> None:
@@ -567,13 +509,12 @@ def _anchored_fields(ctx: _Ctx, form: Form, table: Table) -> None:
                 for below in range(row + 1, row + 8):
                     got = rows.get(below, {}).get(col)
                     if got is not None and got.kind == "s" and clean_text(got.value):
-                        r.signer = _free_text(ctx, table.sheet, f"{col_letters(col)}{below}", got, "người ký")
+                        r.signer = _free_text(ctx, table.sheet, f"{col_letters(col)}{below}", got, "signer")
                         break
             elif row > last and key.startswith(PROPOSALS_HINT) and not r.proposals:
                 got = rows.get(row + 1, {}).get(col)
                 if got is not None and got.kind == "s":
-                    r.proposals = _free_text(ctx, table.sheet, f"{col_letters(col)}{row + 1}", got,
-                                             "đề xuất, kiến nghị")
+                    r.proposals = _free_text(ctx, table.sheet, f"{col_letters(col)}{row + 1}", got, "proposals")
             elif row < first and key.startswith("+"):
                 label = key.lstrip("+ ").strip()
                 for p in form.products:
@@ -582,7 +523,7 @@ def _anchored_fields(ctx: _Ctx, form: Form, table: Table) -> None:
                                        and clean_text(v.value))
                         if right:
                             k, v = right[0]
-                            r.domains[p.id] = _domain(ctx, table.sheet, f"{col_letters(k)}{row}", v)
+                            r.domains[p.id] = _domain(ctx, table.sheet, f"{col_letters(k)}{row}", v, p)
                         break
             elif row < first and not r.doc_date and _DATE_TEXT.search(clean_text(cell.value)):
                 r.doc_date = clean_text(cell.value)
@@ -607,6 +548,4 @@ def _check_not_empty(ctx: _Ctx, form: Form, table: Table) -> None:
     r = ctx.r
     if r.answers and all(v == "blank" for v in r.answers.values()):
         r.findings = [f for f in r.findings if f.code != "blank_answer"]
-        ctx.add("no_answers", "error", f"Tệp '{ctx.book.name}', trang '{table.sheet}': chưa có câu trả lời nào ở "
-                "bảng tiêu chí (có thể đơn vị gửi lại tệp mẫu chưa điền). Đề nghị đơn vị chọn câu trả lời cho từng "
-                f"tiêu chí ({form.amap.allowed}), lưu tệp rồi gửi lại.", table.sheet, expected=form.amap.allowed)
+        ctx.add("no_answers", table.sheet, expected=form.amap.allowed)

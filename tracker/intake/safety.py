@@ -2,7 +2,7 @@
 
 Everything here works from magic bytes and zip/CFB directory structures; nothing is
 decompressed except a few tiny members read through `read_member` with a hard limit.
-Failures raise `IntakeError` carrying a `Finding` with a Vietnamese message.
+Failures raise `IntakeError` carrying a `Finding` (its words are in tracker.model.findings).
 """
 from __future__ import annotations
 
@@ -34,24 +34,9 @@ _ODS_MIMES = (
     b"application/vnd.oasis.opendocument.spreadsheet-template",
 )
 
-# Advice shared by most structural refusals.
-_RESAVE = (
-    "Đề nghị đơn vị mở tệp bằng Excel, chọn Lưu thành (Save As) một tệp Sổ làm việc Excel "
-    "(.xlsx) mới rồi gửi lại."
-)
 
-
-def _label(name: str) -> str:
-    return f"Tệp '{name}'" if name else "Tệp"
-
-
-def _label_lc(name: str) -> str:  # same, mid-sentence
-    return f"tệp '{name}'" if name else "tệp"
-
-
-def _fail(code: str, message: str, name: str, value: str = "", expected: str = "") -> IntakeError:
-    return IntakeError(Finding(code=code, severity="error", message=message, file=name,
-                               value=value, expected=expected))
+def _fail(code: str, name: str, value: str = "", expected: str = "", **params) -> IntakeError:
+    return IntakeError(Finding(code, file=name, value=value, expected=expected, **params))
 
 
 def _mb(n: int) -> str:
@@ -191,13 +176,8 @@ def _sniff(fh, size: int, name: str) -> tuple[str, zipfile.ZipFile | None]:
 
 def _unreadable(name: str, exc: OSError) -> IntakeError:
     if isinstance(exc, FileNotFoundError):
-        return _fail("file_missing",
-                     f"Không tìm thấy {_label_lc(name)}. Đề nghị kiểm tra "
-                     "lại đường dẫn, hoặc đề nghị đơn vị gửi lại tệp.", name)
-    return _fail("file_unreadable",
-                 f"Không đọc được {_label_lc(name)} "
-                 f"({exc.strerror or type(exc).__name__}). Đề nghị kiểm tra quyền truy cập tệp, "
-                 "hoặc đề nghị đơn vị gửi lại tệp.", name)
+        return _fail("file_missing", name)
+    return _fail("file_unreadable", name, reason=exc.strerror or type(exc).__name__)
 
 
 def _text_hint(head: bytes) -> str:
@@ -214,21 +194,8 @@ def _text_hint(head: bytes) -> str:
 
 
 def _not_spreadsheet(name: str, head: bytes) -> IntakeError:
-    hint = _text_hint(head)
-    if hint == "html":
-        why = "thực chất là trang web (HTML) được đặt đuôi Excel, thường do phần mềm khác xuất ra"
-    elif hint == "xml2003":
-        why = "ở định dạng Bảng tính XML 2003, hệ thống không đọc được"
-    elif hint in ("pdf", "image"):  # usually the signed scan, sent beside (or instead of) the workbook
-        kind = "PDF" if hint == "pdf" else "ảnh"
-        return _fail("not_spreadsheet",
-                     f"{_label(name)} là tệp {kind} (thường là bản scan biên bản đã ký), không phải bảng tính "
-                     "Excel nên không ghép được. Bản scan lưu làm hồ sơ; đề nghị đơn vị gửi thêm tệp Excel (.xlsx) "
-                     "đã điền trên tệp mẫu.", name, value=hint, expected=".xlsx")
-    else:
-        why = "không phải là tệp bảng tính Excel (có thể tệp đã bị đổi đuôi tên)"
-    return _fail("not_spreadsheet", f"{_label(name)} {why}. {_RESAVE}", name, value=hint,
-                 expected=".xlsx")
+    # What it is (html, xml2003, pdf, image: a PDF or a picture is usually the signed scan) chooses the words.
+    return _fail("not_spreadsheet", name, value=_text_hint(head), expected=".xlsx")
 
 
 def _bad_name(member: str) -> bool:
@@ -258,13 +225,9 @@ def _check_zip(fh, size: int, zf: zipfile.ZipFile | None, name: str) -> None:
     for info in infos:
         member = info.filename
         if _bad_name(member):
-            raise _fail("unsafe_member_name",
-                        f"{_label(name)} chứa thành phần có đường dẫn không an toàn ('{member}'), "
-                        f"hệ thống từ chối mở. {_RESAVE}", name, value=member)
+            raise _fail("unsafe_member_name", name, value=member)
         if member in seen:
-            raise _fail("duplicate_member",
-                        f"{_label(name)} có cấu trúc không hợp lệ (thành phần '{member}' bị lặp "
-                        f"lại). {_RESAVE}", name, value=member)
+            raise _fail("duplicate_member", name, value=member)
         seen.add(member)
         size, packed = info.file_size, info.compress_size
         total += size
@@ -277,23 +240,15 @@ def _check_zip(fh, size: int, zf: zipfile.ZipFile | None, name: str) -> None:
 
 
 def _corrupt(name: str, value: str) -> IntakeError:
-    return _fail("corrupt_zip",
-                 f"{_label(name)} bị hỏng hoặc không đầy đủ (có thể việc tải lên hay gửi tệp bị "
-                 "gián đoạn). Đề nghị đơn vị kiểm tra tệp mở được bằng Excel rồi gửi lại.", name,
-                 value=value)
+    return _fail("corrupt_zip", name, value=value)
 
 
 def _too_many(name: str, count: int) -> IntakeError:
-    return _fail("too_many_members",
-                 f"{_label(name)} có cấu trúc bất thường (chứa {count} thành phần, tối đa "
-                 f"{MAX_MEMBERS}). {_RESAVE}", name, value=str(count), expected=f"<= {MAX_MEMBERS}")
+    return _fail("too_many_members", name, value=str(count), expected=f"<= {MAX_MEMBERS}", max=MAX_MEMBERS)
 
 
 def _bomb(name: str, value: str, expected: str) -> IntakeError:
-    return _fail("zip_bomb",
-                 f"{_label(name)} có dữ liệu nén bất thường (dung lượng sau khi giải nén quá lớn), "
-                 f"hệ thống từ chối mở để đảm bảo an toàn. {_RESAVE}", name, value=value,
-                 expected=expected)
+    return _fail("zip_bomb", name, value=value, expected=expected)
 
 
 def check_file(path: str | os.PathLike, display_name: str = "") -> str:
@@ -320,35 +275,24 @@ def open_checked(path: str | os.PathLike, display_name: str = "") -> tuple[str, 
     except OSError as exc:
         raise _unreadable(name, exc) from None
     if size == 0:
-        raise _fail("empty", f"{_label(name)} rỗng (0 byte). Đề nghị đơn vị gửi lại tệp .xlsx đã điền.",
-                    name, value="0")
+        raise _fail("empty", name, value="0")
     if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
         size = max(size, len(data))
-        raise _fail("too_large",
-                    f"{_label(name)} quá lớn ({_mb(size)} MB, tối đa {_mb(MAX_FILE_BYTES)} MB). Đề nghị "
-                    "đơn vị xóa các trang tính, hình ảnh, dòng trống không cần thiết, lưu lại rồi gửi lại.",
-                    name, value=str(size), expected=f"<= {MAX_FILE_BYTES}")
+        raise _fail("too_large", name, value=str(size), expected=f"<= {MAX_FILE_BYTES}", size_mb=_mb(size),
+                    max_mb=_mb(MAX_FILE_BYTES))
     fh = io.BytesIO(data)
     kind, zf = _sniff(fh, len(data), name)
     try:
         if kind == "encrypted":
-            raise _fail("encrypted",
-                        f"{_label(name)} được đặt mật khẩu để mở nên hệ thống không đọc được. Đề nghị đơn vị "
-                        "mở tệp bằng Excel, vào Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, "
-                        "xóa mật khẩu, lưu lại rồi gửi lại tệp.", name)
+            raise _fail("encrypted", name)
         if kind == "unknown":
             raise _not_spreadsheet(name, data[:4096])
         if kind in ZIP_KINDS:
             _check_zip(fh, len(data), zf, name)
             if kind == "zip":
                 if "xl/workbook.bin" in set(zf.namelist()):
-                    raise _fail("xlsb",
-                                f"{_label(name)} được lưu ở định dạng Sổ làm việc nhị phân Excel (.xlsb), hệ "
-                                f"thống không đọc được. {_RESAVE}", name, value=".xlsb", expected=".xlsx")
-                raise _fail("zip_not_spreadsheet",
-                            f"{_label(name)} là tệp nén hoặc tài liệu khác, không phải bảng tính Excel. Đề nghị "
-                            "đơn vị gửi trực tiếp tệp .xlsx đã điền (không nén, không đổi đuôi tên).", name,
-                            expected=".xlsx")
+                    raise _fail("xlsb", name, value=".xlsb", expected=".xlsx")
+                raise _fail("zip_not_spreadsheet", name, expected=".xlsx")
     except BaseException:
         if zf is not None:
             zf.close()
@@ -388,16 +332,11 @@ def read_member(zf: zipfile.ZipFile, name: str, limit: int, display_name: str = 
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,
             NotImplementedError, RuntimeError) as exc:
-        raise _fail("corrupt_zip",
-                    f"{_label(label)} bị hỏng (không giải nén được thành phần '{name}'). Đề nghị đơn vị "
-                    "kiểm tra tệp mở được bằng Excel rồi gửi lại.", label, value=str(exc)) from None
+        raise _fail("corrupt_zip", label, value=str(exc), problem="part_unreadable", part=name) from None
     if len(out) > limit:
         raise _bomb(label, f"{name}: > {limit} byte (khai báo {declared} byte)", f"<= {limit} byte")
     if len(out) != declared:
-        raise _fail("corrupt_zip",
-                    f"{_label(label)} bị hỏng (kích thước thành phần '{name}' không khớp khai báo). Đề "
-                    "nghị đơn vị kiểm tra tệp mở được bằng Excel rồi gửi lại.", label,
-                    value=f"{len(out)} != {declared}")
+        raise _fail("corrupt_zip", label, value=f"{len(out)} != {declared}", problem="part_size", part=name)
     return bytes(out)
 
 

@@ -53,37 +53,26 @@ def incoming(path: Path, tmp: Path, notices: list[Finding]):
     try:
         size = path.stat().st_size
     except OSError as e:
-        notices.append(Finding("unreadable", "error", f"Không đọc được thư '{path.name}' ({e.strerror}). Kiểm tra "
-                               "quyền truy cập tệp rồi chạy lại.", file=path.name))
+        notices.append(Finding("unreadable", file=path.name, kind="email", reason=e.strerror or type(e).__name__))
         return
     if size > MAX_EMAIL_BYTES:
-        notices.append(Finding("email_too_large", "error", f"Thư '{path.name}' quá lớn ({size // (1024 * 1024)} MB, "
-                               f"tối đa {MAX_EMAIL_BYTES // (1024 * 1024)} MB). Lưu riêng tệp Excel đính kèm "
-                               "rồi ghép tệp đó.", file=path.name))
+        notices.append(Finding("email_too_large", file=path.name, value=str(size), expected=f"<= {MAX_EMAIL_BYTES}",
+                               size_mb=size // (1024 * 1024), max_mb=MAX_EMAIL_BYTES // (1024 * 1024)))
         return
     try:
         mail = read_msg(path) if path.suffix.lower() == ".msg" else read_eml(path)
     except Exception as e:  # noqa: BLE001 - any parser failure on an untrusted file is a notice
-        kind = "Outlook (.msg)" if path.suffix.lower() == ".msg" else "(.eml)"
-        notices.append(Finding("email_unreadable", "error", f"Không đọc được thư {kind} '{path.name}' "
-                               f"({type(e).__name__}). Mở thư bằng Outlook, lưu riêng tệp Excel đính kèm rồi ghép "
-                               "tệp đó.", file=path.name))
+        notices.append(Finding("email_unreadable", file=path.name, value=type(e).__name__,
+                               format=path.suffix.lower().lstrip(".")))
         return
     workbooks = [a for a in mail.attachments if is_workbook(a)]
     if not workbooks:
         others = [display(a.name) or a.mime for a in mail.attachments]
-        has = f"; thư chỉ kèm: {', '.join(others[:5])}" if others else "; thư không có tệp đính kèm"
-        notices.append(Finding(
-            "email_no_workbook", "error",
-            f"Thư '{path.name}' (từ {mail.sender or 'không rõ người gửi'}, tiêu đề “{display(mail.subject)}”) "
-            f"không kèm tệp Excel (.xlsx){has}. Đề nghị đơn vị trả lời thư, đính kèm tệp biểu mẫu đã điền.",
-            file=path.name))
+        notices.append(Finding("email_no_workbook", file=path.name, sender=mail.sender or "",
+                               subject=display(mail.subject), attachments=", ".join(others[:5])))
         return
     if mail.date is None:
-        notices.append(Finding(
-            "email_no_date", "warning",
-            f"Thư '{path.name}' không có ngày gửi (Date) đọc được: ngày nhận lấy theo ngày sửa tệp; nếu cần, "
-            "ghép lại với --received NGÀY.", file=path.name))
+        notices.append(Finding("email_no_date", file=path.name))
     received = received_date(mail.date)
     folder = tmp / f"mail-{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]}"
     folder.mkdir(parents=True, exist_ok=True)

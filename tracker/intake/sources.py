@@ -21,7 +21,7 @@ def incoming(path: Path, tmp: Path, notices: list[Finding]):
         try:
             from tracker.intake import saved_email as email_source
         except ImportError:  # pragma: no cover - email intake not installed
-            notices.append(Finding("email_unsupported", "error", f"Chưa đọc được thư '{path.name}'.", file=path.name))
+            notices.append(Finding("email_unsupported", file=path.name))
             return
         yield from email_source.incoming(path, tmp, notices)
         return

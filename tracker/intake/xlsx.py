@@ -73,9 +73,7 @@ class XlsxBook:
         try:
             self.zf = zf if zf is not None else zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as e:
-            raise IntakeError(Finding("bad_zip", "error", f"Tệp '{display_name}' bị hỏng, không mở được ({e}). "
-                                      "Đề nghị đơn vị lưu lại tệp bằng Excel (.xlsx) và gửi lại.",
-                                      file=display_name)) from None
+            raise IntakeError(Finding("bad_zip", file=display_name, value=str(e))) from None
         self._members = {n.lower(): n for n in self.zf.namelist()}
         self.sheets: list[dict] = []          # name, path, state
         self.defined: dict[str, str] = {}     # upper-case name -> formula text
@@ -103,26 +101,19 @@ class XlsxBook:
         try:
             return _fromstring(data)
         except SafeET.ParseError as e:
-            raise self._damaged(f"phần {member} không đọc được ({e})") from None
+            raise self._damaged("part_unreadable", value=str(e), part=member) from None
         except Exception as e:  # defusedxml's refusals: DTDs, entities, external references
-            raise IntakeError(Finding("xml_unsafe", "error",
-                                      f"Tệp '{self.name}' chứa cấu trúc XML không an toàn ({type(e).__name__}) nên "
-                                      "bị từ chối. Đề nghị đơn vị điền lại trên tệp mẫu đã gửi và lưu bằng Excel.",
-                                      file=self.name)) from None
+            raise IntakeError(Finding("xml_unsafe", file=self.name, value=type(e).__name__)) from None
 
-    def _damaged(self, detail: str, sheet: str = "", cell: str = "") -> IntakeError:
-        return IntakeError(Finding("damaged", "error", f"Tệp '{self.name}' bị hỏng: {detail}. Đề nghị đơn vị mở "
-                                   "tệp bằng Excel, lưu lại (.xlsx) và gửi lại.", file=self.name, sheet=sheet,
-                                   cell=cell))
-
-    def _bad_cell(self, sheet: str, ref: str, what: str) -> IntakeError:
-        return self._damaged(f"trang '{sheet}', ô {ref} {what}", sheet, ref)
+    def _damaged(self, problem: str, sheet: str = "", cell: str = "", value: str = "", **params) -> IntakeError:
+        """`problem`: which damage (the variants of "damaged" in tracker.model.findings)."""
+        return IntakeError(Finding("damaged", file=self.name, sheet=sheet, cell=cell, value=value, problem=problem,
+                                   **params))
 
     def _load_workbook(self) -> None:
         wb = self._xml("xl/workbook.xml")
         if wb is None:
-            raise IntakeError(Finding("not_workbook", "error", f"Tệp '{self.name}' không phải sổ tính Excel "
-                                      "(.xlsx). Đề nghị đơn vị lưu bằng Excel dạng .xlsx rồi gửi lại.", file=self.name))
+            raise IntakeError(Finding("not_workbook", file=self.name))
         rels = {}
         rel_root = self._xml("xl/_rels/workbook.xml.rels")
         if rel_root is not None:
@@ -193,11 +184,9 @@ class XlsxBook:
         try:
             return _fromstring(data)
         except SafeET.ParseError as e:
-            raise self._damaged(f"phần {member} không đọc được ({e})") from None
+            raise self._damaged("part_unreadable", value=str(e), part=member) from None
         except Exception as e:
-            raise IntakeError(Finding("xml_unsafe", "error",
-                                      f"Tệp '{self.name}' chứa cấu trúc XML không an toàn ({type(e).__name__}) nên "
-                                      "bị từ chối. Đề nghị đơn vị điền lại trên tệp mẫu đã gửi.", file=self.name)) from None
+            raise IntakeError(Finding("xml_unsafe", file=self.name, value=type(e).__name__)) from None
 
     # ------------------------------------------------------------------ cells
     def cells(self, sheet_name: str) -> dict[str, Cell]:
@@ -209,7 +198,7 @@ class XlsxBook:
             raise KeyError(sheet_name)
         data = self._read(sheet["path"])
         if data is None:
-            raise self._damaged(f"thiếu nội dung trang '{sheet_name}'")
+            raise self._damaged("sheet_missing", sheet_name)
         root = self._parse_bytes(data, sheet["path"])
         sst = None
         out: dict[str, Cell] = {}
@@ -225,7 +214,7 @@ class XlsxBook:
             elif given.isdigit() and 0 < int(given) <= MAX_ROW:
                 row_no = int(given)
             else:
-                raise self._damaged(f"trang '{sheet_name}' có dòng mang số thứ tự sai ('{given[:20]}')", sheet_name)
+                raise self._damaged("bad_row", sheet_name, value=given[:20])
             col_no = 0
             for c in row:
                 if c.tag != cell_tag:
@@ -240,10 +229,9 @@ class XlsxBook:
                     except ValueError:
                         at_row = None
                     if at_row != row_no or not 0 < col_no <= MAX_COL:
-                        raise self._damaged(f"trang '{sheet_name}', dòng {row_no} có ô mang địa chỉ sai "
-                                            f"('{ref[:20]}')", sheet_name)
+                        raise self._damaged("bad_ref", sheet_name, value=ref[:20], row=row_no)
                 if ref in seen:     # two values for one cell: which one is meant cannot be told
-                    raise self._damaged(f"trang '{sheet_name}', ô {ref} được ghi hai lần", sheet_name, ref)
+                    raise self._damaged("cell_twice", sheet_name, ref)
                 seen.add(ref)
                 t = c.get("t", "n")
                 parts = len(c)
@@ -256,7 +244,7 @@ class XlsxBook:
                     raw = c[0].text
                     index = int(raw) if (raw or "").strip().isdigit() else -1   # never counted from the end
                     if not 0 <= index < len(sst):
-                        raise self._bad_cell(sheet_name, ref, "trỏ tới chuỗi không tồn tại")
+                        raise self._damaged("no_string", sheet_name, ref)
                     out[ref] = Cell(sst[index], "s", None)
                     continue
                 formula, raw, inline, has_v = None, None, None, False
@@ -266,7 +254,7 @@ class XlsxBook:
                     tag = "v" if tag == v_tag else "f" if tag == f_tag else "is" if tag == is_tag else _local(tag)
                     if tag in seen_parts and tag in ("f", "v", "is"):
                         # two values for one cell (fuzzing found it): which is meant cannot be told
-                        raise self._bad_cell(sheet_name, ref, "có hai giá trị")
+                        raise self._damaged("two_values", sheet_name, ref)
                     seen_parts.add(tag)
                     if tag == "f":
                         formula = part.text or ""
@@ -281,13 +269,13 @@ class XlsxBook:
                             sst = self.shared_strings()
                         index = int(raw) if (raw or "").strip().isdigit() else -1
                         if not 0 <= index < len(sst):
-                            raise self._bad_cell(sheet_name, ref, "trỏ tới chuỗi không tồn tại")
+                            raise self._damaged("no_string", sheet_name, ref)
                         value, kind = sst[index], "s"
                 elif t == "inlineStr":
                     if inline is not None:
                         value, kind = inline, "s"
                     elif has_v:
-                        raise self._bad_cell(sheet_name, ref, "có nội dung không hợp lệ (chuỗi thiếu phần văn bản)")
+                        raise self._damaged("no_text", sheet_name, ref)
                 elif t == "str":
                     value, kind = raw or "", "s"
                 elif t == "b":
@@ -301,10 +289,10 @@ class XlsxBook:
                         try:
                             f = float(raw)
                         except ValueError:
-                            raise self._bad_cell(sheet_name, ref, "ghi là số nhưng chứa nội dung không phải số") from None
+                            raise self._damaged("bad_number", sheet_name, ref, value=raw[:20]) from None
                         value, kind = (int(f) if f.is_integer() else f), "n"
                 else:
-                    raise self._bad_cell(sheet_name, ref, f"có kiểu dữ liệu không hợp lệ ('{t[:10]}')")
+                    raise self._damaged("bad_type", sheet_name, ref, value=t[:10])
                 if value is None and formula is None:
                     continue
                 out[ref] = Cell(value, kind, formula)

@@ -54,21 +54,16 @@ def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[F
         # data_only=False: a formula typed into an input cell is kept as its text, never lost, never live
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as e:  # a damaged master must not stop a merge: it is rebuilt from the ledger
-        findings.append(Finding("master_unreadable", "warning",
-                                f"Không đọc được {name} ({type(e).__name__}); các sửa tay trong tệp này (nếu có) "
-                                "không được ghi nhận. Bản cũ được giữ trong backups/.", file=name))
+        findings.append(Finding("master_unreadable", file=name, value=type(e).__name__))
         return {}, {}, findings
     try:
         if _form().ID_SHEET not in wb.sheetnames:
-            findings.append(Finding("master_no_snapshot", "warning",
-                                    f"{name} thiếu trang định danh; không so được sửa tay. Bản cũ giữ trong backups/.",
-                                    file=name))
+            findings.append(Finding("master_no_snapshot", file=name))
             return {}, {}, findings
         ident = {r[0]: r[1] for r in wb[_form().ID_SHEET].iter_rows(values_only=True, max_col=2) if r and r[0]}
         if ident.get("campaign_id") != campaign.id:
-            findings.append(Finding("master_other_campaign", "warning",
-                                    f"{name} thuộc chiến dịch khác ('{ident.get('campaign_id')}'); bỏ qua, giữ bản cũ "
-                                    "trong backups/.", file=name))
+            findings.append(Finding("master_other_campaign", file=name, value=ident.get("campaign_id") or "",
+                                    expected=campaign.id))
             return {}, {}, findings
         snapshots = {}
         for k, v in ident.items():
@@ -155,18 +150,13 @@ def absorb_manual_entries(ws: Workspace, ledger: Ledger) -> tuple[list[str], lis
                 key = to_key.get(nfc(str(v or "")).strip().casefold())
                 if key is None:
                     cell = f"{get_column_letter(row['answer_cols'][c] + 1)}{row['row']}"
-                    problems.append(Finding("master_bad_answer", "warning",
-                                            f"{path.name}, trang '{row['sheet']}', ô {cell}: giá trị '{v}' không phải "
-                                            f"'{met}' hay '{not_met}'. Dòng nhập tay của {unit.name} chưa được ghi "
-                                            "nhận; sửa ô này rồi chạy lại.", file=path.name, sheet=row["sheet"],
-                                            cell=cell, value=str(v), expected=f"{met}; {not_met}"))
+                    problems.append(Finding("master_bad_answer", file=path.name, sheet=row["sheet"], cell=cell,
+                                            value=str(v), expected=f"{met}; {not_met}", met=met, not_met=not_met,
+                                            unit=unit.name))
                 sub.answers[(p.id, c)] = key or "blank"
             if isinstance(row["received_at"], str):
-                problems.append(Finding("master_bad_date", "warning",
-                                        f"{path.name}, trang '{row['sheet']}', dòng {row['row']}: ngày nhận "
-                                        f"'{row['received_at']}' không hợp lệ (nhập dạng NN/TT/NNNN). Dòng nhập tay của "
-                                        f"{unit.name} chưa được ghi nhận.", file=path.name, sheet=row["sheet"],
-                                        value=row["received_at"]))
+                problems.append(Finding("master_bad_date", file=path.name, sheet=row["sheet"],
+                                        value=row["received_at"], row=row["row"], unit=unit.name))
             elif row["received_at"] and first_date is None:
                 first_date = row["received_at"]
             sub.note = sub.note or row["notes"]

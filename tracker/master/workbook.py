@@ -20,6 +20,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell, xl_rowcol_to_c
 
 from tracker.model.campaign import Campaign
 from tracker.model.dates import show
+from tracker.model.findings import Finding
 from tracker.outbound.styles import WORKBOOK_OPTIONS, Styles, a4_landscape
 from tracker.model.registry import Unit
 from tracker.stats import DEADLINE_VI, STATUS_VI
@@ -381,8 +382,8 @@ def _log_sheet(ws, st, returns) -> None:
         if r["outcome"] == "duplicate":     # each distinct file once
             continue
         k += 1
-        findings = json.loads(r["findings"] or "[]")
-        reason = "\n".join(f.get("message", "") for f in findings)
+        # Rendered from the fields the ledger keeps (an old ledger's findings: their stored text).
+        reason = "\n".join(Finding.from_record(f).text("vi") for f in json.loads(r["findings"] or "[]"))
         received = show(dt.date.fromisoformat(r["received_at"])) if r["received_at"] else ""
         values = [str(k), r["merged_at"].replace("T", " "), r["name"], received, r["unit_id"] or "",
                   outcome_vi.get(r["outcome"], r["outcome"]), reason, r["sha256"][:16]]

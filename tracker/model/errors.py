@@ -2,13 +2,20 @@
 
 
 class TrackerError(Exception):
-    """A user-facing error; `str(err)` is a complete Vietnamese message saying what to do."""
+    """A user-facing error; `str(err)` is a complete Vietnamese message saying what to do.
+
+    `details`: lines listed under it, texts or findings (tracker.model.findings): a finding is
+    rendered when the details are read, in the language of that moment."""
 
     exit_code = 1
 
-    def __init__(self, message: str, details: list[str] | None = None):
+    def __init__(self, message: str, details: list | None = None):
         super().__init__(message)
-        self.details = details or []
+        self.listed = list(details or [])
+
+    @property
+    def details(self) -> list[str]:
+        return [str(d) for d in self.listed]
 
 
 class UsageError(TrackerError):

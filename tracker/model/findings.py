@@ -1,29 +1,701 @@
-"""Finding record and the exception that carries it to the CLI."""
+"""Findings: what is wrong (or worth a look) in a returned file, a folder, a registry or a mailing.
+
+A finding is fields (after frictionless-py's errors): a code, where it is (file, sheet, cell), the
+value met and the values allowed, and the parameters its code declares. Its words are not in the
+finding: each code is declared once, in CODES below, with its severity, a short title, its message
+template and its advice (for the unit, for the staff), all Vietnamese source texts marked for the
+catalogs. The text is rendered when it is read, in the language asked for, so the ledger keeps the
+fields and a rewording reaches the history too.
+
+    Finding("blank_answer", file="a.xlsx", sheet="Biên bản", cell="E30", criterion="Nội dung", product="")
+    f.severity          # "warning", from the registry
+    f.text("vi")        # statement and advice, in Vietnamese (documents); f.message: current language
+
+Templates take the finding's fields ({file}, {sheet}, {cell}, {value}, {expected}) and the code's
+parameters. A parameter named in CHOICES holds a key whose phrase is shown ({field}: "note" ->
+"ghi chú"); one named in BLANK shows a phrase when empty; {label} is the criterion (and product) an
+answer cell belongs to. A code may have variants: another template chosen by a field or parameter
+(`by`). A wrong code or a missing parameter never stops a user (the placeholder is shown as it is);
+tests set STRICT so that it fails there, and render every code (tests/test_findings.py).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from tracker.model.errors import TrackerError
+from tracker.model.language import N_, _, in_language
+
+SEVERITIES = ("error", "warning", "info")
+FIELDS = ("file", "sheet", "cell", "value", "expected")
+STRICT = False          # tests: an unknown code or a missing parameter raises
 
 
+# ---------------------------------------------------------------------- the registry's vocabulary
 @dataclass(frozen=True)
+class Variant:
+    """Another wording of a code, for one value of its `by` field or parameter. Advice left None is
+    the code's; `title` names the case in the guide when its advice differs."""
+    template: str
+    unit: str | None = None
+    staff: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Code:
+    code: str
+    severity: str               # "error" | "warning" | "info"
+    group: str                  # section of the guide (GROUPS)
+    title: str                  # what the finding means, in a few words
+    template: str               # the statement, from fields and params
+    unit: str = ""              # advice for the unit (forwarded to it)
+    staff: str = ""             # advice for the staff
+    params: tuple[str, ...] = ()
+    by: str = ""                # field or param choosing a variant
+    variants: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def wording(self, key: str | None) -> tuple[str, str, str]:
+        """(template, unit advice, staff advice) for a variant key."""
+        v = self.variants.get(key) if key is not None else None
+        if v is None:
+            return self.template, self.unit, self.staff
+        return v.template, self.unit if v.unit is None else v.unit, self.staff if v.staff is None else v.staff
+
+    def templates(self) -> list[str]:
+        return [self.template] + [v.template for v in self.variants.values()]
+
+
+GROUPS = {   # guide sections, in order: (heading, when these are seen)
+    "file": (N_("Tệp không đọc được"), N_("từ chối trước khi mở tệp")),
+    "identity": (N_("Tệp không phải của đơn vị, của đợt này"), N_("từ chối")),
+    "content": (N_("Nội dung điền sai"), N_("từ chối; lời báo nêu trang, ô, giá trị gặp")),
+    "review": (N_("Tệp được nhận nhưng cần xem lại"), N_("dòng “Lưu ý:”")),
+    "info": (N_("Thông tin"), N_("in trong báo cáo ghép, không cần làm gì")),
+    "master": (N_("Về bảng tổng hợp"), N_("dòng “Chú ý:” khi ghép; xem mục 7")),
+    "registry": (N_("Danh sách đơn vị units.csv"), N_("khi init, generate, ...: lệnh dừng, không ghi gì")),
+    "verify": (N_("Kiểm tra thư mục chiến dịch"), N_("tracker verify; mục 11")),
+    "mail": (N_("Gửi thư"), N_("tracker mail send, tracker mail remind")),
+}
+
+SEVERITY_TITLE = {"error": N_("Lỗi"), "warning": N_("Lưu ý"), "info": N_("Thông tin")}
+
+# Parameters whose value is a key: the phrase is what is shown.
+CHOICES = {
+    "field": {"note": N_("ghi chú"), "proposals": N_("đề xuất, kiến nghị"), "signer": N_("người ký"),
+              "doc_number": N_("số văn bản"), "doc_date": N_("ngày văn bản"), "domain": N_("tên miền")},
+    "kept": {"shown": N_("chữ hiển thị"), "formula": N_("nội dung công thức")},
+    "legacy": {"tcvn3": N_("TCVN3 (phông .VnTime, bộ gõ ABC)"), "vni": N_("VNI (phông VNI-Times)")},
+}
+# Parameters that may be empty: the phrase shown then.
+BLANK = {
+    "sender": N_("không rõ người gửi"),
+    "suffix": N_("không rõ đuôi"),
+}
+# {label}: the criterion an answer cell belongs to, and its product when the unit has several.
+LABEL = N_("tiêu chí “{criterion}”")
+LABEL_OF = N_("tiêu chí “{criterion}” của {product}")
+
+# Advice shared by several codes.
+RESAVE = N_("Đề nghị đơn vị mở tệp bằng Excel, chọn Lưu thành (Save As) một tệp Sổ làm việc Excel (.xlsx) mới "
+            "rồi gửi lại.")
+CHECK_OPENS = N_("Đề nghị đơn vị kiểm tra tệp mở được bằng Excel rồi gửi lại.")
+TRIM = N_("Đề nghị đơn vị xóa các dòng, cột, trang tính không dùng đến, lưu lại rồi gửi lại.")
+SAVE_ATTACHMENT = N_("Lưu riêng tệp Excel đính kèm rồi ghép tệp đó (với --received là ngày của thư).")
+REFILL = N_("Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi, không xóa, không đổi cấu trúc các trang, rồi gửi lại.")
+PICK = N_("Đề nghị đơn vị chọn lại câu trả lời trong danh sách thả xuống và gửi lại.")
+CHECK_WITH_UNIT = N_("Nên kiểm tra lại kết quả với đơn vị.")
+FIX_REGISTRY = N_("Sửa units.csv rồi chạy lại.")
+REBUILD_MASTER = N_("Chạy 'tracker merge' (không cần tệp) để dựng lại master.xlsx từ sổ ghi.")
+MASTER_KEPT = N_("Các sửa tay trong tệp này (nếu có) chưa được ghi nhận; bảng được dựng lại từ sổ ghi, bản cũ "
+                 "giữ trong backups/: chép các dòng đã nhập tay sang master.xlsx mới rồi chạy lại 'tracker merge'.")
+RESTORE_LEDGER = N_("Khôi phục ledger.sqlite từ bản sao lưu gần nhất, rồi chạy 'tracker merge' lại trên các thư mục "
+                    "tệp đã nhận: tệp đã ghép sẽ được nhận ra, tệp còn thiếu được ghép bổ sung.")
+
+
+def _v(**variants: Variant) -> MappingProxyType:
+    return MappingProxyType(variants)
+
+
+def _codes(*codes: Code) -> MappingProxyType:
+    out: dict[str, Code] = {}
+    for c in codes:
+        if c.code in out:
+            raise ValueError(f"finding code declared twice: {c.code}")
+        out[c.code] = c
+    return MappingProxyType(out)
+
+
+# ---------------------------------------------------------------------- the registry
+CODES = _codes(
+    # ----- files that cannot be read (refused before they are opened)
+    Code("empty", "error", "file", N_("tệp rỗng (0 byte): lỗi khi tải lên hoặc khi lưu"),
+         N_("Tệp '{file}' rỗng (0 byte)."), unit=N_("Đề nghị đơn vị gửi lại tệp .xlsx đã điền.")),
+    Code("too_large", "error", "file", N_("tệp quá lớn (trên 20 MB)"),
+         N_("Tệp '{file}' quá lớn ({size_mb} MB, tối đa {max_mb} MB)."),
+         unit=N_("Đề nghị đơn vị xóa các trang tính, hình ảnh, dòng trống không cần thiết, lưu lại rồi gửi lại."),
+         params=("size_mb", "max_mb")),
+    Code("encrypted", "error", "file", N_("tệp có mật khẩu mở"),
+         N_("Tệp '{file}' được đặt mật khẩu để mở nên hệ thống không đọc được."),
+         unit=N_("Đề nghị đơn vị mở tệp bằng Excel, vào Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng mật "
+                 "khẩu, xóa mật khẩu, lưu lại rồi gửi lại tệp.")),
+    Code("not_spreadsheet", "error", "file",
+         N_("không phải tệp Excel: bản scan PDF hoặc ảnh, trang web đổi đuôi .xlsx, tệp đổi đuôi"),
+         N_("Tệp '{file}' không phải là tệp bảng tính Excel (có thể tệp đã bị đổi đuôi tên)."), unit=RESAVE,
+         by="value", variants=_v(
+             html=Variant(N_("Tệp '{file}' thực chất là trang web (HTML) được đặt đuôi Excel, thường do phần mềm "
+                             "khác xuất ra.")),
+             xml2003=Variant(N_("Tệp '{file}' ở định dạng Bảng tính XML 2003, hệ thống không đọc được.")),
+             pdf=Variant(N_("Tệp '{file}' là tệp PDF (thường là bản scan biên bản đã ký), không phải bảng tính "
+                            "Excel nên không ghép được."),
+                         unit=N_("Đề nghị đơn vị gửi thêm tệp Excel (.xlsx) đã điền trên tệp mẫu."),
+                         staff=N_("Bản scan được lưu làm hồ sơ (trong archive/)."), title=N_("bản scan PDF, ảnh")),
+             image=Variant(N_("Tệp '{file}' là tệp ảnh (thường là bản scan biên bản đã ký), không phải bảng tính "
+                              "Excel nên không ghép được."),
+                           unit=N_("Đề nghị đơn vị gửi thêm tệp Excel (.xlsx) đã điền trên tệp mẫu."),
+                           staff=N_("Bản scan được lưu làm hồ sơ (trong archive/)."), title=N_("bản scan PDF, ảnh")))),
+    Code("xlsb", "error", "file", N_("tệp lưu dạng “Sổ làm việc nhị phân” .xlsb"),
+         N_("Tệp '{file}' được lưu ở định dạng Sổ làm việc nhị phân Excel (.xlsb), hệ thống không đọc được."),
+         unit=RESAVE),
+    Code("zip_not_spreadsheet", "error", "file", N_("tệp nén (.zip) hoặc tài liệu khác (Word, ...)"),
+         N_("Tệp '{file}' là tệp nén hoặc tài liệu khác, không phải bảng tính Excel."),
+         unit=N_("Đề nghị đơn vị gửi trực tiếp tệp .xlsx đã điền (không nén, không đổi đuôi tên)."),
+         staff=N_("Tệp nén (.zip) có biểu mẫu bên trong thì có thể tự giải nén rồi ghép các tệp .xlsx đó.")),
+    Code("corrupt_zip", "error", "file", N_("tệp hỏng hoặc không đầy đủ (tải lên, gửi bị gián đoạn)"),
+         N_("Tệp '{file}' bị hỏng hoặc không đầy đủ (có thể việc tải lên hay gửi tệp bị gián đoạn)."),
+         unit=CHECK_OPENS, staff=N_("Có thể tải lại tệp đính kèm rồi ghép lại."), params=("problem", "part"),
+         by="problem", variants=_v(
+             part_unreadable=Variant(N_("Tệp '{file}' bị hỏng (không giải nén được thành phần '{part}').")),
+             part_size=Variant(N_("Tệp '{file}' bị hỏng (kích thước thành phần '{part}' không khớp khai báo).")))),
+    Code("bad_zip", "error", "file", N_("tệp hỏng, không mở được"),
+         N_("Tệp '{file}' bị hỏng, không mở được ({value})."),
+         unit=N_("Đề nghị đơn vị lưu lại tệp bằng Excel (.xlsx) và gửi lại."),
+         staff=N_("Có thể tải lại tệp đính kèm rồi ghép lại.")),
+    Code("damaged", "error", "file", N_("tệp hỏng bên trong (trang, dòng hay ô ghi sai)"),
+         N_("Tệp '{file}' bị hỏng."), unit=N_("Đề nghị đơn vị mở tệp bằng Excel, lưu lại (.xlsx) và gửi lại."),
+         params=("problem", "part", "row"), by="problem", variants=_v(
+             part_unreadable=Variant(N_("Tệp '{file}' bị hỏng: phần {part} không đọc được ({value}).")),
+             sheet_missing=Variant(N_("Tệp '{file}' bị hỏng: thiếu nội dung trang '{sheet}'.")),
+             bad_row=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}' có dòng mang số thứ tự sai ('{value}').")),
+             bad_ref=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', dòng {row} có ô mang địa chỉ sai "
+                                "('{value}').")),
+             cell_twice=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} được ghi hai lần.")),
+             no_string=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} trỏ tới chuỗi không tồn tại.")),
+             two_values=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} có hai giá trị.")),
+             no_text=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} có nội dung không hợp lệ (chuỗi "
+                                "thiếu phần văn bản).")),
+             bad_number=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} ghi là số nhưng chứa nội dung "
+                                   "không phải số.")),
+             bad_type=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} có kiểu dữ liệu không hợp lệ "
+                                 "('{value}').")))),
+    Code("not_workbook", "error", "file", N_("tệp nén không chứa sổ tính Excel"),
+         N_("Tệp '{file}' không phải sổ tính Excel (.xlsx)."),
+         unit=N_("Đề nghị đơn vị lưu bằng Excel dạng .xlsx rồi gửi lại.")),
+    Code("read_failed", "error", "file", N_("không đọc được nội dung tệp"),
+         N_("Không đọc được nội dung tệp '{file}'."), unit=RESAVE),
+    Code("too_many_members", "error", "file", N_("cấu trúc tệp bất thường (quá nhiều thành phần)"),
+         N_("Tệp '{file}' có cấu trúc bất thường (chứa {value} thành phần, tối đa {max})."), unit=RESAVE,
+         params=("max",)),
+    Code("zip_bomb", "error", "file", N_("dữ liệu nén bất thường, bị từ chối để bảo đảm an toàn"),
+         N_("Tệp '{file}' có dữ liệu nén bất thường (dung lượng sau khi giải nén quá lớn), hệ thống từ chối mở để "
+            "đảm bảo an toàn."), unit=RESAVE),
+    Code("unsafe_member_name", "error", "file", N_("thành phần có đường dẫn không an toàn"),
+         N_("Tệp '{file}' chứa thành phần có đường dẫn không an toàn ('{value}'), hệ thống từ chối mở."),
+         unit=RESAVE),
+    Code("duplicate_member", "error", "file", N_("thành phần bị lặp lại trong tệp"),
+         N_("Tệp '{file}' có cấu trúc không hợp lệ (thành phần '{value}' bị lặp lại)."), unit=RESAVE),
+    Code("xml_unsafe", "error", "file", N_("cấu trúc XML không an toàn"),
+         N_("Tệp '{file}' chứa cấu trúc XML không an toàn ({value}) nên bị từ chối."),
+         unit=N_("Đề nghị đơn vị điền lại trên tệp mẫu đã gửi và lưu bằng Excel.")),
+    Code("needs_libreoffice", "error", "file", N_("tệp .xls hoặc .ods, máy chưa cài LibreOffice"),
+         N_("Tệp '{file}' ở định dạng cũ ({suffix}) và máy này chưa cài LibreOffice để tự chuyển đổi."),
+         staff=N_("Mở tệp bằng Excel, chọn Tệp > Lưu thành (Save As) > Sổ làm việc Excel (.xlsx), rồi ghép tệp .xlsx "
+                  "đó với --received là ngày nhận thật (hoặc cài LibreOffice để hệ thống tự chuyển đổi)."),
+         params=("suffix",)),
+    Code("convert_failed", "error", "file", N_("LibreOffice không chuyển được tệp .xls/.ods"),
+         N_("Không chuyển đổi được tệp '{file}' sang .xlsx ({value})."),
+         unit=N_("Đề nghị mở tệp bằng Excel, chọn Lưu thành (Save As) Sổ làm việc Excel (.xlsx) rồi gửi lại; nếu tệp "
+                 "có mật khẩu, hãy gỡ mật khẩu trước."),
+         params=("why", "seconds", "exit_code"), by="why", variants=_v(
+             timeout=Variant(N_("Không chuyển đổi được tệp '{file}' sang .xlsx (quá {seconds} giây).")),
+             exit=Variant(N_("Không chuyển đổi được tệp '{file}' sang .xlsx (mã thoát {exit_code}).")))),
+    Code("too_slow", "error", "file", N_("tệp cần quá nhiều thời gian để đọc (quá nhiều dòng, cột, định dạng thừa)"),
+         N_("Tệp '{file}' cần quá nhiều thời gian để đọc (quá {seconds} giây), có thể do chứa quá nhiều dòng, cột "
+            "hoặc định dạng thừa."), unit=TRIM, params=("seconds",)),
+    Code("too_big", "error", "file", N_("tệp cần quá nhiều bộ nhớ để đọc (quá nhiều dòng, cột, hình ảnh)"),
+         N_("Tệp '{file}' cần quá nhiều bộ nhớ để đọc (quá {megabytes} MB), có thể do chứa quá nhiều dòng, cột, "
+            "hình ảnh hoặc định dạng thừa."), unit=TRIM, params=("megabytes",)),
+    Code("file_missing", "error", "file", N_("không thấy tệp"),
+         N_("Không tìm thấy tệp '{file}'."),
+         staff=N_("Kiểm tra lại đường dẫn gõ trong lệnh (tệp OneDrive chưa tải về máy?), hoặc đề nghị đơn vị gửi "
+                  "lại tệp.")),
+    Code("file_unreadable", "error", "file", N_("không có quyền đọc tệp"),
+         N_("Không đọc được tệp '{file}' ({reason})."),
+         staff=N_("Kiểm tra quyền truy cập tệp (tệp đang mở trong chương trình khác?), hoặc đề nghị đơn vị gửi lại "
+                  "tệp."), params=("reason",)),
+    Code("unreadable", "error", "file", N_("không đọc được tệp hoặc thư đã cho"),
+         N_("Không đọc được tệp '{file}' ({reason})."),
+         staff=N_("Kiểm tra quyền truy cập tệp (tệp đang mở trong chương trình khác?) rồi chạy lại."),
+         params=("kind", "reason"), by="kind", variants=_v(
+             email=Variant(N_("Không đọc được thư '{file}' ({reason}).")))),
+    Code("not_found", "error", "file", N_("không thấy tệp hay thư mục đã gõ trong lệnh"),
+         N_("Không tìm thấy '{file}'."), staff=N_("Kiểm tra lại đường dẫn.")),
+
+    # ----- files that are not this unit's, of this round (refused)
+    Code("other_campaign", "error", "identity",
+         N_("biểu mẫu của đợt xác nhận khác (thường là tệp của năm trước)"),
+         N_("Tệp '{file}' là biểu mẫu của một đợt xác nhận khác (đợt trước hoặc năm khác), không phải biểu mẫu "
+            "của đợt này; không ghép tệp này."),
+         unit=N_("Đề nghị đơn vị điền vào đúng biểu mẫu của đợt này (tệp được gửi kèm thư mời) rồi gửi lại."),
+         staff=N_("Gửi lại đơn vị tệp của đơn vị trong outbox/ của thư mục chiến dịch này.")),
+    Code("unknown_unit", "error", "identity", N_("mã đơn vị trong tệp không có trong units.csv"),
+         N_("Tệp '{file}' mang mã đơn vị '{value}' không có trong danh sách đơn vị của đợt này."),
+         staff=N_("Kiểm tra units.csv (đơn vị bị xóa, đổi mã?), hoặc gửi lại đơn vị đúng tệp mẫu của họ.")),
+    Code("bad_token", "error", "identity",
+         N_("mã xác thực không khớp: thông tin định danh trong tệp bị sửa, hoặc tệp tạo từ một thư mục chiến dịch "
+            "khác (một máy khác, hoặc thư mục đã tạo lại)"),
+         N_("Tệp '{file}': mã xác thực không khớp với đơn vị '{unit}' (thông tin định danh trong tệp đã bị sửa, hoặc "
+            "tệp được tạo từ một thư mục chiến dịch khác); không ghép tệp này."),
+         unit=N_("Đề nghị đơn vị điền lại trên tệp mẫu được gửi lại."),
+         staff=N_("Gửi lại đơn vị tệp mẫu trong outbox/ của thư mục chiến dịch này; luôn gửi tệp từ đúng một thư "
+                  "mục chiến dịch."), params=("unit",)),
+    Code("unidentified", "error", "identity", N_("tệp không có thông tin định danh và không có tên đơn vị nào"),
+         N_("Tệp '{file}' không có thông tin định danh của biểu mẫu (trang ẩn đã bị xóa, hoặc không phải tệp mẫu) và "
+            "không tìm thấy tên đơn vị nào trong danh sách."),
+         unit=N_("Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi rồi gửi lại."),
+         staff=N_("Tệp mẫu của từng đơn vị ở outbox/.")),
+    Code("ambiguous_unit", "error", "identity", N_("tệp không có thông tin định danh và có tên của nhiều đơn vị"),
+         N_("Tệp '{file}' không có thông tin định danh và có tên của nhiều đơn vị ({units}); không xác định được "
+            "đơn vị gửi."), unit=N_("Đề nghị đơn vị điền vào đúng tệp mẫu của mình."), params=("units",)),
+    Code("is_master", "error", "identity",
+         N_("đây là bảng tổng hợp master.xlsx (có người gửi lại), không phải tệp đơn vị"),
+         N_("Tệp '{file}' là bảng tổng hợp (master) của chiến dịch, không phải tệp đơn vị gửi về; không ghép tệp "
+            "này."),
+         staff=N_("Sửa tay trên master.xlsx của thư mục chiến dịch được ghi nhận tự động mỗi lần chạy merge (mục 7); "
+                  "nếu đây là bản tổng hợp ai đó đã sửa rồi gửi lại, chép các thay đổi vào master.xlsx rồi chạy "
+                  "merge.")),
+    Code("email_no_workbook", "error", "identity",
+         N_("thư không kèm tệp Excel (chỉ có bản scan, hoặc đường dẫn tải về)"),
+         N_("Thư '{file}' (từ {sender}, tiêu đề “{subject}”) không kèm tệp Excel (.xlsx); thư chỉ kèm: "
+            "{attachments}."),
+         unit=N_("Đề nghị đơn vị trả lời thư, đính kèm tệp biểu mẫu đã điền."),
+         staff=N_("Tệp để trên mạng (Google Drive, ...) thì tải về dạng .xlsx rồi ghép với --received là ngày của "
+                  "thư."),
+         params=("sender", "subject", "attachments"), by="attachments", variants=_v(**{
+             "": Variant(N_("Thư '{file}' (từ {sender}, tiêu đề “{subject}”) không kèm tệp Excel (.xlsx); thư không "
+                            "có tệp đính kèm."))})),
+    Code("email_unreadable", "error", "identity", N_("không đọc được thư .eml/.msg"),
+         N_("Không đọc được thư (.eml) '{file}' ({value})."), staff=SAVE_ATTACHMENT,
+         params=("format",), by="format", variants=_v(
+             msg=Variant(N_("Không đọc được thư Outlook (.msg) '{file}' ({value}).")))),
+    Code("email_too_large", "error", "identity", N_("thư quá lớn (trên 100 MB)"),
+         N_("Thư '{file}' quá lớn ({size_mb} MB, tối đa {max_mb} MB)."), staff=SAVE_ATTACHMENT,
+         params=("size_mb", "max_mb")),
+    Code("email_unsupported", "error", "identity", N_("máy chưa đọc được loại thư này"),
+         N_("Chưa đọc được thư '{file}'."), staff=SAVE_ATTACHMENT),
+
+    # ----- content filled in wrongly (refused; the message names sheet, cell and value)
+    Code("bad_answer", "error", "content",
+         N_("ô trả lời có giá trị khác “Đáp ứng”, “Chưa đáp ứng” (ví dụ gõ tay “Đạt”, “Có”, “x”)"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell}"
+            " ({label}) có giá trị '{text}' không hợp lệ. Chỉ được chọn {expected} trong danh sách thả "
+            "xuống."), unit=N_("Đề nghị đơn vị sửa ô này và gửi lại."), params=("criterion", "product", "text")),
+    Code("bad_answer_type", "error", "content", N_("ô trả lời chứa số, ngày hoặc giá trị khác chữ"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell}"
+            " ({label}) chứa giá trị '{value}' không phải câu trả lời. Chỉ được chọn {expected}."),
+         unit=PICK, params=("criterion", "product")),
+    Code("formula_in_answer", "error", "content", N_("ô trả lời chứa công thức (ví dụ =D21)"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell}"
+            " ({label}) chứa công thức '{value}'. Ô trả lời chỉ được chọn {expected} trong danh sách, không "
+            "dùng công thức."), unit=PICK, params=("criterion", "product"), by="value", variants=_v(**{
+             "=": Variant(N_("Tệp '{file}', trang '{sheet}', ô {cell}"
+                             " ({label}) chứa công thức. Ô trả lời chỉ được chọn {expected} trong danh sách, "
+                             "không dùng công thức."))})),
+    Code("no_answers", "error", "content", N_("chưa có câu trả lời nào (đơn vị gửi lại tệp chưa điền)"),
+         N_("Tệp '{file}', trang '{sheet}': chưa có câu trả lời nào ở bảng tiêu chí (có thể đơn vị gửi lại tệp mẫu "
+            "chưa điền)."),
+         unit=N_("Đề nghị đơn vị chọn câu trả lời cho từng tiêu chí trong danh sách thả xuống, lưu tệp rồi gửi "
+                 "lại.")),
+    Code("form_missing", "error", "content",
+         N_("không còn đủ bảng tiêu chí (trang biên bản bị xóa, dòng tiêu chí bị xóa hoặc sửa)"),
+         N_("Tệp '{file}' không còn đủ bảng tiêu chí của biểu mẫu: trang biên bản đã bị xóa, hoặc dòng, nhãn tiêu "
+            "chí đã bị xóa, sửa."), unit=REFILL, params=("why", "criteria", "form_sheet"), by="why", variants=_v(
+             criteria=Variant(N_("Tệp '{file}' không còn đủ bảng tiêu chí của biểu mẫu (trang '{sheet}' thiếu tiêu chí "
+                                 "{criteria}): trang biên bản đã bị xóa, hoặc dòng, nhãn tiêu chí đã bị xóa, sửa.")),
+             sheet_deleted=Variant(N_("Tệp '{file}' không còn đủ bảng tiêu chí của biểu mẫu (trang '{form_sheet}' của "
+                                      "tệp mẫu đã bị xóa): trang biên bản đã bị xóa, hoặc dòng, nhãn tiêu chí đã bị "
+                                      "xóa, sửa.")))),
+    Code("columns_unknown", "error", "content", N_("không tìm thấy tiêu đề cột sản phẩm phía trên bảng tiêu chí"),
+         N_("Tệp '{file}', trang '{sheet}': không tìm thấy tiêu đề cột {products} phía trên bảng tiêu chí, nên "
+            "không xác định được cột trả lời của từng sản phẩm."),
+         unit=N_("Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi, giữ nguyên tiêu đề các cột, rồi gửi lại."),
+         params=("products",)),
+    Code("duplicate_form", "error", "content",
+         N_("tệp có hai bảng tiêu chí với câu trả lời khác nhau (đơn vị chép trang)"),
+         N_("Tệp '{file}' có hai bảng tiêu chí với câu trả lời khác nhau: trang '{first_sheet}' (từ dòng "
+            "{first_row}) và trang '{sheet}' (từ dòng {row}). Không xác định được bảng nào là chính thức."),
+         unit=N_("Đề nghị đơn vị chỉ giữ một bảng đã điền đầy đủ (trong trang biên bản của tệp mẫu), xóa bản sao, "
+                 "rồi gửi lại."), params=("first_sheet", "first_row", "row")),
+
+    # ----- accepted, worth a look ("Lưu ý:")
+    Code("blank_answer", "warning", "review", N_("một tiêu chí để trống"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell} ({label}) để trống: tiêu chí này chưa có câu trả lời."),
+         unit=N_("Đề nghị đơn vị chọn câu trả lời cho ô này trong danh sách thả xuống khi gửi tệp lần sau."),
+         staff=N_("Sản phẩm còn tiêu chí chưa trả lời được tính là “Chưa đủ” cho đến khi có bản trả lời đủ (bản "
+                  "sau thay bản trước)."), params=("criterion", "product")),
+    Code("not_signed", "warning", "review", N_("chưa ghi họ tên Thủ trưởng đơn vị"),
+         N_("Tệp '{file}': chưa ghi họ tên Thủ trưởng đơn vị (người ký). Vẫn ghép."),
+         unit=N_("Đề nghị đơn vị bổ sung khi gửi bản ký.")),
+    Code("no_domain", "warning", "review", N_("chưa ghi địa chỉ tên miền của trang"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell}: chưa ghi địa chỉ tên miền của “{product}”. Vẫn ghép."),
+         unit=N_("Đề nghị đơn vị ghi địa chỉ tên miền (ví dụ: hoankiem.hanoi.gov.vn) vào ô này khi gửi tệp lần "
+                 "sau."),
+         staff=N_("Đã biết tên miền thì có thể điền cột domain trong units.csv: biểu mẫu các đợt sau được điền "
+                  "sẵn."), params=("product",)),
+    Code("odd_domain", "warning", "review", N_("tên miền có vẻ sai dạng"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell}"
+            ": tên miền '{value}' có vẻ không đúng dạng (ví dụ đúng: hoankiem.hanoi.gov.vn). Vẫn ghi nhận."),
+         staff=N_("Nên hỏi lại đơn vị.")),
+    Code("legacy_font", "warning", "review",
+         N_("chữ gõ bằng mã cũ TCVN3 (.VnTime) hoặc VNI, đã chuyển sang Unicode"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell} ({field}) gõ bằng mã {legacy}; đã chuyển sang Unicode: '{text}'."),
+         unit=N_("Đề nghị đơn vị dùng bộ gõ Unicode."), staff=N_("Nên kiểm tra lại nội dung."),
+         params=("field", "legacy", "text", "criterion", "product", "answer"), by="field", variants=_v(
+             answer=Variant(N_("Tệp '{file}', trang '{sheet}', ô {cell}"
+                               " ({label}) được gõ bằng mã {legacy}: '{value}'. Đã chuyển sang Unicode thành "
+                               "'{answer}'.")))),
+    Code("formula_in_text", "warning", "review",
+         N_("ô ghi chú, kiến nghị hoặc người ký là công thức: chỉ ghi nhận dạng chữ"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell}"
+            " ({field}) là công thức '{value}'; công thức không được dùng, chỉ ghi nhận {kept} dưới dạng "
+            "chữ."), staff=N_("Có thể nhắc đơn vị gõ nội dung trực tiếp."), params=("field", "kept")),
+    Code("identified_by_labels", "warning", "review",
+         N_("tệp mất thông tin định danh (đơn vị chép sang tệp mới); đã nhận ra theo tên đơn vị và nhãn tiêu chí"),
+         N_("Tệp '{file}' không còn thông tin định danh của tệp mẫu (có thể đơn vị đã chép sang tệp mới); đã nhận "
+            "ra đơn vị '{unit}' và các câu trả lời theo nhãn."),
+         staff=N_("Nên đối chiếu kết quả trong master.xlsx với đơn vị."), params=("unit",)),
+    Code("layout_changed", "warning", "review", N_("vị trí ô trả lời đã bị thay đổi; đã đọc theo nhãn"),
+         N_("Tệp '{file}': vị trí các ô trả lời đã thay đổi so với tệp mẫu; đã tìm câu trả lời theo nhãn tiêu chí và "
+            "tiêu đề cột."), staff=CHECK_WITH_UNIT),
+    Code("label_edited", "warning", "review", N_("nhãn tiêu chí đã bị sửa hoặc xóa; đã đọc theo tệp mẫu"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell}"
+            ": nhãn tiêu chí “{expected}” đã bị sửa hoặc xóa. Vẫn đọc câu trả lời ở ô của tiêu chí này theo "
+            "tệp mẫu."), staff=CHECK_WITH_UNIT),
+    Code("name_mismatch", "warning", "review",
+         N_("tệp mang tên tệp của đơn vị khác nhưng nội dung là của đơn vị này; đã ghép theo nội dung"),
+         N_("Tệp '{file}' mang tên tệp của {other_unit} nhưng nội dung là biên bản của {unit}; đã ghép cho {unit} "
+            "theo nội dung."), staff=N_("Nên kiểm tra lại với hai đơn vị."), params=("other_unit", "unit")),
+    Code("old_template", "warning", "review", N_("tệp tạo từ phiên bản mẫu khác"),
+         N_("Tệp '{file}' được tạo từ phiên bản mẫu '{value}', khác phiên bản hiện tại '{expected}'. Vẫn ghép."),
+         staff=N_("Nên kiểm tra lại nội dung.")),
+    Code("macro_file", "warning", "review", N_("tệp có macro (.xlsm); macro không được chạy"),
+         N_("Tệp '{file}' là sổ tính có macro (.xlsm). Macro không được chạy; chỉ đọc dữ liệu."),
+         unit=N_("Lần sau đề nghị đơn vị lưu dạng .xlsx.")),
+    Code("converted", "warning", "review", N_("tệp .xls/.ods đã được chuyển sang .xlsx bằng LibreOffice"),
+         N_("Tệp '{file}' ở định dạng .{kind}; đã chuyển sang .xlsx bằng LibreOffice để đọc."),
+         unit=N_("Lần sau đề nghị đơn vị lưu dạng .xlsx."), params=("kind",)),
+    Code("email_no_date", "warning", "review", N_("thư không có ngày gửi: ngày nhận lấy theo ngày của tệp"),
+         N_("Thư '{file}' không có ngày gửi (Date) đọc được: ngày nhận lấy theo ngày sửa tệp."),
+         staff=N_("Nếu cần, ghép lại thư đó với --received NGÀY.")),
+
+    # ----- information: nothing to do
+    Code("duplicate", "info", "info", N_("tệp đã ghép trước đó"),
+         N_("Tệp '{file}' đã được ghép ngày {merged_on} (tệp '{earlier}'); không ghép lại."),
+         params=("merged_on", "earlier")),
+    Code("replaced", "info", "info", N_("thay bản trước"),
+         N_("Thay bản trước của {unit} (nhận {current}); bản trước vẫn lưu trong lịch sử."),
+         params=("unit", "current")),
+    Code("stale", "info", "info", N_("bản cũ hơn bản đang dùng, lưu lịch sử"),
+         N_("Tệp '{file}' (nhận {received}) cũ hơn bản đang dùng của {unit} (nhận {current}); lưu vào lịch sử, không "
+            "thay bản đang dùng."), params=("received", "unit", "current")),
+
+    # ----- the master ("Chú ý:" while merging)
+    Code("master_bad_answer", "warning", "master", N_("ô tiêu chí gõ tay sai giá trị trên master"),
+         N_("{file}, trang '{sheet}', ô {cell}: giá trị '{value}' không phải '{met}' hay '{not_met}'. Dòng nhập tay "
+            "của {unit} chưa được ghi nhận."), staff=N_("Sửa ô này rồi chạy lại 'tracker merge'."),
+         params=("met", "not_met", "unit")),
+    Code("master_bad_date", "warning", "master", N_("ngày nhận gõ tay sai dạng trên master"),
+         N_("{file}, trang '{sheet}', dòng {row}: ngày nhận '{value}' không hợp lệ (nhập dạng NN/TT/NNNN). Dòng nhập "
+            "tay của {unit} chưa được ghi nhận."), staff=N_("Sửa ô này rồi chạy lại 'tracker merge'."),
+         params=("row", "unit")),
+    Code("master_unreadable", "warning", "master", N_("master.xlsx hỏng, không đọc được"),
+         N_("Không đọc được {file} ({value})."), staff=MASTER_KEPT),
+    Code("master_no_snapshot", "warning", "master", N_("master.xlsx mất trang định danh (bị thay)"),
+         N_("{file} thiếu trang định danh; không so được sửa tay."), staff=MASTER_KEPT),
+    Code("master_other_campaign", "warning", "master", N_("master.xlsx là của chiến dịch khác"),
+         N_("{file} thuộc chiến dịch khác ('{value}'); bỏ qua."), staff=MASTER_KEPT),
+
+    # ----- the registry (units.csv); the command stops with these, listed under one line naming the file
+    Code("registry_not_nfc", "error", "registry", N_("chữ chưa chuẩn hóa Unicode dựng sẵn (NFC)"),
+         N_("dòng {row}, cột {column}: chữ chưa chuẩn hóa Unicode dựng sẵn (NFC) '{value}'."),
+         staff=N_("Lưu lại tệp bằng bộ gõ Unicode dựng sẵn."), params=("row", "column")),
+    Code("registry_no_unit_id", "error", "registry", N_("dòng có sản phẩm nhưng cột id trống"),
+         N_("dòng {row}: sản phẩm không thuộc đơn vị nào (cột id trống)."), staff=N_("Điền mã đơn vị."),
+         params=("row",)),
+    Code("registry_bad_id", "error", "registry", N_("mã đơn vị sai dạng"),
+         N_("dòng {row}: mã đơn vị '{value}' không hợp lệ (chỉ chữ thường không dấu, số, dấu gạch ngang)."),
+         staff=N_("Sửa mã ở cột id."), params=("row",)),
+    Code("registry_duplicate_id", "error", "registry", N_("mã đơn vị trùng"),
+         N_("dòng {row}: mã đơn vị '{value}' trùng với dòng {other_row}."),
+         staff=N_("Mỗi đơn vị một mã riêng: sửa mã, hoặc xóa dòng thừa."), params=("row", "other_row")),
+    Code("registry_unknown_group", "error", "registry", N_("khối không có trong mẫu chiến dịch"),
+         N_("dòng {row}: khối '{value}' không có trong mẫu chiến dịch (có: {expected})."),
+         staff=N_("Ghi ở cột group một khối có trong mẫu."), params=("row",)),
+    Code("registry_no_name", "error", "registry", N_("thiếu tên đơn vị"),
+         N_("dòng {row}: thiếu tên đơn vị."), staff=N_("Điền tên đơn vị ở cột name."), params=("row",)),
+    Code("registry_duplicate_name", "error", "registry", N_("tên đơn vị trùng trong một khối"),
+         N_("dòng {row}: tên đơn vị '{value}' trùng với dòng {other_row}."),
+         staff=N_("Sửa cho hai tên khác nhau, hoặc xóa dòng thừa."), params=("row", "other_row")),
+    Code("registry_bad_email", "error", "registry", N_("email sai dạng"),
+         N_("dòng {row}: email '{value}' không hợp lệ."),
+         staff=N_("Sửa địa chỉ; nhiều địa chỉ cách nhau bằng dấu chấm phẩy (;)."), params=("row",)),
+    Code("registry_bad_domain", "error", "registry", N_("tên miền sai dạng"),
+         N_("dòng {row}: tên miền '{value}' không hợp lệ (ví dụ đúng: soyte.hanoi.gov.vn)."),
+         staff=N_("Ghi tên miền không kèm http:// và dấu / ở cuối, hoặc để trống."), params=("row",)),
+    Code("registry_bad_product", "error", "registry", N_("sản phẩm sai dạng"),
+         N_("dòng {row}: sản phẩm '{value}' sai dạng; cần 'mã=Tên sản phẩm', cách nhau bởi '|'."),
+         staff=N_("Sửa cột products theo dạng đó."), params=("row",)),
+    Code("registry_no_products", "error", "registry", N_("đơn vị không có sản phẩm nào"),
+         N_("dòng {row}: đơn vị không có sản phẩm nào (cột products trống)."),
+         staff=N_("Điền sản phẩm, ví dụ site=Trang TTĐT của Sở."), params=("row",)),
+    Code("registry_duplicate_product", "error", "registry", N_("trùng mã sản phẩm của một đơn vị"),
+         N_("dòng {row}: trùng mã sản phẩm trong cột products."),
+         staff=N_("Mỗi sản phẩm của một đơn vị một mã riêng."), params=("row",)),
+    Code("registry_empty", "error", "registry", N_("danh sách không có đơn vị nào"),
+         N_("không có đơn vị nào."), staff=FIX_REGISTRY),
+
+    # ----- verify: a campaign folder after a disk or sync problem
+    Code("verify_setup", "error", "verify", N_("mẫu chiến dịch hoặc danh sách đơn vị không nạp được"),
+         N_("{problem}"), staff=N_("Sửa campaign.toml hoặc units.csv (bản cũ có trong backups/), rồi chạy lại."),
+         params=("problem",)),
+    Code("verify_ledger_unreadable", "error", "verify", N_("sổ ghi hỏng, không mở được"),
+         N_("Sổ ghi {file} hỏng, không mở được ({value})."), staff=RESTORE_LEDGER),
+    Code("verify_ledger_integrity", "error", "verify", N_("sổ ghi không toàn vẹn"),
+         N_("Sổ ghi {file} không toàn vẹn: {value}."), staff=RESTORE_LEDGER),
+    Code("verify_ledger_links", "error", "verify", N_("sổ ghi có liên kết hỏng giữa các bảng"),
+         N_("Sổ ghi có {value} liên kết hỏng giữa các bảng."), staff=RESTORE_LEDGER),
+    Code("verify_archive_missing", "error", "verify", N_("thiếu tệp lưu trữ của một tệp đã nhận"),
+         N_("Thiếu tệp lưu trữ của '{name}' ({file})."),
+         staff=N_("Tìm lại tệp gốc (trong thư hoặc thư mục đã nhận) và chép vào đúng đường dẫn lưu trữ nêu trên; "
+                  "hoặc khôi phục thư mục archive/ từ bản sao lưu."), params=("name",)),
+    Code("verify_archive_changed", "error", "verify", N_("tệp lưu trữ đã bị thay đổi"),
+         N_("Tệp lưu trữ {file} (tệp '{name}') đã bị thay đổi: mã băm không còn khớp."),
+         staff=N_("Khôi phục tệp đó từ bản sao lưu, hoặc chép lại tệp gốc vào đúng đường dẫn đó. Không sửa tệp trong "
+                  "archive/."), params=("name",)),
+    Code("verify_archive_unknown", "warning", "verify", N_("tệp lưu trữ không có trong sổ ghi"),
+         N_("Tệp lưu trữ {file} không có trong sổ ghi (lần ghép trước có thể đã bị ngắt giữa chừng)."),
+         staff=N_("Chạy lại 'tracker merge' trên thư mục tệp đã nhận để ghép nốt.")),
+    Code("verify_outbox_missing", "warning", "verify", N_("thiếu tệp gửi đơn vị trong outbox/"),
+         N_("Thiếu {count} tệp gửi đơn vị trong outbox/ (ví dụ: {examples})."),
+         staff=N_("Chạy 'tracker generate' để tạo lại."), params=("count", "examples")),
+    Code("verify_outbox_bad", "error", "verify", N_("tệp trong outbox/ hỏng hoặc không khớp đơn vị"),
+         N_("{count} tệp trong outbox/ hỏng hoặc không khớp đơn vị/mã xác thực (ví dụ: {examples})."),
+         staff=N_("Chạy 'tracker generate': tệp sai được chuyển vào backups/ và tạo lại."),
+         params=("count", "examples")),
+    Code("verify_no_master", "warning", "verify", N_("chưa có master.xlsx"),
+         N_("Chưa có master.xlsx."), staff=N_("Chạy 'tracker merge' (không cần tệp) hoặc 'tracker generate'.")),
+    Code("verify_master_unreadable", "error", "verify", N_("master.xlsx hỏng, không đọc được"),
+         N_("Không đọc được {file} ({value})."), staff=REBUILD_MASTER),
+    Code("verify_master_no_snapshot", "error", "verify", N_("master.xlsx mất trang định danh"),
+         N_("{file} thiếu trang định danh; không so được sửa tay."), staff=REBUILD_MASTER),
+    Code("verify_master_other_campaign", "error", "verify", N_("master.xlsx là của chiến dịch khác"),
+         N_("{file} thuộc chiến dịch khác ('{value}')."), staff=REBUILD_MASTER),
+    Code("verify_master_stale", "warning", "verify", N_("master.xlsx chưa cập nhật theo sổ ghi"),
+         N_("master.xlsx chưa cập nhật theo sổ ghi ở {count} dòng (ví dụ: {examples})."),
+         staff=N_("Chạy 'tracker merge' (không cần tệp): sửa tay trên master (nếu có) được ghi nhận trước, rồi "
+                  "master được dựng lại."), params=("count", "examples")),
+
+    # ----- mail: a message the server did not take
+    Code("mail_recipients_refused", "error", "mail", N_("máy chủ thư từ chối mọi địa chỉ nhận của đơn vị"),
+         N_("Máy chủ từ chối địa chỉ nhận ({value})."),
+         staff=N_("Kiểm tra email của đơn vị trong units.csv rồi chạy lại lệnh (thư đã gửi không gửi lại).")),
+    Code("mail_sender_refused", "error", "mail", N_("máy chủ thư từ chối địa chỉ người gửi; dừng gửi"),
+         N_("Máy chủ thư từ chối địa chỉ người gửi {sender} ({value})."),
+         staff=N_("Kiểm tra --from: thường phải trùng với tài khoản đăng nhập."), params=("sender",)),
+    Code("mail_data_refused", "error", "mail", N_("máy chủ thư không nhận thư"),
+         N_("Máy chủ không nhận thư ({value})."), staff=N_("Chạy lại lệnh để gửi lại các thư lỗi.")),
+    Code("mail_partial", "warning", "mail", N_("đã gửi, nhưng máy chủ từ chối một số địa chỉ"),
+         N_("Đã gửi, nhưng máy chủ từ chối một số địa chỉ ({value})."),
+         staff=N_("Kiểm tra các địa chỉ đó trong units.csv.")),
+    Code("mail_connection_lost", "error", "mail", N_("mất kết nối với máy chủ thư khi đang gửi; dừng gửi"),
+         N_("Mất kết nối với máy chủ thư {server} khi đang gửi cho {unit} ({value})."),
+         staff=N_("Chạy lại lệnh để gửi tiếp các đơn vị còn lại."), params=("server", "unit")),
+)
+
+
+# ---------------------------------------------------------------------- rendering
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _tr(lang: str | None, text: str) -> str:
+    return _(text) if lang is None else in_language(lang, text)
+
+
+class _Missing(dict):
+    def __missing__(self, key):
+        if STRICT:
+            raise KeyError(f"finding parameter missing: {key}")
+        return "{" + key + "}"      # shown as it is, never a failure at a user's desk
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------------- a finding
+@dataclass(frozen=True, init=False)
 class Finding:
-    code: str  # short stable code, e.g. "not_spreadsheet", "zip_bomb"
-    severity: str  # "error" | "warning"
-    message: str  # Vietnamese, for staff to forward to the unit
-    file: str = ""  # file name as given
+    """One finding, as fields; severity and words come from CODES (see the module's doc)."""
+    code: str
+    file: str = ""          # file name as given
     sheet: str = ""
     cell: str = ""
-    value: str = ""  # value found, if any
-    expected: str = ""  # values allowed, if any
+    value: str = ""         # value found, if any
+    expected: str = ""      # values allowed, if any
+    params: tuple = ()      # (name, value) pairs, sorted: the code's declared parameters
+    stored: str = ""        # an old ledger's rendered text, shown when the fields cannot say it
+
+    def __init__(self, code: str, *, file: str = "", sheet: str = "", cell: str = "", value: str = "",
+                 expected: str = "", params=(), stored: str = "", **named):
+        set_ = object.__setattr__
+        set_(self, "code", code)
+        for name, v in (("file", file), ("sheet", sheet), ("cell", cell), ("value", value), ("expected", expected)):
+            set_(self, name, "" if v is None else str(v))
+        given = dict(params) if params else {}
+        given.update(named)
+        set_(self, "params", tuple(sorted((k, "" if v is None else str(v)) for k, v in given.items())))
+        set_(self, "stored", stored or "")
+        if STRICT and not stored:
+            problems = check(self)
+            if problems:
+                raise ValueError(f"{code}: {'; '.join(problems)}")
+
+    # --------------------------------------------------------- what the registry says
+    @property
+    def spec(self) -> Code | None:
+        return CODES.get(self.code)
+
+    @property
+    def severity(self) -> str:
+        spec = self.spec
+        return spec.severity if spec is not None else "error"
+
+    def param(self, name: str) -> str:
+        return dict(self.params).get(name, "")
+
+    def _key(self) -> str | None:
+        spec = self.spec
+        if spec is None or not spec.by:
+            return None
+        return getattr(self, spec.by) if spec.by in FIELDS else self.param(spec.by)
+
+    def _wording(self) -> tuple[str, str, str] | None:
+        """The code's words for this finding, or None when only the stored text can say it."""
+        spec = self.spec
+        if spec is None:
+            return None
+        wording = spec.wording(self._key())
+        if self.stored:
+            # A finding of an old ledger: its fields say it only when the code takes no parameter
+            # and every field the template names was recorded.
+            needed = placeholders(wording[0])
+            if spec.params or any(n not in FIELDS or not getattr(self, n) for n in needed):
+                return None
+        return wording
+
+    def _namespace(self, lang: str | None) -> dict:
+        ns = _Missing({name: getattr(self, name) for name in FIELDS})
+        params = dict(self.params)
+        for name, v in params.items():
+            if name in CHOICES and v in CHOICES[name]:
+                v = _tr(lang, CHOICES[name][v])
+            elif not v and name in BLANK:
+                v = _tr(lang, BLANK[name])
+            ns[name] = v
+        if "criterion" in params:
+            label = LABEL_OF if params.get("product") else LABEL
+            ns["label"] = _tr(lang, label).format(criterion=params["criterion"], product=params.get("product", ""))
+        return ns
+
+    # --------------------------------------------------------- the words
+    def statement(self, lang: str | None = None) -> str:
+        """What is wrong, in `lang` (None: the current language)."""
+        wording = self._wording()
+        if wording is None:
+            return self.stored or _join(self.code, *(v for v in (self.file, self.sheet, self.cell, self.value) if v))
+        return _tr(lang, wording[0]).format_map(self._namespace(lang))
+
+    def advice(self, lang: str | None = None, to: str | None = None) -> str:
+        """What to do: for the unit (`to="unit"`), the staff (`to="staff"`), or both."""
+        wording = self._wording()
+        if wording is None:
+            return ""
+        unit, staff = (_tr(lang, t) if t else "" for t in wording[1:])
+        return unit if to == "unit" else staff if to == "staff" else _join(unit, staff)
+
+    def text(self, lang: str | None = None) -> str:
+        """The whole message: what is wrong and what to do (an old ledger's text as it was stored)."""
+        return _join(self.statement(lang), self.advice(lang))
+
+    @property
+    def message(self) -> str:
+        """The message in the current language (what the command line prints)."""
+        return self.text()
+
+    def __str__(self) -> str:
+        return self.text()
+
+    # --------------------------------------------------------- in the ledger
+    def record(self) -> dict:
+        """The fields, as the ledger stores them (returns.findings): never the words."""
+        return {"code": self.code, "file": self.file, "sheet": self.sheet, "cell": self.cell, "value": self.value,
+                "expected": self.expected, "params": dict(self.params)}
+
+    @classmethod
+    def from_record(cls, rec: dict) -> Finding:
+        """A finding read back from the ledger; an old ledger's record (its rendered `message`, no
+        `params`) keeps that text for when its fields cannot say it."""
+        fields = {k: rec.get(k) or "" for k in FIELDS}
+        if "params" in rec:
+            return cls(rec.get("code") or "", params=rec.get("params") or {}, **fields)
+        return cls(rec.get("code") or "", stored=rec.get("message") or "?", **fields)
+
+    def with_code(self, code: str) -> Finding:
+        return Finding(code, file=self.file, sheet=self.sheet, cell=self.cell, value=self.value,
+                       expected=self.expected, params=self.params)
 
 
-class IntakeError(TrackerError):
-    """Raised by intake functions; `str(err)` is the Vietnamese message (CLI shows it, no traceback)."""
+def check(finding: Finding) -> list[str]:
+    """What is wrong with how a finding was built: an unknown code, a parameter its code does not
+    declare, or one its template needs and was not given."""
+    spec = finding.spec
+    if spec is None:
+        return [f"unknown finding code {finding.code!r}"]
+    given = dict(finding.params)
+    problems = [f"parameter {n!r} not declared" for n in given if n not in spec.params]
+    needed = placeholders(spec.wording(finding._key())[0]) - set(FIELDS)
+    if "label" in needed:
+        needed = (needed - {"label"}) | {"criterion"}
+    problems += [f"parameter {n!r} missing" for n in sorted(needed) if n not in given]
+    return problems
 
-    def __init__(self, finding: Finding):
-        super().__init__(finding.message)
+
+# ---------------------------------------------------------------------- the exceptions
+class FindingError(TrackerError):
+    """A TrackerError that is one finding; `str(err)` is its message in the current language."""
+
+    def __init__(self, finding: Finding, details: list | None = None):
+        super().__init__(finding.code, details)
         self.finding = finding
 
+    def __str__(self) -> str:
+        return self.finding.text()
+
     def __reduce__(self):  # keep picklable across run_bounded's process boundary
-        return (type(self), (self.finding,))
+        return (type(self), (self.finding, self.listed))
+
+
+class IntakeError(FindingError):
+    """Raised by intake functions: the file is refused for this finding."""

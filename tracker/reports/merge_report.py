@@ -6,9 +6,9 @@ from pathlib import Path
 
 import xlsxwriter
 
+from tracker.model.findings import SEVERITY_TITLE
+from tracker.model.language import in_language
 from tracker.outbound.styles import WORKBOOK_OPTIONS, Styles, a4_landscape, lines_needed, row_height
-
-SEVERITY_VI = {"error": "Lỗi", "warning": "Lưu ý", "info": "Thông tin"}
 
 
 def report_path(ws) -> Path:
@@ -44,8 +44,9 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
         for finding in findings:
             values = [str(n), f.name, f.unit_name or (f.unit_id or ""),
                       f.received.strftime("%d/%m/%Y") if f.received else "", OUTCOME_VI.get(f.outcome, f.outcome),
-                      SEVERITY_VI.get(finding.severity, "") if finding else "", finding.sheet if finding else "",
-                      finding.cell if finding else "", finding.message if finding else "",
+                      in_language("vi", SEVERITY_TITLE[finding.severity]) if finding else "",
+                      finding.sheet if finding else "", finding.cell if finding else "",
+                      finding.text("vi") if finding else "",     # a document: always Vietnamese
                       finding.value if finding else "", finding.expected if finding else ""]
             for i, v in enumerate(values):
                 sh.write_string(row, i, v, td)
