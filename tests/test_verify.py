@@ -45,7 +45,7 @@ def test_a_missing_archive_file_and_an_orphan_are_found(ws, outbox, tmp_path):
     orphan.write_bytes(b"x")
     rep = verify(ws)
     assert not rep.ok
-    texts = " ".join(p.what for p in rep.problems)
+    texts = " ".join(p.statement() for p in rep.problems)
     assert "Thiếu tệp lưu trữ" in texts and "không có trong sổ ghi" in texts
 
 
@@ -61,7 +61,7 @@ def test_a_tampered_outbox_workbook_is_found(ws, outbox, tmp_path):
     a, b = ws.units[0], ws.units[1]
     ws.outbox_path(a).write_bytes(ws.outbox_path(b).read_bytes())   # a sync swapped two files
     rep = verify(ws)
-    assert not rep.ok and ws.outbox_path(a).name in " ".join(p.what for p in rep.problems)
+    assert not rep.ok and ws.outbox_path(a).name in " ".join(p.statement() for p in rep.problems)
 
 
 def test_a_master_behind_the_ledger_is_found(ws, outbox, tmp_path):
@@ -69,7 +69,7 @@ def test_a_master_behind_the_ledger_is_found(ws, outbox, tmp_path):
     merged(ws, outbox, tmp_path)
     ws.master_file.write_bytes(backup)                  # an old copy synced back over the new one
     rep = verify(ws)
-    assert any("chưa cập nhật" in p.what for p in rep.problems)
+    assert any("chưa cập nhật" in p.statement() for p in rep.problems)
     merge(ws, [])
     assert not verify(ws).problems
 

@@ -1,5 +1,7 @@
 """`verify`: check a campaign folder after a disk or sync problem, and say how to repair each fault.
 
+Each fault is a Finding (codes verify_*): its statement says what is wrong, its advice how to repair.
+
 Checks: the template and registry load; the ledger passes SQLite's integrity and foreign-key
 checks; every archived return is present with the hash it was recorded under, and no archived
 file is unknown to the ledger; the master is readable and shows what the ledger holds; the outbox
@@ -11,29 +13,27 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from tracker.model.errors import TrackerError
+from tracker.model.findings import Finding
 from tracker.store.files import sha256_file
 from tracker.store.ledger import check_health
 from tracker.store.workspace import Workspace
 
-
-@dataclass
-class Problem:
-    severity: str      # "error" | "warning"
-    what: str          # Vietnamese: what is wrong
-    repair: str        # Vietnamese: what to do
+# What the master reader says, as verify says it (an error here: the master must be rebuilt).
+_MASTER = {"master_unreadable": "verify_master_unreadable", "master_no_snapshot": "verify_master_no_snapshot",
+           "master_other_campaign": "verify_master_other_campaign"}
 
 
 @dataclass
 class VerifyReport:
     checked: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
 
-    def add(self, severity, what, repair):
-        self.problems.append(Problem(severity, what, repair))
+    def add(self, code: str, **fields):
+        self.problems.append(Finding(code, **fields))
 
 
 def verify(ws: Workspace) -> VerifyReport:
@@ -42,7 +42,8 @@ def verify(ws: Workspace) -> VerifyReport:
         _ = ws.campaign, ws.units
         rep.checked.append(f"mẫu chiến dịch và danh sách {len(ws.units)} đơn vị")
     except TrackerError as e:
-        rep.add("error", str(e), "Sửa campaign.toml hoặc units.csv (bản cũ có trong backups/), rồi chạy lại.")
+        # The campaign's or the registry's own message, with the lines it lists (the registry's findings).
+        rep.add("verify_setup", problem=" ".join([str(e), *e.details]))
         return rep
     _check_ledger(ws, rep)
     _check_outbox(ws, rep)
@@ -57,35 +58,26 @@ def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:
     try:
         health = check_health(ws.ledger_file)
     except sqlite3.DatabaseError as e:
-        rep.add("error", f"Sổ ghi {ws.ledger_file.name} hỏng, không mở được ({e}).",
-                "Khôi phục ledger.sqlite từ bản sao lưu gần nhất, rồi chạy 'tracker merge' lại trên các thư mục tệp "
-                "đã nhận: tệp đã ghép sẽ được nhận ra, tệp còn thiếu được ghép bổ sung.")
+        rep.add("verify_ledger_unreadable", file=ws.ledger_file.name, value=str(e))
         return
     rows = health.archived
     if health.integrity != ["ok"]:
-        rep.add("error", f"Sổ ghi {ws.ledger_file.name} không toàn vẹn: {'; '.join(health.integrity[:5])}.",
-                "Khôi phục ledger.sqlite từ bản sao lưu, rồi chạy 'tracker merge' lại trên các thư mục tệp đã nhận.")
+        rep.add("verify_ledger_integrity", file=ws.ledger_file.name, value="; ".join(health.integrity[:5]))
     if health.broken_links:
-        rep.add("error", f"Sổ ghi có {health.broken_links} liên kết hỏng giữa các bảng.",
-                "Khôi phục ledger.sqlite từ bản sao lưu, rồi chạy lại 'tracker merge'.")
+        rep.add("verify_ledger_links", file=ws.ledger_file.name, value=str(health.broken_links))
     rep.checked.append(f"sổ ghi ({sum(1 for r in rows if r[0] is not None)} lượt nhận tệp)")
     known = set()
     for rid, sha, name, archived in rows:
         known.add(sha)
         path = ws.root / archived
         if not path.exists():
-            rep.add("error", f"Thiếu tệp lưu trữ của '{name}' ({archived}).",
-                    f"Tìm lại tệp gốc '{name}' (thư hoặc thư mục nhận) và chép vào {archived}; hoặc khôi phục thư mục "
-                    "archive/ từ bản sao lưu.")
+            rep.add("verify_archive_missing", file=archived, name=name)
         elif sha256_file(path) != sha:
-            rep.add("error", f"Tệp lưu trữ {archived} (tệp '{name}') đã bị thay đổi: mã băm không còn khớp.",
-                    f"Khôi phục {archived} từ bản sao lưu, hoặc chép lại tệp gốc '{name}' vào đó. Không sửa tệp trong "
-                    "archive/.")
+            rep.add("verify_archive_changed", file=archived, expected=sha, name=name)
     if ws.archive.exists():
         for f in ws.archive.rglob("*"):
             if f.is_file() and not f.name.startswith(".") and f.name.split(".")[0] not in known:
-                rep.add("warning", f"Tệp lưu trữ {f.relative_to(ws.root)} không có trong sổ ghi (lần ghép trước có thể "
-                        "đã bị ngắt giữa chừng).", "Chạy lại 'tracker merge' trên thư mục tệp đã nhận để ghép nốt.")
+                rep.add("verify_archive_unknown", file=str(f.relative_to(ws.root)))
     rep.checked.append("kho lưu trữ archive/")
 
 
@@ -113,11 +105,9 @@ def _check_outbox(ws: Workspace, rep: VerifyReport) -> None:
                                                               str(values["template_version"]), str(values["token"])):
             bad.append(path.name)
     if missing:
-        rep.add("warning", f"Thiếu {len(missing)} tệp gửi đơn vị trong outbox/ (ví dụ: {', '.join(missing[:3])}).",
-                "Chạy 'tracker generate' để tạo lại.")
+        rep.add("verify_outbox_missing", count=len(missing), examples=", ".join(missing[:3]))
     if bad:
-        rep.add("error", f"{len(bad)} tệp trong outbox/ hỏng hoặc không khớp đơn vị/mã xác thực (ví dụ: "
-                f"{', '.join(bad[:3])}).", "Chạy 'tracker generate': tệp sai được chuyển vào backups/ và tạo lại.")
+        rep.add("verify_outbox_bad", count=len(bad), examples=", ".join(bad[:3]))
     rep.checked.append(f"thư mục outbox/ ({len(ws.units) - len(missing)} tệp)")
 
 
@@ -130,11 +120,10 @@ def _check_master(ws: Workspace, rep: VerifyReport) -> None:
     from tracker.stats import compute
 
     if not ws.master_file.exists():
-        rep.add("warning", "Chưa có master.xlsx.", "Chạy 'tracker merge' (không cần tệp) hoặc 'tracker generate'.")
+        rep.add("verify_no_master")
         return
     rows, snapshots, findings = read_master_rows(ws.master_file, ws.campaign)
-    for f in findings:
-        rep.add("error", f.message, "Chạy 'tracker merge' (không cần tệp) để dựng lại master.xlsx từ sổ ghi.")
+    rep.problems += [f.with_code(_MASTER[f.code]) for f in findings]
     if not snapshots:
         return
     history = {}
@@ -155,7 +144,5 @@ def _check_master(ws: Workspace, rep: VerifyReport) -> None:
                 {k: want[k] for k in ("received_at", "answers")}:
             stale.append(r["product_id"])
     if stale:
-        rep.add("warning", f"master.xlsx chưa cập nhật theo sổ ghi ở {len(stale)} dòng (ví dụ: {', '.join(stale[:3])}).",
-                "Chạy 'tracker merge' (không cần tệp): sửa tay trên master (nếu có) được ghi nhận trước, rồi master "
-                "được dựng lại.")
+        rep.add("verify_master_stale", count=len(stale), examples=", ".join(stale[:3]))
     rep.checked.append("master.xlsx")

@@ -279,7 +279,7 @@ def verify(campaign_dir):
         mark = "[red]✗ Lỗi:[/]" if p.severity == "error" else "[yellow]! Lưu ý:[/]"
         from rich.markup import escape
 
-        out.print(f"{mark} {escape(p.what)}\n    Cách khắc phục: {escape(p.repair)}")
+        out.print(f"{mark} {escape(p.statement())}\n    Cách khắc phục: {escape(p.advice())}")
     out.print("Kết quả: " + ("không có lỗi." if rep.ok else "CÓ LỖI, xem hướng dẫn khắc phục ở trên."))
     sys.exit(0 if rep.ok else 1)
 
