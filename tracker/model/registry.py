@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tracker.model.campaign import Campaign
 from tracker.model.errors import TrackerError
+from tracker.model.findings import Finding
 
 COLUMNS = ["id", "group", "name", "kind", "official_code", "domain", "domain_source",
            "email", "phone", "products", "source"]
@@ -74,8 +75,17 @@ def parse_products(unit_id: str, text: str, site_key: str) -> list[Product]:
     return out
 
 
+def _column_letters(n: int) -> str:
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
-    """Read and check a registry; TrackerError listing every problem (row and column) otherwise."""
+    """Read and check a registry; TrackerError listing every problem otherwise: findings naming the
+    line, the column and the cell (as Excel shows the CSV opened in it)."""
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
@@ -90,61 +100,64 @@ def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
     if missing:
         raise TrackerError(f"Danh sách đơn vị '{path}' thiếu cột: {', '.join(missing)}. "
                            f"Các cột cần có: {', '.join(COLUMNS)}.")
+    name = Path(path).name
+    letters = {col: _column_letters(i) for i, col in enumerate(reader.fieldnames or [], 1)}
     groups = {g.id for g in campaign.groups}
-    problems: list[str] = []
+    problems: list[Finding] = []
     units: list[Unit] = []
     seen_ids: dict[str, int] = {}
     seen_names: dict[tuple, int] = {}
+
+    def problem(code: str, line: int, col: str = "", value: str = "", expected: str = "", **params) -> None:
+        cell = f"{letters[col]}{line}" if col in letters else ""
+        problems.append(Finding(code, file=name, cell=cell, value=value, expected=expected, row=line, **params))
+
     # NFC text has NFC cells (CSV delimiters and spaces never compose): check cell by cell only to say where.
     all_nfc = unicodedata.is_normalized("NFC", text)
     for line, row in enumerate(reader, start=2):
         row = {k: (v or "").strip() for k, v in row.items() if k}
-        where = f"dòng {line}"
         for col, value in () if all_nfc else row.items():
             if value != unicodedata.normalize("NFC", value):
-                problems.append(f"{where}, cột {col}: chữ chưa chuẩn hóa Unicode dựng sẵn (NFC) "
-                                f"'{value}'. Lưu lại tệp bằng bộ gõ Unicode dựng sẵn.")
+                problem("registry_not_nfc", line, col, value, column=col)
         uid = row.get("id", "")
         if not uid and row.get("products"):
-            problems.append(f"{where}: sản phẩm không thuộc đơn vị nào (cột id trống). Điền mã đơn vị.")
+            problem("registry_no_unit_id", line, "id")
         elif not _ID.match(uid):
-            problems.append(f"{where}: mã đơn vị '{uid}' không hợp lệ (chỉ chữ thường không dấu, số, "
-                            "dấu gạch ngang).")
+            problem("registry_bad_id", line, "id", uid)
         elif uid in seen_ids:
-            problems.append(f"{where}: mã đơn vị '{uid}' trùng với dòng {seen_ids[uid]}.")
+            problem("registry_duplicate_id", line, "id", uid, other_row=seen_ids[uid])
         else:
             seen_ids[uid] = line
         if row.get("group") not in groups:
-            problems.append(f"{where}: khối '{row.get('group')}' không có trong mẫu chiến dịch "
-                            f"(có: {', '.join(sorted(groups))}).")
+            problem("registry_unknown_group", line, "group", row.get("group") or "", ", ".join(sorted(groups)))
         if not row.get("name"):
-            problems.append(f"{where}: thiếu tên đơn vị.")
+            problem("registry_no_name", line, "name")
         else:
             key = (row.get("group"), row["name"].casefold())
             if key in seen_names:
-                problems.append(f"{where}: tên đơn vị '{row['name']}' trùng với dòng {seen_names[key]}.")
+                problem("registry_duplicate_name", line, "name", row["name"], other_row=seen_names[key])
             seen_names[key] = line
         email = row.get("email", "")
         for addr in filter(None, re.split(r"[;,]\s*", email)):
             if not _EMAIL.match(addr):
-                problems.append(f"{where}: email '{addr}' không hợp lệ.")
+                problem("registry_bad_email", line, "email", addr)
         domain = row.get("domain", "")
         if domain and not _DOMAIN.match(domain):
-            problems.append(f"{where}: tên miền '{domain}' không hợp lệ (ví dụ đúng: soyte.hanoi.gov.vn).")
+            problem("registry_bad_domain", line, "domain", domain)
         try:
             products = parse_products(uid, row.get("products", ""), campaign.site_key)
         except ValueError as e:
-            problems.append(f"{where}: sản phẩm '{e}' sai dạng; cần 'mã=Tên sản phẩm', cách nhau bởi '|'.")
+            problem("registry_bad_product", line, "products", str(e))
             products = []
         if not products and row.get("products", "") == "":
-            problems.append(f"{where}: đơn vị không có sản phẩm nào (cột products trống).")
+            problem("registry_no_products", line, "products")
         if len({p.key for p in products}) != len(products):
-            problems.append(f"{where}: trùng mã sản phẩm trong cột products.")
+            problem("registry_duplicate_product", line, "products", row.get("products", ""))
         units.append(Unit(uid, row.get("group", ""), row.get("name", ""), row.get("kind", ""),
                           row.get("official_code", ""), domain, email, row.get("phone", ""),
                           tuple(products), row.get("source", "")))
     if not units and not problems:
-        problems.append("không có đơn vị nào.")
+        problems.append(Finding("registry_empty", file=name))
     if problems:
         shown = problems[:30]
         more = f" (và {len(problems) - 30} lỗi khác)" if len(problems) > 30 else ""
