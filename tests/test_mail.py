@@ -263,7 +263,7 @@ def test_refused_recipient_fails_that_unit_only_and_is_retried(ws, smtpd):
     ws = with_emails(ws, {"xp-00070": "khongco@donvi.example.vn"})
     smtpd.refuse.add("khongco@donvi.example.vn")
     report = mail.send(ws, settings(smtpd.port), from_addr=SENDER, rate=0)
-    assert [u.id for u, _ in report.failed] == ["xp-00070"] and "550" in report.failed[0][1]
+    assert [u.id for u, _ in report.failed] == ["xp-00070"] and "550" in report.failed[0][1].message
     assert len(report.sent) == 135 and report.exit_code == 1
     status = mail.mail_status(ws, "invite", ws.campaign.id)
     assert status["xp-00070"]["status"] == "failed"

@@ -194,10 +194,9 @@ def _run_send(campaign_dir, kind, as_of, host, port, starttls, use_ssl, user, fr
     if report.not_attempted:
         out.print(f"{len(report.not_attempted)} đơn vị chưa gửi lần này; chạy lại lệnh để gửi tiếp.")
     for unit, reason in report.failed:
-        out.print(f"[red]✗ {unit.id} ({escape(unit.name)}): {escape(reason)}[/]")
+        out.print(f"[red]✗ {unit.id} ({escape(unit.name)}): {escape(reason.message)}[/]")
     for unit, note in report.partial:
-        out.print(f"[yellow]! {unit.id} ({escape(unit.name)}): đã gửi, nhưng máy chủ từ chối một số địa chỉ "
-                  f"({escape(note)}).[/]")
+        out.print(f"[yellow]! {unit.id} ({escape(unit.name)}): {escape(note.message)}[/]")
     if report.unconfirmed:
         out.print(f"[yellow]{len(report.unconfirmed)} đơn vị chưa rõ đã nhận được thư (lần gửi trước bị dừng đúng "
                   "lúc máy chủ đang nhận). Hãy kiểm tra (hộp thư Đã gửi, hoặc gọi đơn vị), rồi chạy lại lệnh với "
@@ -206,6 +205,6 @@ def _run_send(campaign_dir, kind, as_of, host, port, starttls, use_ssl, user, fr
             out.print(f"  - {unit.id}: {escape(unit.name)} (lúc {at})")
     _print_no_email(out, ws, report.no_email)
     if report.aborted:
-        out.print(f"[bold red]Lỗi:[/] {escape(report.aborted)}")
+        out.print(f"[bold red]Lỗi:[/] {escape(report.aborted.message)}")
     if report.exit_code:
         click.get_current_context().exit(report.exit_code)

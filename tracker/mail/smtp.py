@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from tracker.mail.message import Outgoing, batch_for, build, check_outbox, sender, targets
 from tracker.model.errors import TrackerError, UsageError
+from tracker.model.findings import Finding
 from tracker.model.registry import Unit
 from tracker.store.crash_points import checkpoint
 from tracker.store.files import sha256_file
@@ -199,12 +200,12 @@ class SendReport:
     sent: list[tuple[Unit, str]] = field(default_factory=list)          # (unit, Message-ID)
     already: list[Unit] = field(default_factory=list)                   # sent in an earlier run
     unconfirmed: list[tuple[Unit, str]] = field(default_factory=list)   # left 'sending': (unit, when)
-    failed: list[tuple[Unit, str]] = field(default_factory=list)        # (unit, Vietnamese reason)
-    partial: list[tuple[Unit, str]] = field(default_factory=list)       # sent, some addresses refused
+    failed: list[tuple[Unit, Finding]] = field(default_factory=list)    # (unit, why)
+    partial: list[tuple[Unit, Finding]] = field(default_factory=list)   # sent, some addresses refused
     no_email: list[Unit] = field(default_factory=list)
     planned: list[Outgoing] = field(default_factory=list)               # --dry-run
     not_attempted: list[Unit] = field(default_factory=list)             # --limit, or stopped
-    aborted: str = ""
+    aborted: Finding | None = None                                      # why the sending stopped
     dry_run: bool = False
 
     @property
@@ -284,24 +285,22 @@ def _send_all(ws, ledger, smtp, settings, todo, kind, batch, today, from_, rate,
         except smtplib.SMTPRecipientsRefused as e:
             reason = "; ".join(f"{a}: {_smtp_reply_tuple(r)}" for a, r in e.recipients.items())
             _finish(ledger, row_id, "failed", reason)
-            report.failed.append((unit, f"máy chủ từ chối địa chỉ nhận ({reason})"))
+            report.failed.append((unit, Finding("mail_recipients_refused", value=reason)))
         except smtplib.SMTPSenderRefused as e:
             _finish(ledger, row_id, "failed", _smtp_reply(e))
-            report.failed.append((unit, f"máy chủ từ chối người gửi {from_[1]} ({_smtp_reply(e)})"))
-            report.aborted = (f"Máy chủ thư từ chối địa chỉ người gửi {from_[1]} ({_smtp_reply(e)}). Kiểm tra "
-                              "--from: thường phải trùng với tài khoản đăng nhập.")
+            report.aborted = Finding("mail_sender_refused", value=_smtp_reply(e), sender=from_[1])
+            report.failed.append((unit, report.aborted))
             report.not_attempted.extend(todo[i + 1:])
             return
         except smtplib.SMTPDataError as e:
             _finish(ledger, row_id, "failed", _smtp_reply(e))
-            report.failed.append((unit, f"máy chủ không nhận thư ({_smtp_reply(e)})"))
+            report.failed.append((unit, Finding("mail_data_refused", value=_smtp_reply(e))))
         except (smtplib.SMTPServerDisconnected, OSError, smtplib.SMTPException) as e:
             # The server may or may not hold the message: leave the row at 'sending' (unconfirmed).
             _finish(ledger, row_id, "sending", f"mất kết nối: {e}")
             report.unconfirmed.append((unit, now_iso()))
             report.not_attempted.extend(todo[i + 1:])
-            report.aborted = (f"Mất kết nối với máy chủ thư {settings.where} khi đang gửi cho {unit.name} ({e}). "
-                              "Chạy lại lệnh để gửi tiếp các đơn vị còn lại.")
+            report.aborted = Finding("mail_connection_lost", value=str(e), server=settings.where, unit=unit.name)
             return
         else:
             # Accepted by the server (for at least one recipient): record it at once.
@@ -310,7 +309,7 @@ def _send_all(ws, ledger, smtp, settings, todo, kind, batch, today, from_, rate,
             checkpoint("mail.sent")
             report.sent.append((unit, out.message_id))
             if refused:
-                report.partial.append((unit, note))
+                report.partial.append((unit, Finding("mail_partial", value=note)))
         if progress:
             progress(unit)
 
