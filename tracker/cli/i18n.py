@@ -106,6 +106,19 @@ COMMANDS = {
       tracker mail remind --draft
       tracker mail remind --host mail.hanoi.gov.vn --starttls --user ttdlcns
     """,
+    "mail fetch": """Fetch the replies from the mailbox (IMAP) into inbox/ (each message exactly once), then merge them.
+
+    \b
+    Fetches every new message with an attachment, or from an address in units.csv, or answering an
+    email tracker sent. The server settings are in [mail.imap] of campaign.toml. The mailbox is left
+    as it is: nothing deleted, moved or marked as read (unless --move-to is given).
+    Exit status: 0 every message accepted or merged before; 1 a message was refused or fetching
+    failed; 2 usage error.
+    Example:
+      tracker mail fetch --dry-run
+      tracker mail fetch
+      tracker mail fetch --host mail.hanoi.gov.vn --user ttdlcns --folder INBOX --no-merge
+    """,
     "report": """The acceptance report (.xlsx, .docx) in the reports/ folder.
 
     \b
@@ -173,6 +186,23 @@ OPTIONS = {
                     "as_draft": "Only write the reminders (.eml) in drafts/remind/, do not send.",
                     "as_of": "As of this date (DD/MM/YYYY), default today: picks the units that have not replied "
                              "and the before- or after-deadline text."},
+    "mail fetch": {
+        "host": "Mail server (IMAP), e.g. mail.hanoi.gov.vn (default: host in [mail.imap] of campaign.toml).",
+        "port": "IMAP port (default 993 with ssl; 143 with starttls or none).",
+        "user": "Mailbox login. Password: the TRACKER_IMAP_PASSWORD environment variable, else the OS keyring, else "
+                "asked when the command runs (never on the command line).",
+        "folders": "Folder to read (repeatable; default: folders in [mail.imap], else INBOX).",
+        "security": "Encryption: ssl (default, port 993), starttls (port 143), none (unencrypted: only when IT asks "
+                    "for it).",
+        "insecure": "Do not check the server's certificate (only when IT confirms it is the right server; better, "
+                    "set cafile in [mail.imap]).",
+        "move_to": "After saving, move the fetched messages into this folder on the server (it must exist). Without "
+                   "it the mailbox is left as it is.",
+        "since": "Only messages the server received from this date on (DD/MM/YYYY); default: since in [mail.imap], "
+                 "else the day before the first email tracker sent.",
+        "no_merge": "Only fetch into inbox/, do not merge.",
+        "dry_run": "Only list the messages that would be fetched; save nothing, merge nothing, record nothing.",
+    },
     "report": {"fmt": "Report format: spreadsheet, Word document, or both."},
     "missing": {"fmt": "Output format."},
     "demo": {"force": "Use DIRECTORY even if it holds other files (they are kept); a real campaign's folder is never "
@@ -192,7 +222,7 @@ BUILTIN = {
     "version": {"vi": "Hiện phiên bản rồi thoát.", "en": "Show the version and exit."},
 }
 METAVARS = {"NGÀY": "DATE", "TÊN|TỆP": "NAME|FILE", "ĐỊA_CHỈ": "ADDRESS", "MÁY_CHỦ": "HOST", "CỔNG": "PORT",
-            "TÊN": "NAME", "MÃ": "ID"}
+            "TÊN": "NAME", "MÃ": "ID", "THƯ_MỤC": "FOLDER"}
 ARGUMENTS = {
     "directory": {"vi": "[THƯ_MỤC]", "en": "[DIRECTORY]"},
     "paths": {"vi": "[TỆP_HOẶC_THƯ_MỤC]...", "en": "[FILE_OR_FOLDER]..."},

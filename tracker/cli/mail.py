@@ -208,3 +208,8 @@ def _run_send(campaign_dir, kind, as_of, host, port, starttls, use_ssl, user, fr
         out.print(f"[bold red]Lỗi:[/] {escape(report.aborted.message)}")
     if report.exit_code:
         click.get_current_context().exit(report.exit_code)
+
+
+from tracker.cli.mail_fetch import fetch  # noqa: E402 - `tracker mail fetch` lives in its own module
+
+mail.add_command(fetch)

@@ -111,6 +111,37 @@ CREATE TABLE IF NOT EXISTS events(
   kind TEXT NOT NULL,
   detail TEXT NOT NULL DEFAULT '{}'
 );
+-- IMAP fetch (tracker/mail/imap.py). Per mailbox folder: the UIDVALIDITY its UIDs belong to, the
+-- UID up to which every message was dealt with, and the date messages were searched from. Per
+-- message that looked like a reply: what became of it, once; `merged_at` is set when its saved
+-- .eml was given to merge.
+CREATE TABLE IF NOT EXISTS imap_folders(
+  account TEXT NOT NULL,
+  folder TEXT NOT NULL,
+  uidvalidity INTEGER NOT NULL,
+  last_uid INTEGER NOT NULL,
+  since TEXT NOT NULL DEFAULT '',
+  at TEXT NOT NULL,
+  PRIMARY KEY(account, folder)
+);
+CREATE TABLE IF NOT EXISTS imap_messages(
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL,
+  folder TEXT NOT NULL,
+  uidvalidity INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  outcome TEXT NOT NULL CHECK(outcome IN ('saved','already','too_large')),
+  message_id TEXT NOT NULL DEFAULT '',
+  sha256 TEXT,
+  size INTEGER NOT NULL,
+  sender TEXT NOT NULL DEFAULT '',
+  subject TEXT NOT NULL DEFAULT '',
+  file TEXT,
+  fetched_at TEXT NOT NULL,
+  merged_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS imap_messages_uid ON imap_messages(account, folder, uidvalidity, uid);
+CREATE INDEX IF NOT EXISTS imap_messages_pending ON imap_messages(id) WHERE outcome = 'saved' AND merged_at IS NULL;
 """
 
 
@@ -370,6 +401,71 @@ class Ledger:
         """(path, size, mtime_ns, ctime_ns, inode, sha256, hashed_at_ns) rows, in one transaction."""
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO seen_files VALUES(?,?,?,?,?,?,?)", rows)
+
+    # ------------------------------------------------------------------ IMAP fetch
+    def sent_message_ids(self) -> set[str]:
+        """The Message-IDs of every email tracker handed to a mail server (a reply names one)."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT message_id FROM mail WHERE status != 'failed'")}
+
+    def first_mail_day(self) -> dt.date | None:
+        """The day tracker first handed an email to a mail server (no reply comes before it)."""
+        at = self.db.execute("SELECT MIN(at) FROM mail WHERE status != 'failed'").fetchone()[0]
+        return dt.date.fromisoformat(at[:10]) if at else None
+
+    def imap_folder(self, account: str, folder: str) -> tuple[int, int, str] | None:
+        """(UIDVALIDITY, last UID dealt with, searched since) of a mailbox folder, None before its first fetch."""
+        row = self.db.execute("SELECT uidvalidity, last_uid, since FROM imap_folders WHERE account=? AND folder=?",
+                              (account, folder)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def imap_set_folder(self, account: str, folder: str, uidvalidity: int, last_uid: int, since: str,
+                        db=None) -> None:
+        sql = "INSERT OR REPLACE INTO imap_folders(account,folder,uidvalidity,last_uid,since,at) VALUES(?,?,?,?,?,?)"
+        values = (account, folder, uidvalidity, last_uid, since, now_iso())
+        if db is not None:
+            db.execute(sql, values)
+            return
+        with self.transaction() as tx:
+            tx.execute(sql, values)
+
+    def imap_uids(self, account: str, folder: str, uidvalidity: int, outcomes=("saved", "already", "too_large")
+                  ) -> set[int]:
+        """UIDs of a folder (under one UIDVALIDITY) recorded with one of `outcomes`."""
+        return {r[0] for r in self.db.execute(
+            "SELECT uid FROM imap_messages WHERE account=? AND folder=? AND uidvalidity=? "
+            "AND outcome IN (SELECT value FROM json_each(?))", (account, folder, uidvalidity, json.dumps(outcomes)))}
+
+    def imap_saved_keys(self) -> tuple[set[str], set[str]]:
+        """(Message-IDs, SHA-256 digests) of every message saved from any mailbox."""
+        ids, digests = set(), set()
+        for mid, sha in self.db.execute("SELECT message_id, sha256 FROM imap_messages WHERE outcome='saved'"):
+            if mid:
+                ids.add(mid)
+            digests.add(sha)
+        return ids, digests
+
+    def imap_record(self, *, account: str, folder: str, uidvalidity: int, uid: int, outcome: str, size: int,
+                    message_id: str = "", sha256: str | None = None, sender: str = "", subject: str = "",
+                    file: str | None = None, last_uid: int | None = None, since: str = "") -> None:
+        """One message dealt with, and (when given) the folder's last UID, in one transaction: a run
+        killed before it fetches the message again; after it, never."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO imap_messages(account,folder,uidvalidity,uid,outcome,message_id,sha256,"
+                       "size,sender,subject,file,fetched_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                       (account, folder, uidvalidity, uid, outcome, message_id, sha256, size, sender, subject,
+                        file, now_iso()))
+            if last_uid is not None:
+                self.imap_set_folder(account, folder, uidvalidity, last_uid, since, db)
+
+    def imap_pending(self) -> list[sqlite3.Row]:
+        """Messages saved but not yet given to merge, oldest first."""
+        return self.db.execute("SELECT id, file, sender, subject FROM imap_messages INDEXED BY imap_messages_pending "
+                               "WHERE outcome='saved' AND merged_at IS NULL ORDER BY id").fetchall()
+
+    def imap_merged(self, ids: list[int]) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE imap_messages SET merged_at=? WHERE id IN (SELECT value FROM json_each(?))",
+                       (now_iso(), json.dumps(ids)))
 
 
 @dataclass
