@@ -78,15 +78,17 @@ def hanoi(tmp_path_factory) -> Workspace:
     return init_workspace(tmp_path_factory.mktemp("views") / "hn", template_path(None), None, force=False)
 
 
-def busy_stats(ws: Workspace) -> dict:
+def busy_stats(ws: Workspace):
     """Stats of the Hà Nội campaign with late units and products not accepted (the screen's every table)."""
+    from dataclasses import replace
+
     stats = campaign_stats(ws, dt.date(2026, 6, 10))
-    for u in stats["_units"][::9]:
-        u.update(deadline_status="late", received_at="2026-06-08", days_late=3)
-    for i, row in enumerate(stats["rows"][::7]):
-        row["status"] = "not_accepted" if i % 2 else "incomplete"
-        row["answers"] = {c: ("not_met", "blank", "met")[(i + n) % 3] for n, c in enumerate(row["answers"])}
-    return stats
+    units = [replace(u, deadline_status="late", received_at=dt.date(2026, 6, 8), days_late=3) if i % 9 == 0 else u
+             for i, u in enumerate(stats.unit_rows)]
+    rows = [replace(r, status="not_accepted" if (i // 7) % 2 else "incomplete",
+                    answers={c: ("not_met", "blank", "met")[(i // 7 + n) % 3] for n, c in enumerate(r.answers)})
+            if i % 7 == 0 else r for i, r in enumerate(stats.rows)]
+    return replace(stats, rows=tuple(rows), unit_rows=tuple(units))
 
 
 def test_stats_screen_is_the_same_with_or_without_rich(hanoi, monkeypatch):

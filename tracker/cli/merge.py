@@ -9,7 +9,7 @@ import sys
 
 from tracker.cli import plain
 from tracker.api import merge
-from tracker.merge import OUTCOME_VI
+from tracker.outbound.wording import OUTCOME as OUTCOME_VI
 from tracker.store.workspace import Workspace
 
 STYLE = {"accepted": "green", "replaced": "green", "stale": "cyan", "duplicate": "dim", "rejected": "red"}

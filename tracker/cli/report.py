@@ -33,9 +33,9 @@ def report(campaign_dir, as_of, fmt):
     result = write_report(ws, as_of, FORMATS if fmt == "both" else (fmt,))
     rep = result.report
     out = Console(highlight=False, soft_wrap=True)
-    p = rep.stats["products"]
+    p = rep.stats.products
     out.print(f"Số liệu tính đến ngày {rep.as_of:%d/%m/%Y}: [bold]{rep.volume}[/] sản phẩm đủ điều kiện nghiệm thu; "
-              f"{p['not_accepted']} không đạt, {p['incomplete']} chưa đủ, {p['pending']} chưa nhận; "
+              f"{p.not_accepted} không đạt, {p.incomplete} chưa đủ, {p.pending} chưa nhận; "
               f"{len(rep.not_replied)} đơn vị chưa gửi.")
     out.print("Đã ghi báo cáo:")
     for path in result.paths:
@@ -58,8 +58,10 @@ def missing(campaign_dir, as_of, fmt):
     import datetime as dt
     import sys
 
-    from tracker.reports.model import missing_csv, missing_units
-    from tracker.stats import DEADLINE_VI, campaign_stats
+    from tracker.cli.exports import missing_csv
+    from tracker.outbound.wording import DEADLINE as DEADLINE_VI
+    from tracker.reports.model import missing_units
+    from tracker.stats import campaign_stats
     from tracker.store.workspace import Workspace
 
     ws = Workspace.find(campaign_dir)
@@ -73,7 +75,7 @@ def missing(campaign_dir, as_of, fmt):
     from rich.text import Text
 
     out = Console(highlight=False, soft_wrap=False)
-    day = dt.date.fromisoformat(stats["campaign"]["as_of"])
+    day = stats.as_of
     if not rows:
         out.print(f"Tính đến ngày {day:%d/%m/%Y}, mọi đơn vị đã gửi văn bản xác nhận.")
         return
@@ -86,10 +88,10 @@ def missing(campaign_dir, as_of, fmt):
     for h in ("Điện thoại", "Tình trạng"):
         t.add_column(h)
     for i, r in enumerate(rows, 1):
-        t.add_row(str(i), *(Text(v) for v in (r["unit_id"], r["unit_name"], r["group_name"], r["email"],
-                                              r["phone"], DEADLINE_VI[r["deadline_status"]])))
+        t.add_row(str(i), *(Text(v) for v in (r.unit_id, r.unit_name, r.group_name, r.email,
+                                              r.phone, DEADLINE_VI[r.deadline_status])))
     out.print(t)
-    no_contact = sum(1 for r in rows if not r["email"])
+    no_contact = sum(1 for r in rows if not r.email)
     out.print(Text(f"Tổng: {len(rows)} đơn vị chưa gửi."))
     if no_contact:
         out.print(Text(f"{no_contact} đơn vị chưa có email: điền vào {ws.registry_file} để gửi thư nhắc."))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.model.errors import TrackerError
+from tracker.stats import Stats
 from tracker.store.workspace import Workspace
 
 DEFAULT_DIR = Path("workbooks/demo")
@@ -84,7 +85,7 @@ class Simulation:
 class DemoRun:
     sim: Simulation
     merge: object           # tracker.merge.MergeReport
-    stats: dict
+    stats: Stats
     report_paths: list[Path]
 
 
