@@ -145,7 +145,9 @@ def test_a_previous_rehearsal_is_wiped_but_nothing_else(tmp_path):
 
 
 def test_the_where_to_look_list_names_every_result(ws, tmp_path):
-    rows = dict(demo.where_to_look(ws, ws.reports / "ket-qua-ghep-1.xlsx", [ws.reports / "bao-cao.docx"]))
+    from tracker.cli.demo import where_to_look
+
+    rows = dict(where_to_look(ws, ws.reports / "ket-qua-ghep-1.xlsx", [ws.reports / "bao-cao.docx"]))
     text = " ".join(rows.values())
     for part in ("outbox", "inbox", "master.xlsx", "ket-qua-ghep-1.xlsx", "bao-cao.docx", "archive"):
         assert part in text
