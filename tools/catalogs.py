@@ -102,18 +102,18 @@ def _translated(message) -> bool:
 
 
 def problems(click_too: bool = True) -> list[str]:
-    """What keeps the committed catalogs from being up to date with the code."""
+    """What keeps the committed catalogs from being up to date with the code. Without `click_too`,
+    texts of the installed click missing from the vi catalog are let pass (another click version)."""
     out = []
     for lang, template in templates().items():
-        if lang == "vi" and not click_too:
-            continue
         path = po_path(lang)
         if not path.exists():
             out.append(f"{path.relative_to(ROOT)} is missing")
             continue
         catalog = read(lang)
         missing = [m.id for m in template if m.id and m.id not in catalog]
-        out += [f"{lang}: not in the catalog: {m!r}" for m in missing]
+        if lang == "en" or click_too:
+            out += [f"{lang}: not in the catalog: {m!r}" for m in missing]
         out += [f"{lang}: no translation: {m.id!r}" for m in catalog if m.id and not _translated(m)]
         mo = path.with_suffix(".mo")
         if not mo.exists() or mo.read_bytes() != mo_bytes(catalog):

@@ -31,7 +31,9 @@ class HelpAsWritten:
 
 
 class Command(HelpAsWritten, click.Command):
-    pass
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", _("[TÙY_CHỌN]"))
+        super().__init__(*args, **kwargs)
 
 
 def campaign_option():
@@ -69,6 +71,11 @@ LAZY_COMMANDS = {"mail": ("tracker.cli.mail", "mail_command"), "demo": ("tracker
 
 
 class Group(HelpAsWritten, click.Group):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", _("[TÙY_CHỌN]"))
+        kwargs.setdefault("subcommand_metavar", _("LỆNH [ĐỐI_SỐ]..."))
+        super().__init__(*args, **kwargs)
+
     def list_commands(self, ctx):
         return sorted({*self.commands, *(LAZY_COMMANDS if self.name == "tracker" else ())})
 

@@ -22,7 +22,6 @@ def run_merge(campaign_dir, paths, received) -> int:
 
 def print_merge(out: Screen, report) -> int:
     """The merge's notices, a line per file, the totals, the master and the report; the exit code."""
-    from tracker.cli.app import master_lines
 
     note = _("Lưu ý:")
     for n in report.notices:
