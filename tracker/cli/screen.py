@@ -132,16 +132,17 @@ def _room(n_cols: int, width: int) -> int:
 def layout(table: Table, width: int) -> list[tuple[list[int], list[int]]]:
     """[(column indexes, widths)]: the whole table, or parts repeating the first column.
 
-    In order of preference: the whole table with only headers wrapped, parts with only headers
-    wrapped, the whole table with cells wrapped, parts with cells wrapped."""
+    In order of preference: the whole table with only headers wrapped; for a wide table (of
+    counts, say) two or three parts with only headers wrapped; the whole table with cells wrapped
+    too; as many parts as needed."""
     n = len(table.columns)
     everything = list(range(n))
-    for wrap_cells in (False, True):
+    for wrap_cells, most_parts in ((False, 3 if n >= 7 else 1), (True, n - 1)):
         widths = _widths(table, everything, _room(n, width), wrap_cells)
         if widths is not None:
             return [(everything, widths)]
         rest = everything[1:]
-        for parts in range(2, n):
+        for parts in range(2, min(most_parts, n - 1) + 1):
             size = -(-len(rest) // parts)
             chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
             fitted = [_widths(table, [0] + c, _room(len(c) + 1, width), wrap_cells) for c in chunks]
@@ -164,9 +165,8 @@ def render_table(table: Table, width: int, style=lambda text, s: text, box: str 
     top, head, sep, body, bottom = _BOX[box]
     out: list[str] = []
     for part, (cols, widths) in enumerate(layout(table, width)):
-        total = sum(widths) + 3 * len(widths) + 1
         if part == 0 and table.title:
-            out.extend(wrap(table.title, max(total, 20)))
+            out.extend(wrap(table.title, width))
         out.append(top[0] + top[2].join(top[1] * (w + 2) for w in widths) + top[3])
         rows = [([table.columns[i][0] for i in cols], True, True)] + \
             [([cells[i] for i in cols], bold, False) for cells, bold in table.rows]
