@@ -40,7 +40,7 @@ class _Entry(click.Command):
     def main(self, args=None, prog_name=None, **extra):
         args = list(sys.argv[1:] if args is None else args)
         language.use(choose_language(args))
-        return tree().main(args, prog_name=prog_name or "tracker", **extra)
+        return tree().main(args, prog_name=prog_name, **extra)
 
 
 main = _Entry("tracker")
