@@ -79,23 +79,23 @@ def test_the_figures_after_the_deadline(rehearsal):
     ws = Workspace(root)
     cases, silent = demo.plan(ws)
     stats = campaign_stats(ws, demo.AS_OF)
-    units = {u["unit_id"]: u for u in stats["_units"]}
+    units = {u.unit_id: u for u in stats.unit_rows}
     rejected_only = {c.unit_id for c in cases if c.expect == "rejected"} - \
         {c.unit_id for c in cases if c.expect in ("accepted", "manual")}
     for uid in silent + sorted(rejected_only):
-        assert units[uid]["deadline_status"] == "missing"
+        assert units[uid].deadline_status == "missing"
     for c in cases:
         if c.kind == "late":
-            assert units[c.unit_id]["deadline_status"] == "late"
+            assert units[c.unit_id].deadline_status == "late"
         if c.kind in ("good", "email", "manual", "version_new"):
-            assert units[c.unit_id]["deadline_status"] == "on_time"
+            assert units[c.unit_id].deadline_status == "on_time"
     manual = next(c for c in cases if c.kind == "manual")
-    assert units[manual.unit_id]["received_at"] == manual.received.isoformat()
-    u = stats["units"]
+    assert units[manual.unit_id].received_at == manual.received
+    u = stats.units
     assert u["late"] == sum(1 for c in cases if c.kind == "late")
     assert u["missing"] == len(silent) + len(rejected_only)
     assert u["on_time"] + u["late"] + u["missing"] == u["total"] == 136
-    p = stats["products"]
+    p = stats.products
     assert p["accepted"] > 80 and p["not_accepted"] > 0 and p["incomplete"] > 0 and p["pending"] > 0
 
 
@@ -145,7 +145,9 @@ def test_a_previous_rehearsal_is_wiped_but_nothing_else(tmp_path):
 
 
 def test_the_where_to_look_list_names_every_result(ws, tmp_path):
-    rows = dict(demo.where_to_look(ws, ws.reports / "ket-qua-ghep-1.xlsx", [ws.reports / "bao-cao.docx"]))
+    from tracker.cli.demo import where_to_look
+
+    rows = dict(where_to_look(ws, ws.reports / "ket-qua-ghep-1.xlsx", [ws.reports / "bao-cao.docx"]))
     text = " ".join(rows.values())
     for part in ("outbox", "inbox", "master.xlsx", "ket-qua-ghep-1.xlsx", "bao-cao.docx", "archive"):
         assert part in text

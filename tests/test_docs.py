@@ -15,8 +15,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tracker.cli import i18n
-from tracker.cli import main
+from tracker.cli import choose_language, main, tree
+from tracker.model import language
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -136,8 +136,22 @@ def test_the_readme_quick_start():
 
 
 # ------------------------------------------------------------------ --help in Vietnamese or English
-def commands():
-    return [(path, cmd) for path, cmd, _ in i18n.walk(main)]
+def commands(lang: str = "vi"):
+    """(path, command) of the whole tree built in `lang`."""
+    language.use(lang)
+    try:
+        out = []
+
+        def visit(cmd, path):
+            out.append((path, cmd))
+            if isinstance(cmd, click.Group):
+                ctx = click.Context(cmd, info_name=cmd.name)
+                for name in cmd.list_commands(ctx):
+                    visit(cmd.get_command(ctx, name), f"{path} {name}".strip())
+        visit(tree(), "")
+        return out
+    finally:
+        language.use("vi")
 
 
 def help_of(path: str, *, lang: str | None = None, env: dict | None = None) -> str:
@@ -150,46 +164,78 @@ def help_of(path: str, *, lang: str | None = None, env: dict | None = None) -> s
 def test_every_command_has_vietnamese_help_with_examples():
     for path, cmd in commands():
         text = help_of(path)
-        assert "Ví dụ:" in text, path
-        assert "Hiện hướng dẫn này rồi thoát." in text and "Show this" not in text, path
+        assert "Ví dụ:" in text and "Cách dùng:" in text and "Tùy chọn:" in text, path
+        assert "Hiện hướng dẫn này rồi thoát." in text and "Show this" not in text and "Usage" not in text, path
 
 
 def test_every_command_and_option_has_an_english_help():
-    for path, cmd in commands():
-        assert path in i18n.COMMANDS, f"add the English help of 'tracker {path}' to tracker/i18n.py"
+    vietnamese = {path: cmd for path, cmd in commands("vi")}
+    for path, cmd in commands("en"):
+        vi = {p.name: p for p in vietnamese[path].params}
         for p in cmd.params:
-            if isinstance(p, click.Option) and p.help and p.name not in i18n.BUILTIN:
-                assert i18n.option_help(path, p.name), f"add the English help of {p.opts} of '{path}' to i18n.py"
+            if isinstance(p, click.Option) and p.help:
+                assert p.help != vi[p.name].help, f"translate the help of {p.opts} of 'tracker {path}' (tools/catalogs.py)"
         text = help_of(path, lang="en")
-        assert "Example:" in text and "Ví dụ" not in text and "Show this help and exit." in text, path
-        for p in cmd.params:
-            if isinstance(p, click.Option) and p.help and p.name not in i18n.BUILTIN:
-                first = i18n.option_help(path, p.name).split()[0]
-                assert first in text, (path, p.name)
+        assert "Example:" in text and "Usage:" in text and "Show this message and exit." in text, path
+        assert "Ví dụ" not in text and "Cách dùng" not in text and "Tùy chọn" not in text, path
 
 
 def test_merge_help_in_english_and_back():
     english = help_of("merge", lang="en")
     assert "Merge what units send back" in english and "--received DATE" in english
+    assert "[FILE_OR_FOLDER]..." in english and "-C, --campaign DIRECTORY" in english
     assert "stay in Vietnamese" in help_of("", lang="en")
     vietnamese = help_of("merge")
     assert "Ghép các tệp đơn vị gửi về" in vietnamese and "--received NGÀY" in vietnamese
+    assert "[TỆP_HOẶC_THƯ_MỤC]..." in vietnamese and "-C, --campaign THƯ_MỤC" in vietnamese
     # The environment chooses too; --lang wins; TRACKER_LANG wins over LANG.
     assert "Merge what" in help_of("merge", env={"TRACKER_LANG": "en"})
     assert "Merge what" in help_of("merge", env={"LANG": "en_US.UTF-8"})
     assert "Ghép các tệp" in help_of("merge", env={"LANG": "vi_VN.UTF-8"})
     assert "Ghép các tệp" in help_of("merge", env={"LANG": "en_US.UTF-8", "TRACKER_LANG": "vi"})
     assert "Ghép các tệp" in help_of("merge", lang="vi", env={"TRACKER_LANG": "en"})
-    # Messages at run time stay Vietnamese.
-    result = CliRunner().invoke(main, ["--lang", "en", "stats", "-C", "/nonexistent/campaign"], env=NO_LANG)
-    assert result.exit_code == 1 and "không phải thư mục chiến dịch" in result.output
+
+
+def test_messages_at_run_time_follow_the_language(tmp_path):
+    result = CliRunner().invoke(main, ["--lang", "en", "stats", "-C", str(tmp_path / "none")], env=NO_LANG)
+    assert result.exit_code == 1 and result.output.startswith("Error:")
+    result = CliRunner().invoke(main, ["--lang", "en", "init", str(tmp_path / "c")], env=NO_LANG)
+    assert result.exit_code == 0 and "Made the campaign hanoi-ttdt-2026" in result.output
+    result = CliRunner().invoke(main, ["stats", "-C", str(tmp_path / "c"), "--as-of", "10/06/2026"], env=NO_LANG)
+    assert "Khối lượng đủ điều kiện nghiệm thu: 0 / 138 sản phẩm" in result.output
+    result = CliRunner().invoke(main, ["--lang", "en", "stats", "-C", str(tmp_path / "c"), "--as-of", "10/06/2026"],
+                                env=NO_LANG)
+    assert "Volume that can be accepted: 0 / 138 products" in result.output and "Khối lượng" not in result.output
+
+
+def test_click_usage_errors_in_the_chosen_language():
+    vi = CliRunner().invoke(main, ["stats", "--bogus"], env=NO_LANG)
+    assert vi.exit_code == 2
+    assert "Cách dùng: tracker stats [TÙY_CHỌN]" in vi.output and "Lỗi: Không có tùy chọn '--bogus'." in vi.output
+    en = CliRunner().invoke(main, ["--lang", "en", "stats", "--bogus"], env=NO_LANG)
+    assert en.exit_code == 2
+    assert "Usage: tracker stats [OPTIONS]" in en.output and "Error: No such option '--bogus'." in en.output
+    missing = CliRunner().invoke(main, ["--lang", "en", "nothing"], env=NO_LANG)
+    assert missing.exit_code == 2 and "No such command 'nothing'." in missing.output
 
 
 def test_choose_reads_only_the_options_before_the_command():
-    assert i18n.choose(["--lang", "en", "merge"], {}) == "en"
-    assert i18n.choose(["--lang=en"], {}) == "en"
-    assert i18n.choose(["merge", "--lang", "en"], {}) == "vi"
-    assert i18n.choose([], {"LANG": "C.UTF-8"}) == "vi"
+    assert choose_language(["--lang", "en", "merge"], {}) == "en"
+    assert choose_language(["--lang=en"], {}) == "en"
+    assert choose_language(["merge", "--lang", "en"], {}) == "vi"
+    assert choose_language([], {"LANG": "C.UTF-8"}) == "vi"
+    assert choose_language([], {"LANG": "en_GB.UTF-8"}) == "en"
+
+
+def test_the_catalogs_are_up_to_date():
+    """Every text of the code is in the English catalog and translated; click's texts in the Vietnamese
+    one; each committed .mo is its .po compiled (run tools/catalogs.py after changing a text)."""
+    catalogs = pytest.importorskip("catalogs", reason="Babel (test extras) is not installed")
+    assert catalogs.problems(click_too=False) == []
+    vi = catalogs.read("vi")
+    for text in ("Usage:", "Options", "Commands", "Show this message and exit.", "Error: {message}",
+                 "No such option {name!r}.", "Try '{command} {option}' for help."):
+        assert text in vi and vi[text].string, text
 
 
 def test_the_guides_are_nfc():

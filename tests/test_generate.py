@@ -240,7 +240,7 @@ def test_the_masters_fast_paths_write_what_xlsxwriter_would(ws, outbox, tmp_path
     with Ledger(ws.ledger_file) as led:
         stats = compute(ws.campaign, ws.units, led.history(), dt.date(2026, 6, 10))
         returns, names = led.returns(), led.source_names()
-    assert sum(1 for r in stats["rows"] if r["status"] != "pending") >= len(odd)
+    assert sum(1 for r in stats.rows if r.status != "pending") >= len(odd)
 
     def build():
         return m.build_master(ws.campaign, ws.units, stats, returns, source_names=names,

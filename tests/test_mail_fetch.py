@@ -200,8 +200,8 @@ def returns(ws: Workspace) -> list:
 
 
 def returned_units(ws: Workspace) -> dict[str, str]:
-    return {r["unit_id"]: r["status"] for r in campaign_stats(ws, as_of=AS_OF)["rows"]
-            if r["deadline_status"] in ("on_time", "late")}
+    return {r.unit_id: r.status for r in campaign_stats(ws, as_of=AS_OF).rows
+            if r.deadline_status in ("on_time", "late")}
 
 
 def our_reminder_id(ws: Workspace, uid: str) -> str:

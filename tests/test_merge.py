@@ -20,7 +20,7 @@ from tracker.model.errors import TrackerError
 from tracker.master import workbook as master_form
 from tracker.store.ledger import Ledger
 from tracker.api import merge
-from tracker.stats import campaign_stats, to_json_doc
+from tracker.stats import campaign_stats
 from tracker.store.files import sha256_file
 from tracker.store.workspace import Workspace
 
@@ -54,7 +54,7 @@ def test_merging_136_returns_then_stats_row_by_row(ws, inbox):
     report = merge(ws, [inbox], received=ON_TIME)
     assert report.exit_code == 0
     assert report.count("accepted") == 136 and report.count("rejected") == 0
-    doc = to_json_doc(campaign_stats(ws, dt.date(2026, 6, 10)))
+    doc = campaign_stats(ws, dt.date(2026, 6, 10)).to_json()
     by_product = {(r["unit_id"], r["product"]): r for r in doc["rows"]}
     for i, unit in enumerate(ws.units):
         expected = answers_for(i, unit)
@@ -91,11 +91,11 @@ def test_merging_136_returns_then_stats_row_by_row(ws, inbox):
 
 def test_remerging_an_unchanged_inbox_changes_nothing(ws, inbox):
     merge(ws, [inbox], received=ON_TIME)
-    before = json.dumps(to_json_doc(campaign_stats(ws, dt.date(2026, 6, 10))))
+    before = json.dumps(campaign_stats(ws, dt.date(2026, 6, 10)).to_json())
     result = CliRunner().invoke(main, ["merge", "-C", str(ws.root), str(inbox)])
     assert result.exit_code == 0, result.output
     assert result.output.count("Đã ghép trước đó") >= 136
-    assert json.dumps(to_json_doc(campaign_stats(ws, dt.date(2026, 6, 10)))) == before
+    assert json.dumps(campaign_stats(ws, dt.date(2026, 6, 10)).to_json()) == before
     with Ledger(ws.ledger_file) as led:
         assert led.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 136
 
@@ -108,16 +108,16 @@ def test_a_newer_return_replaces_the_older_which_stays_in_history(ws, outbox, tm
     second = merge(ws, [v2], received=dt.date(2026, 6, 8)).files[0]
     assert second.outcome == "replaced"
     assert any("bản trước" in f.message for f in second.findings)
-    rows = [r for r in campaign_stats(ws, dt.date(2026, 6, 10))["rows"] if r["unit_id"] == unit.id]
-    assert rows[0]["status"] == "accepted"
-    assert rows[0]["deadline_status"] == "on_time"          # by the first return, 03/06
+    rows = [r for r in campaign_stats(ws, dt.date(2026, 6, 10)).rows if r.unit_id == unit.id]
+    assert rows[0].status == "accepted"
+    assert rows[0].deadline_status == "on_time"          # by the first return, 03/06
     with Ledger(ws.ledger_file) as led:
         assert len(led.history()[unit.id]) == 2
     # An older version arriving late is kept but does not win.
     v0 = fill(outbox[unit.id], tmp_path / "v0.xlsx", {("site", "c6"): "not_met"})
     assert merge(ws, [v0], received=dt.date(2026, 6, 1)).files[0].outcome == "stale"
-    rows = [r for r in campaign_stats(ws, dt.date(2026, 6, 10))["rows"] if r["unit_id"] == unit.id]
-    assert rows[0]["status"] == "accepted"
+    rows = [r for r in campaign_stats(ws, dt.date(2026, 6, 10)).rows if r.unit_id == unit.id]
+    assert rows[0].status == "accepted"
 
 
 def master_row(ws, sheet, product_id):
@@ -143,11 +143,11 @@ def test_hand_edits_in_the_master_are_recorded_and_never_overwritten(ws, outbox,
     other = fill(outbox["xp-00070"], tmp_path / "hk.xlsx", "met")
     report = merge(ws, [other], received=ON_TIME)
     assert report.master.manual_units == ["xp-00082"]
-    rows = {r["unit_id"]: r for r in campaign_stats(ws, dt.date(2026, 6, 10))["rows"]}
-    assert rows["xp-00082"]["status"] == "not_accepted"
-    assert rows["xp-00082"]["answers"]["c4"] == "not_met"
-    assert rows["xp-00082"]["received_at"] == "2026-06-05"
-    assert rows["xp-00070"]["status"] == "accepted"
+    rows = {r.unit_id: r for r in campaign_stats(ws, dt.date(2026, 6, 10)).rows}
+    assert rows["xp-00082"].status == "not_accepted"
+    assert rows["xp-00082"].answers["c4"] == "not_met"
+    assert rows["xp-00082"].received_at == dt.date(2026, 6, 5)
+    assert rows["xp-00070"].status == "accepted"
     wb, sh, r, cols = master_row(ws, "Xã, phường", "xp-00082/site")
     assert sh.cell(r, cols["TC4"] + 1).value == "Chưa đáp ứng"
     note = sh.cell(r, cols["Ghi chú"] + 1)
@@ -242,8 +242,8 @@ def test_a_killed_merge_leaves_a_consistent_campaign_and_the_next_completes(ws, 
         subs = led.db.execute("SELECT unit_id, COUNT(*) FROM submissions GROUP BY unit_id").fetchall()
     assert sorted(u for u, _ in subs) == sorted(u.id for u in picks)
     assert all(n == 1 for _, n in subs)                    # each return recorded exactly once
-    rows = {r["unit_id"]: r for r in campaign_stats(ws, dt.date(2026, 6, 10))["rows"]}
-    assert all(rows[u.id]["status"] != "pending" for u in picks)
+    rows = {r.unit_id: r for r in campaign_stats(ws, dt.date(2026, 6, 10)).rows}
+    assert all(rows[u.id].status != "pending" for u in picks)
     wb = openpyxl.load_workbook(ws.master_file, data_only=True)
     sheet_rows = [r for r in wb["Sở, ban, ngành"].iter_rows(values_only=True) if r[7]]
     assert len(sheet_rows) >= 10                           # the rebuilt master shows the merged returns
@@ -277,7 +277,7 @@ def test_two_reading_processes_give_exactly_what_one_gives(ws, inbox, tmp_path):
             answers = led.db.execute("SELECT s.unit_id, a.product_id, a.criterion_id, a.value FROM answers a "
                                      "JOIN submissions s ON s.id = a.submission_id ORDER BY 1, 2, 3").fetchall()
         return ([(f.name, f.outcome, f.unit_id, [(x.code, x.cell) for x in f.findings]) for f in files],
-                [tuple(r) for r in answers], to_json_doc(campaign_stats(w, dt.date(2026, 6, 10))))
+                [tuple(r) for r in answers], campaign_stats(w, dt.date(2026, 6, 10)).to_json())
 
     one, two = run(ws, 1), run(twin, 2)
     assert one == two

@@ -19,9 +19,11 @@ from conftest import needs_soffice, soffice
 from test_stats import AS_OF, CONTACTS, EVIL_AT, EVIL_LINK, build_scenario
 
 from tracker.cli import main
-from tracker.reports.model import build_report, date_line, missing_csv, missing_units
+from tracker.cli.exports import missing_csv
+from tracker.outbound.wording import DEADLINE as DEADLINE_VI, STATUS as STATUS_VI
+from tracker.reports.model import build_report, date_line, missing_units
 from tracker.reports.document import allocate
-from tracker.stats import DEADLINE_VI, STATUS_VI, campaign_stats
+from tracker.stats import campaign_stats
 from tracker.store.workspace import Workspace
 
 UKEYS = ("total", "returned", "on_time", "late", "missing", "waiting")
@@ -102,25 +104,25 @@ def test_workbook_numbers_equal_stats(written):
     assert wb.sheetnames == ["Tổng hợp", "Đạt", "Chưa đạt", "Chưa nộp", "Hạn nộp"]
     rows = _sheet_rows(wb, "Tổng hợp")
     vol = next(r for r in rows if isinstance(r[0], str) and r[0].startswith("Khối lượng đủ điều kiện"))
-    assert (vol[1], vol[3]) == (stats["products"]["accepted"], stats["products"]["total"]) == (7, 138)
-    names = [g["name"] for g in stats["groups"]] + ["Tổng cộng"]
-    units = [[g["units"][k] for k in UKEYS] for g in stats["groups"]] + [[stats["units"][k] for k in UKEYS]]
+    assert (vol[1], vol[3]) == (stats.products.accepted, stats.products.total) == (7, 138)
+    names = [g.name for g in stats.groups] + ["Tổng cộng"]
+    units = [[g.units[k] for k in UKEYS] for g in stats.groups] + [[stats.units[k] for k in UKEYS]]
     assert [[r[0]] + r[1:7] for r in _table_after(rows, "1.")] == [[n] + u for n, u in zip(names, units)]
-    prods = [g["products"] for g in stats["groups"]] + [stats["products"]]
+    prods = [g.products for g in stats.groups] + [stats.products]
     assert [r[:6] for r in _table_after(rows, "2.")] == [[n] + [p[k] for k in PKEYS] for n, p in zip(names, prods)]
     assert [r[6] for r in _table_after(rows, "2.")] == ["33,3%", "2,4%", "5,1%"]
     kinds = {r[0]: r[1:6] for r in _table_after(rows, "3.")}
     assert kinds == {"Trang TTĐT": [136, 6, 1, 1, 128], "Chuyên trang": [2, 1, 1, 0, 0]}
-    assert sum(k[0] for k in kinds.values()) == stats["products"]["total"]
-    assert sum(k[1] for k in kinds.values()) == stats["products"]["accepted"]
-    assert [r[1:4] for r in _table_after(rows, "4.")] == [[c["met"], c["not_met"], c["blank"]]
-                                                          for c in stats["criteria"]]
+    assert sum(k[0] for k in kinds.values()) == stats.products.total
+    assert sum(k[1] for k in kinds.values()) == stats.products.accepted
+    assert [r[1:4] for r in _table_after(rows, "4.")] == [[c.counts.met, c.counts.not_met, c.counts.blank]
+                                                          for c in stats.criteria]
     assert wb["Tổng hợp"]._charts, "the summary carries a chart of acceptance by group"
     # Lists: exactly the stats' products and units, in registry order.
     accepted = _list_body(_sheet_rows(wb, "Đạt"))
-    want = [r for r in stats["rows"] if r["status"] == "accepted"]
-    assert [(r[1], r[4]) for r in accepted] == [(r["unit_id"], r["product"]) for r in want]
-    assert len(accepted) == stats["products"]["accepted"]
+    want = [r for r in stats.rows if r.status == "accepted"]
+    assert [(r[1], r[4]) for r in accepted] == [(r.unit_id, r.product) for r in want]
+    assert len(accepted) == stats.products.accepted
     late = {r[1]: r[9] for r in accepted if r[8] == DEADLINE_VI["late"]}
     assert late == {"so-yte": 3, ids["late_xp"]: 5}
     not_ok = _list_body(_sheet_rows(wb, "Chưa đạt"))
@@ -129,19 +131,19 @@ def test_workbook_numbers_equal_stats(written):
         ("so-xaydung", STATUS_VI["incomplete"], None, "TC5. Hiệu năng hệ thống"),
         (ids["manual"], STATUS_VI["not_accepted"], "TC6. Đào tạo, hỗ trợ", None),
     ]
-    assert len(not_ok) == stats["products"]["not_accepted"] + stats["products"]["incomplete"]
+    assert len(not_ok) == stats.products.not_accepted + stats.products.incomplete
     assert "Thiếu mục văn bản chỉ đạo" in not_ok[0][8]
     missing = _list_body(_sheet_rows(wb, "Chưa nộp"))
-    assert [r[1] for r in missing] == [u["unit_id"] for u in stats["_units"]
-                                       if u["deadline_status"] in ("missing", "waiting")]
-    assert len(missing) == stats["units"]["missing"] + stats["units"]["waiting"]
+    assert [r[1] for r in missing] == [u.unit_id for u in stats.unit_rows
+                                       if u.deadline_status in ("missing", "waiting")]
+    assert len(missing) == stats.units.missing + stats.units.waiting
     contacts = {r[1]: (r[4], r[5]) for r in missing}
     assert contacts["so-congthuong"] == CONTACTS["so-congthuong"]
     assert contacts["so-dantoc-tongiao"] == (None, EVIL_AT)
     deadlines = _list_body(_sheet_rows(wb, "Hạn nộp"))
-    assert len(deadlines) == stats["units"]["total"]
+    assert len(deadlines) == stats.units.total
     for status in ("on_time", "late", "missing", "waiting"):
-        assert sum(1 for r in deadlines if r[4] == DEADLINE_VI[status]) == stats["units"][status]
+        assert sum(1 for r in deadlines if r[4] == DEADLINE_VI[status]) == stats.units[status]
 
 
 def _xml_parts(path: Path, prefix: str) -> dict[str, str]:
@@ -236,14 +238,14 @@ def test_docx_numbers_equal_stats(written):
     for heading in ("I. TỔNG HỢP KẾT QUẢ", "II. DANH SÁCH SẢN PHẨM ĐỦ ĐIỀU KIỆN NGHIỆM THU",
                     "III. SẢN PHẨM CHƯA ĐỦ ĐIỀU KIỆN NGHIỆM THU", "IV. ĐƠN VỊ CHƯA GỬI VĂN BẢN XÁC NHẬN"):
         assert heading in paragraphs
-    p, u = stats["products"], stats["units"]
-    assert f"{p['accepted']}/{p['total']} sản phẩm đủ điều kiện nghiệm thu" in full
-    assert (f"đã gửi {u['returned']} đơn vị ({u['on_time']} đúng hạn, {u['late']} muộn); chưa gửi "
-            f"{u['missing'] + u['waiting']} đơn vị") in full
-    names = [g["name"] for g in stats["groups"]] + ["Tổng cộng"]
-    units = [[g["units"][k] for k in UKEYS] for g in stats["groups"]] + [[u[k] for k in UKEYS]]
+    p, u = stats.products, stats.units
+    assert f"{p.accepted}/{p.total} sản phẩm đủ điều kiện nghiệm thu" in full
+    assert (f"đã gửi {u.returned} đơn vị ({u.on_time} đúng hạn, {u.late} muộn); chưa gửi "
+            f"{u.missing + u.waiting} đơn vị") in full
+    names = [g.name for g in stats.groups] + ["Tổng cộng"]
+    units = [[g.units[k] for k in UKEYS] for g in stats.groups] + [[u[k] for k in UKEYS]]
     assert _docx_table(doc, "Khối", "Số đơn vị")[1:] == [[n] + [str(x) for x in v] for n, v in zip(names, units)]
-    prods = [g["products"] for g in stats["groups"]] + [p]
+    prods = [g.products for g in stats.groups] + [p]
     by_group = _docx_table(doc, "Khối", "Số sản phẩm")
     assert [r[:6] for r in by_group[1:]] == [[n] + [str(x[k]) for k in PKEYS] for n, x in zip(names, prods)]
     assert [r[6] for r in by_group[1:]] == ["33,3%", "2,4%", "5,1%"]
@@ -251,26 +253,26 @@ def test_docx_numbers_equal_stats(written):
     assert [r[:6] for r in kinds[1:]] == [["Trang TTĐT", "136", "6", "1", "1", "128"],
                                           ["Chuyên trang", "2", "1", "1", "0", "0"]]
     crit = _docx_table(doc, "Tiêu chí", "Đáp ứng")
-    assert crit[1:] == [[f"TC{i}. {c['name']}", str(c["met"]), str(c["not_met"]), str(c["blank"])]
-                        for i, c in enumerate(stats["criteria"], 1)]
+    assert crit[1:] == [[f"TC{i}. {c.name}", str(c.counts.met), str(c.counts.not_met), str(c.counts.blank)]
+                        for i, c in enumerate(stats.criteria, 1)]
     late = _docx_table(doc, "STT", "Đơn vị", "Khối", "Ngày nhận", "Số ngày muộn")
     assert [(r[1], r[4]) for r in late[1:]] == [("Sở Y tế", "3"), (ws.unit_by_id[ids["late_xp"]].name, "5")]
     accepted = _docx_table(doc, "STT", "Đơn vị", "Sản phẩm", "Tên miền", "Ngày nhận")
-    assert len(accepted) - 1 == p["accepted"]
-    assert [r[2] for r in accepted[1:]] == [r["product"] for r in stats["rows"] if r["status"] == "accepted"]
+    assert len(accepted) - 1 == p.accepted
+    assert [r[2] for r in accepted[1:]] == [r.product for r in stats.rows if r.status == "accepted"]
     not_ok = _docx_table(doc, "STT", "Đơn vị, sản phẩm")
-    assert len(not_ok) - 1 == p["not_accepted"] + p["incomplete"]
+    assert len(not_ok) - 1 == p.not_accepted + p.incomplete
     assert "TC3. Nội dung thông tin" in not_ok[1][3] and "TC5. Hiệu năng hệ thống (để trống)" in not_ok[2][3]
     assert "Thiếu mục văn bản chỉ đạo" in not_ok[1][4]
     replied = _docx_table(doc, "STT", "Đơn vị", "Khối", "Email", "Điện thoại")
-    want = [x for x in stats["_units"] if x["deadline_status"] in ("missing", "waiting")]
-    assert [r[1] for r in replied[1:]] == [x["unit_name"] for x in want]
-    assert len(replied) - 1 == u["missing"] + u["waiting"]
+    want = [x for x in stats.unit_rows if x.deadline_status in ("missing", "waiting")]
+    assert [r[1] for r in replied[1:]] == [x.unit_name for x in want]
+    assert len(replied) - 1 == u.missing + u.waiting
     row = next(r for r in replied if r[1] == "Sở Công Thương")
     assert (row[3], row[4]) == CONTACTS["so-congthuong"]
     # The chart: one bar per group and the total, labelled with accepted/total.
     chart = next(t for t in doc.tables if re.fullmatch(r"\d+/\d+ đạt", t.rows[0].cells[-1].text))
-    assert [r.cells[-1].text for r in chart.rows] == [f"{x['accepted']}/{x['total']} đạt" for x in prods]
+    assert [r.cells[-1].text for r in chart.rows] == [f"{x.accepted}/{x.total} đạt" for x in prods]
 
 
 def test_report_library_lists_are_selections_of_stats(scen):
@@ -278,11 +280,11 @@ def test_report_library_lists_are_selections_of_stats(scen):
     for as_of in (dt.date(2026, 6, 4), AS_OF):
         stats = campaign_stats(ws, as_of)
         rep = build_report(ws.campaign, stats)
-        assert len(rep.accepted) == stats["products"]["accepted"]
-        assert len(rep.not_accepted) == stats["products"]["not_accepted"] + stats["products"]["incomplete"]
-        assert len(rep.not_replied) == stats["units"]["missing"] + stats["units"]["waiting"]
-        assert len(rep.late) == stats["units"]["late"]
-        assert rep.volume == f"{stats['products']['accepted']}/{stats['products']['total']}"
+        assert len(rep.accepted) == stats.products.accepted
+        assert len(rep.not_accepted) == stats.products.not_accepted + stats.products.incomplete
+        assert len(rep.not_replied) == stats.units.missing + stats.units.waiting
+        assert len(rep.late) == stats.units.late
+        assert rep.volume == f"{stats.products.accepted}/{stats.products.total}"
 
 
 def test_date_line_and_bar_allocation():
@@ -300,14 +302,14 @@ def test_date_line_and_bar_allocation():
 def test_missing_csv_and_table(scen):
     ws, ids = scen
     stats = campaign_stats(ws, AS_OF)
-    want = [u for u in stats["_units"] if u["deadline_status"] in ("missing", "waiting")]
+    want = [u for u in stats.unit_rows if u.deadline_status in ("missing", "waiting")]
     res = _run("missing", "-C", str(ws.root), "--format", "csv", "--as-of", "10/06/2026")
     assert res.exit_code == 0
     assert res.output.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(res.output.lstrip("\ufeff"))))
     assert rows[0] == ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Tình trạng"]
-    assert [r[1] for r in rows[1:]] == [u["unit_id"] for u in want]
-    assert len(rows) - 1 == stats["units"]["missing"] == 128
+    assert [r[1] for r in rows[1:]] == [u.unit_id for u in want]
+    assert len(rows) - 1 == stats.units.missing == 128
     by = {r[1]: r for r in rows[1:]}
     assert by["so-congthuong"][4:] == [*CONTACTS["so-congthuong"], DEADLINE_VI["missing"]]
     assert by["so-dantoc-tongiao"][5] == "'" + EVIL_AT          # neutralised for spreadsheets
@@ -315,7 +317,7 @@ def test_missing_csv_and_table(scen):
     assert not any(uid in by for uid in ("so-khcn", ids["manual"], ids["late_xp"]))
     # Before the due date the same units are waiting, and those that replied by then are gone.
     early = missing_units(campaign_stats(ws, dt.date(2026, 6, 4)))
-    assert {r["deadline_status"] for r in early} == {"waiting"} and len(early) == 131
+    assert {r.deadline_status for r in early} == {"waiting"} and len(early) == 131
     assert missing_csv(early).count(DEADLINE_VI["waiting"]) == 131
     res = _run("missing", "-C", str(ws.root), "--as-of", "10/06/2026")
     assert res.exit_code == 0
@@ -393,4 +395,4 @@ def test_report_extremes_nothing_returned_and_everything_accepted(ws):
         wb = openpyxl.load_workbook(io.BytesIO(build_report_workbook(rep)))
         vol = next(r for r in _sheet_rows(wb, "Tổng hợp") if isinstance(r[0], str) and r[0].startswith("Khối lượng"))
         assert f"{vol[1]}/{vol[3]}" == volume
-        assert len(_list_body(_sheet_rows(wb, "Chưa nộp"))) == stats["units"]["missing"]
+        assert len(_list_body(_sheet_rows(wb, "Chưa nộp"))) == stats.units.missing

@@ -27,7 +27,8 @@ from fill import fill
 from tracker.cli import main
 from tracker.master import workbook as master_form
 from tracker.api import merge
-from tracker.stats import DEADLINE_VI, STATUS_VI, campaign_stats, to_json_doc
+from tracker.outbound.wording import DEADLINE as DEADLINE_VI, STATUS as STATUS_VI
+from tracker.stats import campaign_stats
 from tracker.store.workspace import Workspace
 
 D = dt.date
@@ -137,7 +138,7 @@ def _answers(**not_met_or_blank):
 
 def test_json_every_number(scen):
     ws, ids = scen
-    doc = to_json_doc(campaign_stats(ws, AS_OF))
+    doc = campaign_stats(ws, AS_OF).to_json()
     assert list(doc) == ["campaign", "units", "products", "groups", "criteria", "rows"]
     assert doc["campaign"] == {"id": "hanoi-ttdt-2026", "due": "2026-06-05", "as_of": "2026-06-10",
                                "title": "Xác nhận hiện trạng triển khai, sử dụng Trang TTĐT của cơ quan, đơn vị "
@@ -182,9 +183,9 @@ def test_json_every_number(scen):
                ("pending", "missing", None, blank) for r in others)
     assert by[ids["rejected"]][0]["status"] == "pending"          # a rejected file is no reply
     # Days late per unit (for the report), and the document is valid JSON as is.
-    units = {u["unit_id"]: u for u in campaign_stats(ws, AS_OF)["_units"]}
-    assert (units["so-yte"]["days_late"], units[ids["late_xp"]]["days_late"]) == (3, 5)
-    assert units[ids["superseded"]]["submissions"] == 2
+    units = {u.unit_id: u for u in campaign_stats(ws, AS_OF).unit_rows}
+    assert (units["so-yte"].days_late, units[ids["late_xp"]].days_late) == (3, 5)
+    assert units[ids["superseded"]].submissions == 2
     assert json.loads(json.dumps(doc, ensure_ascii=False)) == doc
 
 
@@ -205,7 +206,7 @@ def test_json_every_number(scen):
 ])
 def test_as_of(scen, as_of, units, sbn_units, xp_units, products, sbn_products, xp_products, criteria):
     ws, _ = scen
-    doc = to_json_doc(campaign_stats(ws, as_of))
+    doc = campaign_stats(ws, as_of).to_json()
     assert doc["campaign"]["as_of"] == as_of.isoformat()
     assert doc["units"] == units
     assert doc["products"] == products
@@ -224,11 +225,21 @@ def _run(*args, **env):
 
 def test_cli_json_equals_library(scen):
     ws, _ = scen
-    want = to_json_doc(campaign_stats(ws, AS_OF))
+    want = campaign_stats(ws, AS_OF).to_json()
     for day in ("10/06/2026", "2026-06-10"):
         res = _run("stats", "-C", str(ws.root), "--format", "json", "--as-of", day)
         assert res.exit_code == 0, res.output
         assert json.loads(res.output) == want
+
+
+@pytest.mark.parametrize("day", ["2026-06-05", "2026-06-10"])
+def test_cli_json_is_byte_for_byte_the_contract(scen, day):
+    """The typed stats give exactly the JSON `tracker stats` printed before they were typed (saved in
+    tests/data from the dict-based code on this scenario): same keys, order, dates and spacing."""
+    ws, _ = scen
+    res = _run("stats", "-C", str(ws.root), "--format", "json", "--as-of", day)
+    assert res.exit_code == 0, res.output
+    assert res.stdout_bytes == (Path(__file__).parent / "data" / f"stats-scenario-{day}.json").read_bytes()
 
 
 def test_cli_bad_date_is_a_usage_error(scen):
@@ -240,7 +251,7 @@ def test_cli_bad_date_is_a_usage_error(scen):
 
 def test_cli_csv_rows_agree(scen):
     ws, _ = scen
-    stats = campaign_stats(ws, AS_OF)
+    stats = campaign_stats(ws, AS_OF).to_json()
     res = _run("stats", "-C", str(ws.root), "--format", "csv", "--as-of", "10/06/2026")
     assert res.exit_code == 0
     assert res.output.startswith("\ufeff")
@@ -266,7 +277,7 @@ def _numbers(line: str) -> list[int]:
 
 def test_cli_table_shows_the_same_totals(scen):
     ws, _ = scen
-    stats = campaign_stats(ws, AS_OF)
+    stats = campaign_stats(ws, AS_OF).to_json()
     res = _run("stats", "-C", str(ws.root), "--as-of", "10/06/2026")
     assert res.exit_code == 0
     out = res.output
@@ -317,15 +328,14 @@ def summary_values(path: Path) -> dict:
         wb.close()
 
 
-def expected_summary(stats: dict) -> dict:
+def expected_summary(stats) -> dict:
     ukeys = ("total", "returned", "on_time", "late", "missing", "waiting")
     pkeys = ("total", "accepted", "not_accepted", "incomplete", "pending")
-    groups = {g["name"]: [g["units"][k] for k in ukeys] + [g["products"][k] for k in pkeys] for g in stats["groups"]}
-    groups["Tổng cộng"] = [stats["units"][k] for k in ukeys] + [stats["products"][k] for k in pkeys]
-    return {"groups": groups, "volume": f"{stats['products']['accepted']} / {stats['products']['total']}",
-            "criteria": [[c["met"], c["not_met"], c["blank"]] for c in stats["criteria"]],
-            "rows": {r["product_id"]: (STATUS_VI[r["status"]], DEADLINE_VI[r["deadline_status"]])
-                     for r in stats["rows"]}}
+    groups = {g.name: [g.units[k] for k in ukeys] + [g.products[k] for k in pkeys] for g in stats.groups}
+    groups["Tổng cộng"] = [stats.units[k] for k in ukeys] + [stats.products[k] for k in pkeys]
+    return {"groups": groups, "volume": f"{stats.products.accepted} / {stats.products.total}",
+            "criteria": [[c.counts.met, c.counts.not_met, c.counts.blank] for c in stats.criteria],
+            "rows": {r.product_id: (STATUS_VI[r.status], DEADLINE_VI[r.deadline_status]) for r in stats.rows}}
 
 
 def test_master_summary_cached_values_agree(scen):
@@ -334,7 +344,7 @@ def test_master_summary_cached_values_agree(scen):
     stats = campaign_stats(ws, dt.date.today())
     assert summary_values(ws.master_file) == expected_summary(stats)
     if dt.date.today() >= AS_OF:      # the scenario is complete by then: the same numbers as the JSON test
-        assert stats["products"]["accepted"] == 7 and stats["units"]["missing"] == 128
+        assert stats.products.accepted == 7 and stats.units.missing == 128
 
 
 def poison_cached_values(src: Path, dest: Path) -> None:

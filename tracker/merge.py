@@ -25,9 +25,6 @@ RECORD_CHUNK = 128    # files recorded per archive sync
 READ_MEMORY_MB = 1024
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
-OUTCOME_VI = {"accepted": "Đã nhận", "replaced": "Đã nhận, thay bản trước", "duplicate": "Đã ghép trước đó",
-              "rejected": "Từ chối", "stale": "Đã nhận, lưu lịch sử (cũ hơn bản hiện có)"}
-
 
 @dataclass(slots=True)     # one per file, kept for the report: thousands at national scale
 class FileResult:

@@ -4,25 +4,27 @@ A product is accepted when every criterion is met, not_accepted when one is not 
 when returned with blanks and nothing not met, pending when nothing was returned. A unit is
 on_time/late by its first submission against the due date; with none it is missing once the due
 date has passed at `as_of`, waiting before.
+
+The results are typed data with real dates and the statuses' keys ("accepted", "late"): no label
+and no text for people. Their words are the documents' (tracker.outbound.wording) and the command
+line's; `Stats.to_json()` is the contract of DESIGN.md §3.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:   # `tracker stats` on a campaign with no ledger yet never imports sqlite3
     from tracker.model.campaign import Campaign
-    from tracker.store.ledger import Submission
     from tracker.model.registry import Unit
+    from tracker.store.ledger import Submission
 
 PRODUCT_KEYS = ("accepted", "not_accepted", "incomplete", "pending")
 UNIT_KEYS = ("returned", "on_time", "late", "missing", "waiting")
-
-STATUS_VI = {"accepted": "Đạt (nghiệm thu)", "not_accepted": "Không đạt", "incomplete": "Chưa đủ",
-             "pending": "Chưa nhận"}
-DEADLINE_VI = {"on_time": "Đúng hạn", "late": "Muộn", "missing": "Quá hạn, chưa nộp",
-               "waiting": "Đang chờ"}
+DEADLINE_KEYS = ("on_time", "late", "missing", "waiting")
 ANSWER_KEYS = ("met", "not_met", "blank")
+NOT_REPLIED = ("missing", "waiting")
 
 
 def product_status(answers: list[str], returned: bool) -> str:
@@ -41,136 +43,215 @@ def deadline_status(first_received: dt.date | None, due: dt.date, as_of: dt.date
     return "missing" if as_of > due else "waiting"
 
 
+# ------------------------------------------------------------------------------------ the results
+class _Counts:
+    """Integer fields that add up, read by key (the JSON's and the tables' order is the fields')."""
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> int:
+        return getattr(self, key)
+
+    def __add__(self, other):
+        return type(self)(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCounts(_Counts):
+    total: int = 0
+    returned: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    waiting: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCounts(_Counts):
+    total: int = 0
+    accepted: int = 0
+    not_accepted: int = 0
+    incomplete: int = 0
+    pending: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionCounts(_Counts):
+    met: int = 0
+    not_met: int = 0
+    blank: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFacts:
+    id: str
+    title: str
+    due: dt.date
+    as_of: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    id: str
+    name: str
+    units: UnitCounts
+    products: ProductCounts
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionStats:
+    id: str
+    name: str               # the criterion's short name (its group in the template)
+    counts: CriterionCounts   # over products
+
+
+@dataclass(frozen=True, slots=True)
+class KindStats:
+    kind: str               # "site" or "chuyen_trang"
+    products: ProductCounts
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProductRow:
+    unit_id: str
+    unit_name: str
+    group: str
+    product: str
+    product_id: str
+    product_kind: str
+    domain: str             # the registry's domain of a site ("" for a chuyên trang)
+    status: str             # PRODUCT_KEYS
+    deadline_status: str    # DEADLINE_KEYS, the unit's
+    received_at: dt.date | None   # the unit's first submission
+    answers: dict[str, str]        # criterion id -> ANSWER_KEYS, in criterion order
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UnitRow:
+    unit_id: str
+    unit_name: str
+    group: str
+    email: str
+    phone: str
+    deadline_status: str
+    received_at: dt.date | None   # first submission
+    days_late: int                # 0 unless late
+    submissions: int              # received by as_of, superseded ones included
+    current: Submission | None    # the submission that counts
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Stats:
+    campaign: CampaignFacts
+    units: UnitCounts
+    products: ProductCounts
+    groups: tuple[GroupStats, ...]
+    criteria: tuple[CriterionStats, ...]
+    kinds: tuple[KindStats, ...]
+    rows: tuple[ProductRow, ...] = ()           # one per product, registry order
+    unit_rows: tuple[UnitRow, ...] = ()         # one per unit, registry order
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.campaign.as_of
+
+    def counts_only(self) -> Stats:
+        """The counts without the rows (kept while the master is built a group at a time)."""
+        return replace(self, rows=(), unit_rows=())
+
+    def to_json(self) -> dict:
+        """Exactly the document of DESIGN.md §3 (`tracker stats --format json`)."""
+        c = self.campaign
+        return {
+            "campaign": {"id": c.id, "title": c.title, "due": c.due.isoformat(), "as_of": c.as_of.isoformat()},
+            "units": self.units.as_dict(),
+            "products": self.products.as_dict(),
+            "groups": [{"id": g.id, "name": g.name, "units": g.units.as_dict(), "products": g.products.as_dict()}
+                       for g in self.groups],
+            "criteria": [{"id": cr.id, "name": cr.name, **cr.counts.as_dict()} for cr in self.criteria],
+            "rows": [{"unit_id": r.unit_id, "unit_name": r.unit_name, "group": r.group, "product": r.product,
+                      "status": r.status, "deadline_status": r.deadline_status,
+                      "received_at": r.received_at.isoformat() if r.received_at else None,
+                      "answers": dict(r.answers)} for r in self.rows],
+        }
+
+
+# ------------------------------------------------------------------------------------ the count
 def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submission]],
-            as_of: dt.date) -> dict:
-    """The stats document of DESIGN.md §3 (plus `unit_rows` for reports; dropped from JSON)."""
+            as_of: dt.date) -> Stats:
+    """The counts of `units` at `as_of` from their submissions (`history`: unit id -> submissions)."""
     crit_ids = [c.id for c in campaign.criteria]
-    groups = {g.id: {"id": g.id, "name": g.name, "units": _zero(("total",) + UNIT_KEYS),
-                     "products": _zero(("total",) + PRODUCT_KEYS)} for g in campaign.groups}
-    totals_u = _zero(("total",) + UNIT_KEYS)
-    totals_p = _zero(("total",) + PRODUCT_KEYS)
-    criteria = {c.id: {"id": c.id, "name": c.group, "met": 0, "not_met": 0, "blank": 0}
-                for c in campaign.criteria}
+    zero_u = dict.fromkeys(("total",) + UNIT_KEYS, 0)
+    zero_p = dict.fromkeys(("total",) + PRODUCT_KEYS, 0)
+    g_units = {g.id: dict(zero_u) for g in campaign.groups}
+    g_products = {g.id: dict(zero_p) for g in campaign.groups}
+    totals_u, totals_p = dict(zero_u), dict(zero_p)
+    criteria = {c: dict.fromkeys(ANSWER_KEYS, 0) for c in crit_ids}
     by_kind: dict[str, dict] = {}
     rows, unit_rows = [], []
+    due = campaign.due
     for unit in units:
         subs = [s for s in history.get(unit.id, []) if s.received_at <= as_of]
         live = [s for s in subs if not s.stale]
         # At an earlier as_of only a stale copy may be visible: it was the unit's reply back then.
         current = live[-1] if live else max(subs, key=lambda s: (s.received_at, s.id or 0), default=None)
         first = min((s.received_at for s in subs), default=None)
-        dl = deadline_status(first, campaign.due, as_of)
-        g = groups[unit.group]
-        for bucket in (totals_u, g["units"]):
+        dl = deadline_status(first, due, as_of)
+        for bucket in (totals_u, g_units[unit.group]):
             bucket["total"] += 1
             bucket[dl] += 1
             if first is not None:
                 bucket["returned"] += 1
-        unit_rows.append({"unit_id": unit.id, "unit_name": unit.name, "group": unit.group,
-                          "deadline_status": dl, "received_at": first.isoformat() if first else None,
-                          "days_late": (first - campaign.due).days if dl == "late" else 0,
-                          "submissions": len(subs), "email": unit.email, "phone": unit.phone,
-                          "current": current})
+        unit_rows.append(UnitRow(unit.id, unit.name, unit.group, unit.email or "", unit.phone or "", dl, first,
+                                 (first - due).days if dl == "late" else 0, len(subs), current))
         for p in unit.products:
             answers = {c: (current.answers.get((p.id, c), "blank") if current else "blank") for c in crit_ids}
             status = product_status(list(answers.values()), current is not None)
-            kind = by_kind.setdefault(p.kind, {"kind": p.kind, **_zero(("total",) + PRODUCT_KEYS)})
-            for bucket in (totals_p, g["products"], kind):
+            kind = by_kind.setdefault(p.kind, dict(zero_p))
+            for bucket in (totals_p, g_products[unit.group], kind):
                 bucket["total"] += 1
                 bucket[status] += 1
             for c, v in answers.items():
                 criteria[c][v] += 1
-            rows.append({"unit_id": unit.id, "unit_name": unit.name, "group": unit.group,
-                         "product": p.name, "status": status, "deadline_status": dl,
-                         "received_at": first.isoformat() if first else None, "answers": answers,
-                         "product_id": p.id, "product_kind": p.kind,
-                         "domain": unit.domain if p.kind == "site" else ""})
-    return {
-        "campaign": {"id": campaign.id, "title": campaign.title, "due": campaign.due.isoformat(),
-                     "as_of": as_of.isoformat()},
-        "units": totals_u, "products": totals_p,
-        "groups": list(groups.values()),
-        "criteria": list(criteria.values()),
-        "rows": rows,
-        # Extras for the table, the report and the master (not part of the JSON contract).
-        "_kinds": list(by_kind.values()), "_units": unit_rows,
-    }
+            rows.append(ProductRow(unit.id, unit.name, unit.group, p.name, p.id, p.kind,
+                                   unit.domain if p.kind == "site" else "", status, dl, first, answers))
+    return Stats(
+        CampaignFacts(campaign.id, campaign.title, due, as_of),
+        UnitCounts(**totals_u), ProductCounts(**totals_p),
+        tuple(GroupStats(g.id, g.name, UnitCounts(**g_units[g.id]), ProductCounts(**g_products[g.id]))
+              for g in campaign.groups),
+        tuple(CriterionStats(c.id, c.group, CriterionCounts(**criteria[c.id])) for c in campaign.criteria),
+        tuple(KindStats(k, ProductCounts(**v)) for k, v in by_kind.items()),
+        tuple(rows), tuple(unit_rows))
 
 
-def _zero(keys) -> dict:
-    return {k: 0 for k in keys}
+def add_up(parts: list[Stats]) -> Stats:
+    """The counts of compute() over all units, from its results over disjoint sets of units (the
+    master is built a group at a time). Rows are left out: each part keeps its own."""
+    def merged(items, key, add):
+        order: dict = {}
+        for item in items:
+            k = key(item)
+            order[k] = add(order[k], item) if k in order else item
+        return tuple(order.values())
+
+    first = parts[0]
+    units, products = first.units, first.products
+    for p in parts[1:]:
+        units, products = units + p.units, products + p.products
+    return Stats(
+        first.campaign, units, products,
+        merged((g for p in parts for g in p.groups), lambda g: g.id,
+               lambda a, b: replace(a, units=a.units + b.units, products=a.products + b.products)),
+        merged((c for p in parts for c in p.criteria), lambda c: c.id,
+               lambda a, b: replace(a, counts=a.counts + b.counts)),
+        merged((k for p in parts for k in p.kinds), lambda k: k.kind,
+               lambda a, b: replace(a, products=a.products + b.products)))
 
 
-def add_up(docs: list[dict]) -> dict:
-    """The counts of compute() over all units, from its documents over disjoint sets of units
-    (the master is built a group at a time). Rows are left out: each document keeps its own."""
-    first = docs[0]
-
-    def total(dicts):
-        out = dict.fromkeys(dicts[0], 0)
-        for d in dicts:
-            for k, v in d.items():
-                if isinstance(v, int):
-                    out[k] += v
-                else:
-                    out[k] = v
-        return out
-
-    def by(key, name):
-        order, acc = [], {}
-        for d in docs:
-            for item in d[key]:
-                if item[name] not in acc:
-                    order.append(item[name])
-                    acc[item[name]] = []
-                acc[item[name]].append(item)
-        return [{**total([{k: v for k, v in i.items() if not isinstance(v, dict)} for i in acc[x]]),
-                 **{k: total([i[k] for i in acc[x]]) for k, v in acc[x][0].items() if isinstance(v, dict)}}
-                for x in order]
-
-    return {"campaign": first["campaign"], "units": total([d["units"] for d in docs]),
-            "products": total([d["products"] for d in docs]), "groups": by("groups", "id"),
-            "criteria": by("criteria", "id"), "rows": [], "_kinds": by("_kinds", "kind"), "_units": []}
-
-
-def to_json_doc(stats: dict) -> dict:
-    """Exactly the contract of DESIGN.md §3."""
-    doc = {k: v for k, v in stats.items() if not k.startswith("_")}
-    doc["rows"] = [{k: r[k] for k in ("unit_id", "unit_name", "group", "product", "status",
-                                      "deadline_status", "received_at", "answers")} for r in stats["rows"]]
-    return doc
-
-
-def csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas in CSV cells (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
-
-
-def to_csv(stats: dict, campaign: Campaign) -> str:
-    """One row per product, Vietnamese headers, UTF-8 with BOM so Excel shows the accents."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    crit = [c for c in campaign.criteria]
-    w.writerow(["Mã đơn vị", "Đơn vị", "Khối", "Sản phẩm", "Kết quả", "Tình trạng hạn", "Ngày nhận"]
-               + [f"TC{i} {c.group}" for i, c in enumerate(crit, 1)])
-    answer_vi = {"met": campaign.answer_met, "not_met": campaign.answer_not_met, "blank": ""}
-    group_names = {g.id: g.name for g in campaign.groups}
-    for r in stats["rows"]:
-        received = dt.date.fromisoformat(r["received_at"]).strftime("%d/%m/%Y") if r["received_at"] else ""
-        w.writerow([csv_safe(v) for v in [
-            r["unit_id"], r["unit_name"], group_names.get(r["group"], r["group"]), r["product"],
-            STATUS_VI[r["status"]], DEADLINE_VI[r["deadline_status"]], received,
-            *[answer_vi[r["answers"][c.id]] for c in crit]]])
-    return "\ufeff" + buf.getvalue()
-
-
-def campaign_stats(ws, as_of: dt.date | None = None) -> dict:
+def campaign_stats(ws, as_of: dt.date | None = None) -> Stats:
     """Stats of a campaign folder (read-only: no lock, no write)."""
     as_of = as_of or dt.date.today()
     if not ws.ledger_file.exists():

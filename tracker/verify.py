@@ -135,14 +135,14 @@ def _check_master(ws: Workspace, rep: VerifyReport) -> None:
             return   # already reported by the ledger check
 
     stats = compute(ws.campaign, ws.units, history, dt.date.today())
-    units = {u["unit_id"]: u for u in stats["_units"]}
+    units = {u.unit_id: u for u in stats.unit_rows}
     stale = []
-    for r in stats["rows"]:
-        snap = snapshots.get(r["product_id"])
-        want = master_form.row_snapshot(r, units[r["unit_id"]]["current"], ws.campaign)
+    for r in stats.rows:
+        snap = snapshots.get(r.product_id)
+        want = master_form.row_snapshot(r, units[r.unit_id].current, ws.campaign)
         if snap is None or {k: snap.get(k) for k in ("received_at", "answers")} != \
                 {k: want[k] for k in ("received_at", "answers")}:
-            stale.append(r["product_id"])
+            stale.append(r.product_id)
     if stale:
         rep.add("verify_master_stale", count=len(stale), examples=", ".join(stale[:3]))
     rep.checked.append("master.xlsx")

@@ -3,49 +3,55 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.app import CONTEXT, _date, campaign_option, console
+from tracker.cli.app import CONTEXT, Command, campaign_option, parse_date, screen
+from tracker.cli.screen import Line
 from tracker.model.language import _
 
 
-@click.command("fetch", context_settings=CONTEXT)
-@click.option("--host", metavar="MÁY_CHỦ", help=_("Máy chủ nhận thư (IMAP), ví dụ mail.hanoi.gov.vn (mặc định: host "
-                                                  "ở [mail.imap] của campaign.toml)."))
-@click.option("--port", type=click.IntRange(1, 65535), metavar="CỔNG",
-              help=_("Cổng IMAP (mặc định 993 với ssl; 143 với starttls hoặc none)."))
-@click.option("--user", metavar="TÊN",
-              help=_("Tên đăng nhập hộp thư. Mật khẩu: biến môi trường TRACKER_IMAP_PASSWORD, nếu không có thì "
-                     "keyring của máy, nếu không thì hỏi khi chạy (không bao giờ ghi trên dòng lệnh)."))
-@click.option("--folder", "folders", multiple=True, metavar="THƯ_MỤC",
-              help=_("Thư mục cần đọc (lặp lại được; mặc định: folders ở [mail.imap], nếu không thì INBOX)."))
-@click.option("--security", type=click.Choice(["ssl", "starttls", "none"]),
-              help=_("Kiểu mã hóa: ssl (mặc định, cổng 993), starttls (cổng 143), none (không mã hóa: chỉ khi bộ "
-                     "phận CNTT yêu cầu)."))
-@click.option("--insecure", is_flag=True,
-              help=_("Không kiểm tra chứng chỉ của máy chủ (chỉ khi bộ phận CNTT xác nhận đúng máy chủ; tốt hơn là "
-                     "điền cafile ở [mail.imap])."))
-@click.option("--move-to", "move_to", metavar="THƯ_MỤC",
-              help=_("Sau khi lưu, chuyển các thư đã lấy sang thư mục này trên máy chủ (phải có sẵn). Không có tùy "
-                     "chọn này thì hộp thư được giữ nguyên."))
-@click.option("--since", callback=_date, metavar="NGÀY",
-              help=_("Chỉ xét thư máy chủ nhận từ ngày này (NN/TT/NNNN); mặc định: since ở [mail.imap], nếu không "
-                     "thì ngày trước thư đầu tiên tracker gửi."))
-@click.option("--no-merge", "no_merge", is_flag=True, help=_("Chỉ lấy thư về inbox/, không ghép."))
-@click.option("--dry-run", is_flag=True, help=_("Chỉ liệt kê thư sẽ lấy; không lưu, không ghép, không ghi gì."))
-@campaign_option
-def fetch(host, port, user, folders, security, insecure, move_to, since, no_merge, dry_run, campaign_dir):
-    """Lấy thư trả lời từ hộp thư (IMAP) về inbox/ (mỗi thư đúng một lần), rồi ghép.
+def fetch_command() -> click.Command:
+    @click.command("fetch", cls=Command, context_settings=CONTEXT, help=_(
+            'Lấy thư trả lời từ hộp thư (IMAP) về inbox/ (mỗi thư đúng một lần), rồi ghép.\n'
+            '\n'
+            'Lấy mọi thư mới có tệp đính kèm, hoặc gửi từ địa chỉ có trong units.csv, hoặc trả lời thư do\n'
+            'tracker gửi. Thông số máy chủ ở mục [mail.imap] của campaign.toml. Hộp thư được giữ nguyên:\n'
+            'không xóa, không chuyển, không đánh dấu đã đọc (trừ khi dùng --move-to).\n'
+            'Mã thoát: 0 mọi thư được nhận hoặc đã ghép trước đó; 1 có thư bị từ chối hoặc lỗi khi lấy thư;\n'
+            '2 sai cách dùng.\n'
+            'Ví dụ:\n'
+            '  tracker mail fetch --dry-run\n'
+            '  tracker mail fetch\n'
+            '  tracker mail fetch --host mail.hanoi.gov.vn --user ttdlcns --folder INBOX --no-merge'))
+    @click.option("--host", metavar=_("MÁY_CHỦ"), help=_("Máy chủ nhận thư (IMAP), ví dụ mail.hanoi.gov.vn (mặc định: host "
+                                                      "ở [mail.imap] của campaign.toml)."))
+    @click.option("--port", type=click.IntRange(1, 65535), metavar=_("CỔNG"),
+                  help=_("Cổng IMAP (mặc định 993 với ssl; 143 với starttls hoặc none)."))
+    @click.option("--user", metavar=_("TÊN"),
+                  help=_("Tên đăng nhập hộp thư. Mật khẩu: biến môi trường TRACKER_IMAP_PASSWORD, nếu không có thì "
+                         "keyring của máy, nếu không thì hỏi khi chạy (không bao giờ ghi trên dòng lệnh)."))
+    @click.option("--folder", "folders", multiple=True, metavar=_("THƯ_MỤC"),
+                  help=_("Thư mục cần đọc (lặp lại được; mặc định: folders ở [mail.imap], nếu không thì INBOX)."))
+    @click.option("--security", type=click.Choice(["ssl", "starttls", "none"]),
+                  help=_("Kiểu mã hóa: ssl (mặc định, cổng 993), starttls (cổng 143), none (không mã hóa: chỉ khi bộ "
+                         "phận CNTT yêu cầu)."))
+    @click.option("--insecure", is_flag=True,
+                  help=_("Không kiểm tra chứng chỉ của máy chủ (chỉ khi bộ phận CNTT xác nhận đúng máy chủ; tốt hơn là "
+                         "điền cafile ở [mail.imap])."))
+    @click.option("--move-to", "move_to", metavar=_("THƯ_MỤC"),
+                  help=_("Sau khi lưu, chuyển các thư đã lấy sang thư mục này trên máy chủ (phải có sẵn). Không có tùy "
+                         "chọn này thì hộp thư được giữ nguyên."))
+    @click.option("--since", callback=parse_date, metavar=_("NGÀY"),
+                  help=_("Chỉ xét thư máy chủ nhận từ ngày này (NN/TT/NNNN); mặc định: since ở [mail.imap], nếu không "
+                         "thì ngày trước thư đầu tiên tracker gửi."))
+    @click.option("--no-merge", "no_merge", is_flag=True, help=_("Chỉ lấy thư về inbox/, không ghép."))
+    @click.option("--dry-run", is_flag=True, help=_("Chỉ liệt kê thư sẽ lấy; không lưu, không ghép, không ghi gì."))
+    @campaign_option()
+    def fetch(host, port, user, folders, security, insecure, move_to, since, no_merge, dry_run, campaign_dir):
+        _fetch(host, port, user, folders, security, insecure, move_to, since, no_merge, dry_run, campaign_dir)
 
-    \b
-    Lấy mọi thư mới có tệp đính kèm, hoặc gửi từ địa chỉ có trong units.csv, hoặc trả lời thư do
-    tracker gửi. Thông số máy chủ ở mục [mail.imap] của campaign.toml. Hộp thư được giữ nguyên:
-    không xóa, không chuyển, không đánh dấu đã đọc (trừ khi dùng --move-to).
-    Mã thoát: 0 mọi thư được nhận hoặc đã ghép trước đó; 1 có thư bị từ chối hoặc lỗi khi lấy thư;
-    2 sai cách dùng.
-    Ví dụ:
-      tracker mail fetch --dry-run
-      tracker mail fetch
-      tracker mail fetch --host mail.hanoi.gov.vn --user ttdlcns --folder INBOX --no-merge
-    """
+    return fetch
+
+
+def _fetch(host, port, user, folders, security, insecure, move_to, since, no_merge, dry_run, campaign_dir) -> None:
     import os
     import sys
 
@@ -56,14 +62,14 @@ def fetch(host, port, user, folders, security, insecure, move_to, since, no_merg
     ws = Workspace.find(campaign_dir)
     settings = imap.settings(ws, host=host, port=port, user=user, folders=folders, security=security,
                              insecure=insecure, since=since)
-    out = console()
-    err = console(stderr=True)
+    out = screen()
+    err = screen(err=True)
     if settings.security == "none":
-        err.print("[yellow]" + _("Lưu ý: kết nối không mã hóa (security none): mật khẩu và thư đi trên mạng ở dạng "
-                                 "đọc được. Chỉ dùng khi bộ phận CNTT yêu cầu.") + "[/]")
+        err.print(Line(("yellow", _("Lưu ý: kết nối không mã hóa (security none): mật khẩu và thư đi trên mạng ở "
+                                    "dạng đọc được. Chỉ dùng khi bộ phận CNTT yêu cầu."))))
     if insecure:
-        err.print("[yellow]" + _("Lưu ý: không kiểm tra chứng chỉ của máy chủ (--insecure): không chắc đang nói "
-                                 "chuyện với đúng máy chủ thư.") + "[/]")
+        err.print(Line(("yellow", _("Lưu ý: không kiểm tra chứng chỉ của máy chủ (--insecure): không chắc đang nói "
+                                    "chuyện với đúng máy chủ thư."))))
     settings.password = os.environ.get(imap.PASSWORD_ENV) or imap.keyring_password(settings)
     if settings.password is None:
         if not sys.stdin.isatty():
@@ -71,16 +77,8 @@ def fetch(host, port, user, folders, security, insecure, move_to, since, no_merg
                                "keyring) rồi chạy lại.").format(user=settings.user, env=imap.PASSWORD_ENV))
         settings.password = click.prompt(_("Mật khẩu hộp thư {user} trên {host}").format(
             user=settings.user, host=settings.host), hide_input=True, err=True)
-    from rich.progress import Progress
-
-    with Progress(transient=True, console=out, disable=not out.is_terminal) as bar:
-        task = bar.add_task(_("Đang lấy thư"), total=None)
-
-        def progress(total=None, advance=0):
-            if total is not None:
-                bar.update(task, total=total)
-            if advance:
-                bar.advance(task, advance)
+    bar, progress = out.progress(_("Đang lấy thư"))
+    with bar:
         report = imap.fetch(ws, settings, dry_run=dry_run, move_to=move_to, progress=progress)
     _print_fetch(out, ws, report)
     code = report.exit_code
@@ -88,9 +86,9 @@ def fetch(host, port, user, folders, security, insecure, move_to, since, no_merg
         click.get_current_context().exit(code)
     todo, gone = imap.pending(ws)
     for p in gone:
-        out.print("[yellow]" + _("Lưu ý:") + "[/] " + _escape(_("Tệp {file} ({sender}, “{subject}”) đã lấy về nhưng "
-                                                              "không còn trong inbox/: chưa ghép. Nếu cần, lưu lại thư "
-                                                              "đó từ hộp thư rồi chạy 'tracker merge'.").format(
+        out.print(Line(("yellow", _("Lưu ý:")), " " + _("Tệp {file} ({sender}, “{subject}”) đã lấy về nhưng không còn "
+                                                       "trong inbox/: chưa ghép. Nếu cần, lưu lại thư đó từ hộp thư "
+                                                       "rồi chạy 'tracker merge'.").format(
             file=p.path.name, sender=p.sender, subject=p.subject)))
     imap.mark_merged(ws, gone)
     if no_merge:
@@ -101,17 +99,12 @@ def fetch(host, port, user, folders, security, insecure, move_to, since, no_merg
     if todo:
         from tracker.cli.merge import run_merge
 
-        out.print("\n[bold]" + _("Ghép {n} thư đã lấy về").format(n=len(todo)) + "[/]")
+        out.print("", Line(("bold", _("Ghép {n} thư đã lấy về").format(n=len(todo)))))
         merged = run_merge(str(ws.root), [p.path for p in todo], None)
         imap.mark_merged(ws, todo)
         code = max(code, merged)
     click.get_current_context().exit(code)
 
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def _size(n: int) -> str:
@@ -126,25 +119,25 @@ def _print_fetch(out, ws, report) -> None:
     elif report.since:
         out.print(_("Chỉ xét thư nhận từ ngày {day}.").format(day=f"{report.since:%d/%m/%Y}"))
     for folder in report.recreated:
-        out.print("[yellow]" + _("Lưu ý:") + "[/] " + _escape(_(
+        out.print(Line(("yellow", _("Lưu ý:")), " " + (_(
             "Thư mục '{folder}' trên máy chủ {where} đã được tạo lại hoặc chuyển máy chủ (UIDVALIDITY đổi): đã so "
             "từng thư theo Message-ID và nội dung với thư đã lấy trước đây, chỉ lấy thư mới.").format(
-            folder=folder, where=report.where)))
+            folder=folder, where=report.where))))
     if report.dry_run:
-        out.print("[bold]" + _escape(_("Chạy thử: sẽ lấy {n} thư từ {where} ({folders}); không lưu, không ghi gì:")
-                                     .format(n=len(report.planned), where=report.where, folders=folders)) + "[/]")
+        out.print(Line(("bold", _("Chạy thử: sẽ lấy {n} thư từ {where} ({folders}); không lưu, không ghi gì:")
+                        .format(n=len(report.planned), where=report.where, folders=folders))))
         for m in report.planned:
             when = m.date or m.received
             day = when.astimezone(_vn()).strftime("%d/%m/%Y %H:%M") if when else _("không rõ ngày")
             atts = ", ".join(m.attachments) if m.attachments else _("không có tệp đính kèm")
-            over = (" [red]" + _("quá lớn, sẽ bỏ qua") + "[/]") if m.size > report.max_bytes else ""
-            out.print(f"  - {_escape(m.sender or _('không rõ người gửi'))} · {day} · “{_escape(m.subject)}” · "
-                      f"{_size(m.size)} · {_escape(atts)}{over}")
+            over = ("red", " " + _("quá lớn, sẽ bỏ qua")) if m.size > report.max_bytes else (None, "")
+            out.print(Line(f"  - {m.sender or _('không rõ người gửi')} · {day} · “{m.subject}” · {_size(m.size)} · "
+                           f"{atts}", over))
     else:
         out.print(_("Đã lấy {n} thư mới từ {where} ({folders}) vào {inbox}/.").format(
             n=len(report.saved), where=report.where, folders=folders, inbox=ws.root / "inbox"))
         for saved in report.saved:
-            out.print(f"  + {_escape(saved.message.shown)} → {_escape(saved.path.name)}")
+            out.print(f"  + {saved.message.shown} → {saved.path.name}")
     if report.already:
         out.print(_("{n} thư đã lấy ở lần trước (cùng Message-ID hoặc cùng nội dung): bỏ qua.").format(
             n=len(report.already)))
@@ -154,14 +147,14 @@ def _print_fetch(out, ws, report) -> None:
     if report.moved:
         out.print(_("Đã chuyển {n} thư đã lấy sang thư mục khác trên máy chủ.").format(n=report.moved))
     for m in report.too_large:
-        out.print("[red]✗[/] " + _escape(_(
+        out.print(Line(("red", "✗"), " " + (_(
             "Bỏ qua {message} (thư mục '{folder}'): thư quá lớn ({size}, tối đa {limit}). Thư vẫn nằm trên máy chủ: "
             "mở bằng Outlook hoặc webmail, lưu riêng tệp Excel đính kèm rồi chạy 'tracker merge TỆP'.").format(
-            message=m.shown, folder=m.folder, size=_size(m.size), limit=_size(report.max_bytes))))
+            message=m.shown, folder=m.folder, size=_size(m.size), limit=_size(report.max_bytes)))))
     for folder, reason in report.failed:
-        out.print("[red]✗[/] " + _escape(reason))
+        out.print(Line(("red", "✗"), " " + reason))
     if report.aborted:
-        out.print("[bold red]" + _("Lỗi:") + "[/] " + _escape(report.aborted))
+        out.print(Line(("bold red", _("Lỗi:")), " " + report.aborted))
 
 
 def _vn():

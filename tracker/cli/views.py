@@ -1,125 +1,86 @@
-"""Rendering library results for people, in Vietnamese: rich on a terminal, plain text elsewhere.
-
-Imports stay inside the functions: `tracker stats` should start fast (issue 7).
-"""
+"""The `tracker stats` screen, and its JSON and CSV. Imports stay inside the functions: `tracker
+stats` should start fast (issue 7)."""
 from __future__ import annotations
 
-import datetime as dt
 import sys
 
+from tracker.cli import labels
+from tracker.cli.screen import Line, Screen, Table
+from tracker.model.language import _
 
-def esc(text: str) -> str:
-    """Registry and unit text shown through rich is never read as markup."""
-    from rich.markup import escape
-
-    return escape(str(text))
-
-
-def _console():
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False)
+UNIT_KEYS = ("total", "returned", "on_time", "late", "missing", "waiting")
+PRODUCT_KEYS = ("total", "accepted", "not_accepted", "incomplete", "pending")
 
 
-def print_stats(stats: dict, campaign, fmt: str) -> None:
+def print_stats(stats, campaign, fmt: str) -> None:
     if fmt == "json":
         import json
 
-        from tracker.stats import to_json_doc
-
-        sys.stdout.write(json.dumps(to_json_doc(stats), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(stats.to_json(), ensure_ascii=False, indent=2) + "\n")
         return
     if fmt == "csv":
-        from tracker.stats import to_csv
+        from tracker.cli.exports import stats_csv
 
-        sys.stdout.write(to_csv(stats, campaign))
+        sys.stdout.write(stats_csv(stats, campaign))
         return
-    print_blocks(stats_blocks(stats, campaign))
+    Screen().print(*stats_blocks(stats, campaign))
 
 
-def print_blocks(blocks: list) -> None:
-    """Lines and tables on stdout: through rich on a terminal; as the same text, without rich, elsewhere."""
-    from tracker.cli import plain
-
-    if plain.plain_stream(sys.stdout):
-        text = plain.render(blocks, plain.console_width())
-        if text is not None:
-            sys.stdout.write(text)
-            return
-    from rich.table import Table
-
-    out = _console()
-    for b in blocks:
-        if isinstance(b, plain.Line):
-            out.print(f"[bold]{esc(b.text)}[/]" if b.bold else esc(b.text))
-            continue
-        t = Table(title=esc(b.title), title_justify="left")
-        for header, justify in b.columns:
-            t.add_column(esc(header), justify=justify)
-        for cells, bold in b.rows:
-            t.add_row(*(esc(c) for c in cells), style="bold" if bold else None)
-        out.print(t)
-
-
-def stats_blocks(stats: dict, campaign) -> list:
-    """The `tracker stats` screen: lines and tables of plain text (no markup)."""
-    from tracker.cli.plain import Line, Table
-    from tracker.stats import DEADLINE_VI, STATUS_VI
-
-    c = stats["campaign"]
-    as_of = dt.date.fromisoformat(c["as_of"])
-    due = dt.date.fromisoformat(c["due"])
-    p = stats["products"]
-    blocks: list = [Line(c["title"], bold=True),
-                    Line(f"Hạn nộp: {due:%d/%m/%Y} · Số liệu tính đến: {as_of:%d/%m/%Y}"),
-                    Line(f"Khối lượng đủ điều kiện nghiệm thu: {p['accepted']} / {p['total']} sản phẩm", bold=True)]
-    t = Table("Theo khối")
-    for h in ("Khối", "Đơn vị", "Đã nộp", "Đúng hạn", "Muộn", "Quá hạn", "Đang chờ",
-              "Sản phẩm", "Đạt", "Không đạt", "Chưa đủ", "Chưa nhận"):
-        t.add_column(h, justify="left" if h == "Khối" else "right")
-    for g in stats["groups"] + [{"name": "Tổng cộng", "units": stats["units"], "products": stats["products"]}]:
-        u, pr = g["units"], g["products"]
-        t.add_row(g["name"], *(str(u[k]) for k in ("total", "returned", "on_time", "late", "missing", "waiting")),
-                  *(str(pr[k]) for k in ("total", "accepted", "not_accepted", "incomplete", "pending")),
-                  bold=g["name"] == "Tổng cộng")
+def stats_blocks(stats, campaign) -> list:
+    """The `tracker stats` screen: lines and tables."""
+    c, p = stats.campaign, stats.products
+    blocks: list = [
+        Line(("bold", c.title)),
+        _("Hạn nộp: {due} · Số liệu tính đến: {as_of}").format(due=f"{c.due:%d/%m/%Y}", as_of=f"{c.as_of:%d/%m/%Y}"),
+        Line(("bold", _("Khối lượng đủ điều kiện nghiệm thu: {accepted} / {total} sản phẩm").format(
+            accepted=p.accepted, total=p.total)))]
+    t = Table(_("Theo khối"))
+    for h in (_("Khối"), _("Đơn vị"), _("Đã nộp"), labels.deadline("on_time"), labels.deadline("late"), _("Quá hạn"),
+              labels.deadline("waiting"), _("Sản phẩm"), _("Đạt"), labels.status("not_accepted"),
+              labels.status("incomplete"), labels.status("pending")):
+        t.add_column(h, justify="right" if t.columns else "left")
+    total = _("Tổng cộng")
+    for name, u, pr, bold in [(g.name, g.units, g.products, False) for g in stats.groups] + \
+            [(total, stats.units, stats.products, True)]:
+        t.add_row(name, *(str(u[k]) for k in UNIT_KEYS), *(str(pr[k]) for k in PRODUCT_KEYS), bold=bold)
     blocks.append(t)
     products = campaign.section("products")
-    kinds = {"site": products.get("site_kind", "Trang TTĐT"),
-             "chuyen_trang": products.get("other_kind", "Chuyên trang")}
-    t = Table("Theo loại sản phẩm")
-    for h in ("Loại", "Tổng", "Đạt", "Không đạt", "Chưa đủ", "Chưa nhận"):
-        t.add_column(h, justify="left" if h == "Loại" else "right")
-    for k in stats["_kinds"]:
-        t.add_row(kinds.get(k["kind"], k["kind"]),
-                  *(str(k[x]) for x in ("total", "accepted", "not_accepted", "incomplete", "pending")))
+    kinds = {"site": products.get("site_kind", "Trang TTĐT"), "chuyen_trang": products.get("other_kind", "Chuyên trang")}
+    t = Table(_("Theo loại sản phẩm"))
+    for h in (_("Loại"), _("Tổng"), _("Đạt"), labels.status("not_accepted"), labels.status("incomplete"),
+              labels.status("pending")):
+        t.add_column(h, justify="right" if t.columns else "left")
+    for k in stats.kinds:
+        t.add_row(kinds.get(k.kind, k.kind), *(str(k.products[x]) for x in PRODUCT_KEYS))
     blocks.append(t)
-    t = Table("Theo tiêu chí (đếm trên sản phẩm)")
-    for h in ("Tiêu chí", "Đáp ứng", "Chưa đáp ứng", "Để trống"):
-        t.add_column(h, justify="left" if h == "Tiêu chí" else "right")
-    for i, cr in enumerate(stats["criteria"], 1):
-        t.add_row(f"TC{i}. {cr['name']}", str(cr["met"]), str(cr["not_met"]), str(cr["blank"]))
+    t = Table(_("Theo tiêu chí (đếm trên sản phẩm)"))
+    for h in (_("Tiêu chí"), _("Đáp ứng"), _("Chưa đáp ứng"), _("Để trống")):
+        t.add_column(h, justify="right" if t.columns else "left")
+    for i, cr in enumerate(stats.criteria, 1):
+        t.add_row(f"TC{i}. {cr.name}", str(cr.counts.met), str(cr.counts.not_met), str(cr.counts.blank))
     blocks.append(t)
-    late = [u for u in stats["_units"] if u["deadline_status"] == "late"]
+    late = [u for u in stats.unit_rows if u.deadline_status == "late"]
     if late:
-        t = Table("Đơn vị nộp muộn")
-        for h in ("Đơn vị", "Ngày nhận", "Muộn (ngày)"):
+        t = Table(_("Đơn vị nộp muộn"))
+        for h in (_("Đơn vị"), _("Ngày nhận"), _("Muộn (ngày)")):
             t.add_column(h)
         for u in late:
-            t.add_row(u["unit_name"], dt.date.fromisoformat(u["received_at"]).strftime("%d/%m/%Y"),
-                      str(u["days_late"]))
+            t.add_row(u.unit_name, f"{u.received_at:%d/%m/%Y}", str(u.days_late))
         blocks.append(t)
-    not_ok = [r for r in stats["rows"] if r["status"] in ("not_accepted", "incomplete")]
+    not_ok = [r for r in stats.rows if r.status in ("not_accepted", "incomplete")]
     if not_ok:
-        t = Table("Sản phẩm chưa đạt")
-        for h in ("Đơn vị", "Sản phẩm", "Kết quả", "Tiêu chí chưa đáp ứng / để trống"):
+        t = Table(_("Sản phẩm chưa đạt"))
+        for h in (_("Đơn vị"), _("Sản phẩm"), _("Kết quả"), _("Tiêu chí chưa đáp ứng / để trống")):
             t.add_column(h)
-        names = {cr["id"]: f"TC{i}" for i, cr in enumerate(stats["criteria"], 1)}
+        names = {cr.id: f"TC{i}" for i, cr in enumerate(stats.criteria, 1)}
+        blank = _("(trống)")
         for r in not_ok:
-            bad = [names[c] + ("" if v == "not_met" else " (trống)") for c, v in r["answers"].items() if v != "met"]
-            t.add_row(r["unit_name"], r["product"], STATUS_VI[r["status"]], ", ".join(bad))
+            bad = [names[c] + ("" if v == "not_met" else f" {blank}") for c, v in r.answers.items() if v != "met"]
+            t.add_row(r.unit_name, r.product, labels.status(r.status), ", ".join(bad))
         blocks.append(t)
-    waiting = stats["units"]["missing"] + stats["units"]["waiting"]
+    waiting = stats.units.missing + stats.units.waiting
     if waiting:
-        label = DEADLINE_VI["missing"] if stats["units"]["missing"] else DEADLINE_VI["waiting"]
-        blocks.append(Line(f"{waiting} đơn vị chưa nộp ({label.lower()}): xem 'tracker missing'."))
+        label = labels.deadline("missing" if stats.units.missing else "waiting")
+        blocks.append(_("{n} đơn vị chưa nộp ({status}): xem 'tracker missing'.").format(n=waiting,
+                                                                                       status=label.lower()))
     return blocks

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.model.errors import TrackerError
+from tracker.stats import Stats
 from tracker.store.workspace import Workspace
 
 DEFAULT_DIR = Path("workbooks/demo")
@@ -84,7 +85,7 @@ class Simulation:
 class DemoRun:
     sim: Simulation
     merge: object           # tracker.merge.MergeReport
-    stats: dict
+    stats: Stats
     report_paths: list[Path]
 
 
@@ -320,30 +321,61 @@ def simulate(ws: Workspace, seed: int = SEED) -> Simulation:
     return Simulation(ws, inbox, cases, silent)
 
 
-def run(root: Path = DEFAULT_DIR, force: bool = False, seed: int = SEED) -> DemoRun:
-    """The whole rehearsal without printing: start, simulate, merge, stats and report as of AS_OF."""
+# ---------------------------------------------------------------------------------------- the steps
+@dataclass
+class Made:
+    """Step 1: the campaign and its unit workbooks (as `tracker init` then `tracker generate`)."""
+    ws: Workspace
+    generated: object       # tracker.outbound.generate.GenerateResult
+
+
+@dataclass
+class Simulated:
+    """Step 2: the returns written into inbox/, and the paper reply typed into master.xlsx."""
+    sim: Simulation
+
+
+@dataclass
+class Merged:
+    """Step 3: the inbox merged (as `tracker merge inbox/`)."""
+    report: object          # tracker.merge.MergeReport
+
+
+@dataclass
+class Counted:
+    """Step 4: the figures as of AS_OF, after the deadline (as `tracker stats --as-of`)."""
+    stats: Stats
+
+
+@dataclass
+class Reported:
+    """Step 5: the acceptance report as of AS_OF (as `tracker report --as-of`), and the merge report."""
+    paths: list[Path]
+    merge_report: Path | None
+
+
+STEPS = 5
+
+
+def steps(root: Path = DEFAULT_DIR, force: bool = False, seed: int = SEED, progress=None):
+    """The rehearsal, a step at a time: each step runs when the next result is asked for, so a
+    caller can say what comes before it runs. Yields Made, Simulated, Merged, Counted, Reported."""
     from tracker.api import merge
     from tracker.reports.model import write_report
     from tracker.stats import campaign_stats
 
-    ws, _ = start(root, force)
+    ws, generated = start(root, force)
+    yield Made(ws, generated)
     sim = simulate(ws, seed)
-    report = merge(ws, [sim.inbox])
+    yield Simulated(sim)
+    report = merge(ws, [sim.inbox], progress=progress)
+    yield Merged(report)
+    yield Counted(campaign_stats(ws, AS_OF))
     result = write_report(ws, AS_OF)
-    return DemoRun(sim, report, campaign_stats(ws, AS_OF), list(result.paths))
+    yield Reported(list(result.paths), report.report_path)
 
 
-def where_to_look(ws: Workspace, merge_report: Path | None, report_paths: list[Path]) -> list[tuple[str, str]]:
-    """(what, where) lines that end the rehearsal, in Vietnamese."""
-    rows = [
-        ("Tệp gửi từng đơn vị (đã tạo, chưa điền)", f"{ws.outbox}/"),
-        ("Tệp đơn vị gửi về (giả lập)", f"{ws.root / 'inbox'}/"),
-        ("Bảng tổng hợp: các trang Tổng hợp, Sở, ban, ngành, Xã, phường, Nhật ký", str(ws.master_file)),
-    ]
-    if merge_report is not None:
-        rows.append(("Kết quả ghép từng tệp (gửi lại đơn vị khi tệp bị từ chối)", str(merge_report)))
-    for p in report_paths:
-        what = "Báo cáo nghiệm thu (văn bản Word, in A4)" if p.suffix == ".docx" else "Báo cáo nghiệm thu (bảng tính)"
-        rows.append((what, str(p)))
-    rows.append(("Mọi tệp đã nhận, kể cả tệp bị từ chối (không bao giờ xóa)", f"{ws.archive}/"))
-    return rows
+def run(root: Path = DEFAULT_DIR, force: bool = False, seed: int = SEED) -> DemoRun:
+    """The whole rehearsal without printing: start, simulate, merge, stats and report as of AS_OF."""
+    done = {type(step): step for step in steps(root, force, seed)}
+    return DemoRun(done[Simulated].sim, done[Merged].report, done[Counted].stats, done[Reported].paths)

@@ -140,10 +140,9 @@ def targets(ws: Workspace, kind: str, today: dt.date, only: list[str] | None = N
             raise UsageError(f"Không có đơn vị mã: {', '.join(unknown)} (xem cột id trong {ws.registry_file}).")
         units = [u for u in units if u.id in set(only)]
     if kind == "remind":
-        from tracker.stats import campaign_stats
+        from tracker.stats import NOT_REPLIED, campaign_stats
 
-        due = {r["unit_id"] for r in campaign_stats(ws, as_of=today)["_units"]
-               if r["deadline_status"] in ("missing", "waiting")}
+        due = {r.unit_id for r in campaign_stats(ws, as_of=today).unit_rows if r.deadline_status in NOT_REPLIED}
         units = [u for u in units if u.id in due]
     return [u for u in units if recipients(u)], [u for u in units if not recipients(u)]
 

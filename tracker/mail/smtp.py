@@ -74,22 +74,26 @@ def _mail_lock(ws: Workspace):
     return held()
 
 
+class NotUnconfirmed(UsageError):
+    """mark_sent was given units that are not 'sending'; `statuses`: unit id -> mail status (None: never sent)."""
+
+    def __init__(self, statuses: dict[str, str | None]):
+        super().__init__("Chỉ xác nhận được đơn vị đang ở trạng thái 'chưa rõ đã gửi'. Không phải: "
+                         + ", ".join(statuses) + ".")
+        self.statuses = statuses
+
+
 def mark_sent(ws: Workspace, kind: str, batch: str, unit_ids: list[str]) -> list[str]:
     """Staff confirmed that a unit left 'sending' did receive the message: record it as sent."""
     from tracker.store.ledger import Ledger
 
     status = mail_status(ws, kind, batch)
-    bad = [u for u in unit_ids if status.get(u, {}).get("status") != "sending"]
+    bad = {u: status.get(u, {}).get("status") for u in unit_ids if status.get(u, {}).get("status") != "sending"}
     if bad:
-        raise UsageError("Chỉ xác nhận được đơn vị đang ở trạng thái 'chưa rõ đã gửi'. Không phải: "
-                         + ", ".join(f"{u} ({_STATUS_VI.get(status.get(u, {}).get('status'), 'chưa gửi')})"
-                                     for u in bad) + ".")
+        raise NotUnconfirmed(bad)
     with _mail_lock(ws), Ledger(ws.ledger_file) as ledger:
         ledger.mail_confirm(kind, batch, unit_ids, "cán bộ xác nhận đơn vị đã nhận")
     return unit_ids
-
-
-_STATUS_VI = {"sent": "đã gửi", "sending": "chưa rõ đã gửi", "failed": "gửi lỗi", None: "chưa gửi"}
 
 
 # ------------------------------------------------------------------ SMTP

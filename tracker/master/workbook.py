@@ -23,7 +23,8 @@ from tracker.model.dates import show
 from tracker.model.findings import Finding
 from tracker.outbound.styles import WORKBOOK_OPTIONS, Styles, a4_landscape
 from tracker.model.registry import Unit
-from tracker.stats import DEADLINE_VI, STATUS_VI
+from tracker.stats import ProductRow, Stats
+from tracker.outbound.wording import DEADLINE, OUTCOME_SHORT, STATUS
 
 SUMMARY_SHEET = "Tổng hợp"
 LOG_SHEET = "Nhật ký"
@@ -103,18 +104,18 @@ def notes_text(sub, campaign: Campaign) -> str:
     return "; ".join(parts)
 
 
-def row_snapshot(row: dict, sub, campaign: Campaign) -> dict:
+def row_snapshot(row: ProductRow, sub, campaign: Campaign) -> dict:
     """The editable values of one product row, as the master shows them."""
-    return {"received_at": row["received_at"], "answers": row["answers"],
+    return {"received_at": row.received_at.isoformat() if row.received_at else None, "answers": row.answers,
             "notes": notes_text(sub, campaign), "proposals": sub.proposals if sub else "",
             "signer": sub.signer if sub else ""}
 
 
 def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=None,
                  source_names: dict[int, str] | None = None, created: dt.datetime | None = None) -> bytes | None:
-    """The master workbook. `stats`: compute() over all units, or a function giving, for a group
-    id, (compute() over that group's units, their source names): the workbook is then built a
-    group at a time, so its memory does not grow with the number of units."""
+    """The master workbook. `stats`: compute() over all units (tracker.stats.Stats), or a function
+    giving, for a group id, (compute() over that group's units, their source names): the workbook
+    is then built a group at a time, so its memory does not grow with the number of units."""
     if callable(stats):
         of_group = stats
     else:
@@ -145,18 +146,18 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
     group_ranges, counts = {}, []
     for g in campaign.groups:
         group_stats, names = of_group(g.id)
-        unit_rows = {u["unit_id"]: u for u in group_stats["_units"]}
-        rows = [r for r in group_stats["rows"] if r["group"] == g.id]
+        unit_rows = {u.unit_id: u for u in group_stats.unit_rows}
+        rows = [r for r in group_stats.rows if r.group == g.id]
         ws = group_sheets[g.id]
         group_ranges[g.id] = (ws.name, len(rows))
         _group_sheet(wb, ws, st, campaign, g, rows, unit_rows, names)
         for r in rows:
-            id_ws.write_string(snapshot_row, 0, r["product_id"])
+            id_ws.write_string(snapshot_row, 0, r.product_id)
             id_ws.write_string(snapshot_row, 1, json.dumps(
-                row_snapshot(r, unit_rows[r["unit_id"]]["current"], campaign), ensure_ascii=False))
+                row_snapshot(r, unit_rows[r.unit_id].current, campaign), ensure_ascii=False))
             snapshot_row += 1
         if callable(stats):     # only the counts are kept: the rows go with their group
-            counts.append({k: v for k, v in group_stats.items() if k not in ("rows", "_units")})
+            counts.append(group_stats.counts_only())
     if callable(stats):
         from tracker.stats import add_up
 
@@ -205,29 +206,28 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> 
     for i, r in enumerate(rows):
         x = FIRST_ROW + i
         R = x + 1
-        u = unit_rows[r["unit_id"]]
-        sub = u["current"]
-        first_of_unit = r["unit_id"] not in seen_units
-        seen_units.add(r["unit_id"])
+        sub = unit_rows[r.unit_id].current
+        first_of_unit = r.unit_id not in seen_units
+        seen_units.add(r.unit_id)
         ws.write_number(x, col("STT"), i + 1, center)
-        ws.write_string(x, col("Mã đơn vị"), r["unit_id"], body)
-        ws.write_string(x, col("Đơn vị"), r["unit_name"], body)
-        domain = (sub.domains.get(r["product_id"]) if sub else None) or r.get("domain", "")
+        ws.write_string(x, col("Mã đơn vị"), r.unit_id, body)
+        ws.write_string(x, col("Đơn vị"), r.unit_name, body)
+        domain = (sub.domains.get(r.product_id) if sub else None) or r.domain
         ws.write_string(x, col("Tên miền"), domain or "", body)
-        ws.write_string(x, col("Sản phẩm"), r["product"], body)
-        ws.write_string(x, col(PRODUCT_ID_HEADER), r["product_id"], body)
+        ws.write_string(x, col("Sản phẩm"), r.product, body)
+        ws.write_string(x, col(PRODUCT_ID_HEADER), r.product_id, body)
         ws.write_datetime(x, col("Hạn nộp"), dt.datetime.combine(campaign.due, dt.time()), date_fmt)
-        if r["received_at"]:
-            ws.write_datetime(x, col("Ngày nhận"), dt.datetime.fromisoformat(r["received_at"]), input_date)
+        if r.received_at:
+            ws.write_datetime(x, col("Ngày nhận"), dt.datetime.combine(r.received_at, dt.time()), input_date)
         else:
             ws.write_blank(x, col("Ngày nhận"), None, input_date)
         G, H = xl_col_to_name(col("Hạn nộp")), xl_col_to_name(col("Ngày nhận"))
         ws.write_formula(x, col("Tình trạng hạn"),
-                         f'=IF({H}{R}<>"",IF({H}{R}<={G}{R},"{DEADLINE_VI["on_time"]}","{DEADLINE_VI["late"]}"),'
-                         f'IF(TODAY()>{G}{R},"{DEADLINE_VI["missing"]}","{DEADLINE_VI["waiting"]}"))',
-                         center, DEADLINE_VI[r["deadline_status"]])
+                         f'=IF({H}{R}<>"",IF({H}{R}<={G}{R},"{DEADLINE["on_time"]}","{DEADLINE["late"]}"),'
+                         f'IF(TODAY()>{G}{R},"{DEADLINE["missing"]}","{DEADLINE["waiting"]}"))',
+                         center, DEADLINE[r.deadline_status])
         for k, cr in enumerate(campaign.criteria):
-            value = answer_vi[r["answers"][cr.id]]
+            value = answer_vi[r.answers[cr.id]]
             if value:
                 ws.write_string(x, c_first + k, value, input_ans)
             else:
@@ -235,10 +235,10 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> 
         a = xl_rowcol_to_cell(x, c_first)
         b = xl_rowcol_to_cell(x, c_last)
         ws.write_formula(x, col("Kết quả"),
-                         f'=IF({H}{R}="","{STATUS_VI["pending"]}",IF(COUNTIF({a}:{b},"{not_met}")>0,'
-                         f'"{STATUS_VI["not_accepted"]}",IF(COUNTIF({a}:{b},"{met}")={n_crit},'
-                         f'"{STATUS_VI["accepted"]}","{STATUS_VI["incomplete"]}")))',
-                         center, STATUS_VI[r["status"]])
+                         f'=IF({H}{R}="","{STATUS["pending"]}",IF(COUNTIF({a}:{b},"{not_met}")>0,'
+                         f'"{STATUS["not_accepted"]}",IF(COUNTIF({a}:{b},"{met}")={n_crit},'
+                         f'"{STATUS["accepted"]}","{STATUS["incomplete"]}")))',
+                         center, STATUS[r.status])
         ws.write_string(x, col("Ghi chú"), notes_text(sub, campaign), input_text)
         ws.write_string(x, col("Đề xuất, kiến nghị"), sub.proposals if sub else "", input_text)
         ws.write_string(x, col("Người ký"), sub.signer if sub else "", input_text)
@@ -256,14 +256,14 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> 
     green = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
     red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
-    for text, fmt in ((STATUS_VI["accepted"], green), (STATUS_VI["not_accepted"], red),
-                      (STATUS_VI["incomplete"], amber)):
+    for text, fmt in ((STATUS["accepted"], green), (STATUS["not_accepted"], red),
+                      (STATUS["incomplete"], amber)):
         ws.conditional_format(FIRST_ROW, result_col, last, result_col,
                               {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": fmt})
     ws.conditional_format(FIRST_ROW, c_first, last, c_last,
                           {"type": "cell", "criteria": "==", "value": f'"{not_met}"', "format": red})
     dl = col("Tình trạng hạn")
-    for text in (DEADLINE_VI["late"], DEADLINE_VI["missing"]):
+    for text in (DEADLINE["late"], DEADLINE["missing"]):
         ws.conditional_format(FIRST_ROW, dl, last, dl,
                               {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": amber})
     ws.freeze_panes(FIRST_ROW, col("Đơn vị") + 1)
@@ -274,7 +274,7 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> 
     ws.print_area(0, 0, last, col("Kết quả"))
 
 
-def _summary_sheet(wb, ws, st, campaign, stats, group_ranges) -> None:
+def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:
     cols = columns(campaign)
     c = lambda h: xl_col_to_name(cols[h])  # noqa: E731
     th = st.get("th", font_size=11)
@@ -283,7 +283,7 @@ def _summary_sheet(wb, ws, st, campaign, stats, group_ranges) -> None:
     bold_num = st.get("td_center", font_size=11, bold=True)
     ws.write_string(0, 0, f"TỔNG HỢP - {campaign.title}", st.get("bold", font_size=14, text_wrap=False))
     ws.write_string(1, 0, f"{campaign.section('contract').get('short', '')}. Hạn nộp: {show(campaign.due)}. "
-                          f"Số liệu tính đến ngày {show(dt.date.fromisoformat(stats['campaign']['as_of']))} "
+                          f"Số liệu tính đến ngày {show(stats.as_of)} "
                           "(công thức tự tính lại khi mở tệp).", st.get("left", font_size=11, text_wrap=False))
     headers = ["Khối", "Số đơn vị", "Đã nộp", "Đúng hạn", "Muộn", "Quá hạn, chưa nộp", "Đang chờ",
                "Số sản phẩm", "Đạt (nghiệm thu)", "Không đạt", "Chưa đủ", "Chưa nhận"]
@@ -295,7 +295,7 @@ def _summary_sheet(wb, ws, st, campaign, stats, group_ranges) -> None:
     ws.set_row(top, 32)
     ws.set_column(0, 0, 22)
     ws.set_column(1, len(headers) - 1, 12)
-    groups = {g["id"]: g for g in stats["groups"]}
+    groups = {g.id: g for g in stats.groups}
     for gi, g in enumerate(campaign.groups):
         x = top + 1 + gi
         name, n = group_ranges[g.id]
@@ -307,20 +307,20 @@ def _summary_sheet(wb, ws, st, campaign, stats, group_ranges) -> None:
         unit_formulas = [
             f"=COUNTIF({flag},1)",
             f'=COUNTIFS({flag},1,{rng("Ngày nhận")},"<>")',
-            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE_VI["on_time"]}")',
-            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE_VI["late"]}")',
-            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE_VI["missing"]}")',
-            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE_VI["waiting"]}")',
+            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE["on_time"]}")',
+            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE["late"]}")',
+            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE["missing"]}")',
+            f'=COUNTIFS({flag},1,{rng("Tình trạng hạn")},"{DEADLINE["waiting"]}")',
         ]
         for k, (f, key) in enumerate(zip(unit_formulas, keys), 1):
-            ws.write_formula(x, k, f, num, groups[g.id]["units"][key])
+            ws.write_formula(x, k, f, num, groups[g.id].units[key])
         prod_formulas = [f'=COUNTA({rng("Mã sản phẩm")})'] + [
-            f'=COUNTIF({rng("Kết quả")},"{STATUS_VI[k]}")' for k in pkeys[1:]]
+            f'=COUNTIF({rng("Kết quả")},"{STATUS[k]}")' for k in pkeys[1:]]
         for k, (f, key) in enumerate(zip(prod_formulas, pkeys), 7):
-            ws.write_formula(x, k, f, num, groups[g.id]["products"][key])
+            ws.write_formula(x, k, f, num, groups[g.id].products[key])
     total_row = top + 1 + len(campaign.groups)
     ws.write_string(total_row, 0, "Tổng cộng", st.get("td", font_size=11, bold=True))
-    all_vals = [stats["units"][k] for k in keys] + [stats["products"][k] for k in pkeys]
+    all_vals = [stats.units[k] for k in keys] + [stats.products[k] for k in pkeys]
     for k in range(1, len(headers)):
         colname = xl_col_to_name(k)
         ws.write_formula(total_row, k, f"=SUM({colname}{top + 2}:{colname}{total_row})", bold_num, all_vals[k - 1])
@@ -331,13 +331,13 @@ def _summary_sheet(wb, ws, st, campaign, stats, group_ranges) -> None:
     ws.write_string(vol, 0, "Khối lượng đủ điều kiện nghiệm thu (sản phẩm đạt / tổng số):",
                     st.get("bold", font_size=12, text_wrap=False))
     ws.write_formula(vol, 5, f'={accepted_cell}&" / "&{total_cell}', st.get("bold", font_size=12),
-                     f"{stats['products']['accepted']} / {stats['products']['total']}")
+                     f"{stats.products.accepted} / {stats.products.total}")
     # Criteria over products.
     crit_top = vol + 2
     for i, h in enumerate(["Tiêu chí", "Đáp ứng", "Chưa đáp ứng", "Để trống"]):
         ws.write_string(crit_top, i, h, th)
     met, not_met = campaign.answers
-    crit_stats = {cr["id"]: cr for cr in stats["criteria"]}
+    crit_stats = {cr.id: cr.counts for cr in stats.criteria}
     for k, cr in enumerate(campaign.criteria):
         x = crit_top + 1 + k
         colname = xl_col_to_name(CRITERIA_AT + k)
@@ -346,9 +346,9 @@ def _summary_sheet(wb, ws, st, campaign, stats, group_ranges) -> None:
         f_not = "=" + "+".join(f'COUNTIF({s}!${colname}${a}:${colname}${b},"{not_met}")' for s, a, b in parts)
         f_blank = "=" + "+".join(f"COUNTBLANK({s}!${colname}${a}:${colname}${b})" for s, a, b in parts)
         ws.write_string(x, 0, f"TC{k + 1}. {cr.group}", td)
-        ws.write_formula(x, 1, f_met, num, crit_stats[cr.id]["met"])
-        ws.write_formula(x, 2, f_not, num, crit_stats[cr.id]["not_met"])
-        ws.write_formula(x, 3, f_blank, num, crit_stats[cr.id]["blank"])
+        ws.write_formula(x, 1, f_met, num, crit_stats[cr.id].met)
+        ws.write_formula(x, 2, f_not, num, crit_stats[cr.id].not_met)
+        ws.write_formula(x, 3, f_blank, num, crit_stats[cr.id].blank)
     # Chart: products by result, per group.
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
     colors = ["#70AD47", "#C00000", "#FFC000", "#A6A6A6"]
@@ -372,8 +372,6 @@ def _log_sheet(ws, st, returns) -> None:
     td = st.get("td", font_size=10, text_wrap=True, valign="top")
     headers = ["STT", "Thời điểm ghép", "Tệp", "Ngày nhận", "Đơn vị", "Kết quả", "Lý do / ghi chú", "SHA-256"]
     widths = [5, 18, 30, 11, 14, 14, 60, 20]
-    outcome_vi = {"accepted": "Đã nhận", "replaced": "Thay bản trước", "duplicate": "Đã ghép trước đó",
-                  "rejected": "Từ chối", "stale": "Bản cũ hơn, lưu lịch sử"}
     for i, (h, w) in enumerate(zip(headers, widths)):
         ws.write_string(0, i, h, th)
         ws.set_column(i, i, w)
@@ -386,7 +384,7 @@ def _log_sheet(ws, st, returns) -> None:
         reason = "\n".join(Finding.from_record(f).text("vi") for f in json.loads(r["findings"] or "[]"))
         received = show(dt.date.fromisoformat(r["received_at"])) if r["received_at"] else ""
         values = [str(k), r["merged_at"].replace("T", " "), r["name"], received, r["unit_id"] or "",
-                  outcome_vi.get(r["outcome"], r["outcome"]), reason, r["sha256"][:16]]
+                  OUTCOME_SHORT.get(r["outcome"], r["outcome"]), reason, r["sha256"][:16]]
         for i, v in enumerate(values):
             ws.write_string(k, i, v, td)
     ws.freeze_panes(1, 0)

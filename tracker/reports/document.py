@@ -14,7 +14,7 @@ import io
 
 from tracker.model.dates import show
 from tracker.reports.model import Report, clean, percent
-from tracker.stats import STATUS_VI
+from tracker.outbound.wording import STATUS
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -48,59 +48,59 @@ def build_report_docx(rep: Report) -> bytes:
     for text in t.intro:
         _para(doc, text)
 
-    p, u = stats["products"], stats["units"]
+    p, u = stats.products, stats.units
     _heading(doc, "I. TỔNG HỢP KẾT QUẢ")
     _heading(doc, "1. Khối lượng đủ điều kiện nghiệm thu", level=2)
     vol = _para(doc, "")
     _run(vol, f"{rep.volume} sản phẩm đủ điều kiện nghiệm thu", bold=True)
-    _run(vol, f" ({percent(p['accepted'], p['total'])}), là các sản phẩm có đủ {len(stats['criteria'])} tiêu chí "
-              f"“{t.answer_met}”. Chưa đủ điều kiện: {p['not_accepted']} sản phẩm {STATUS_VI['not_accepted'].lower()} "
-              f"(có tiêu chí “{t.answer_not_met}”), {p['incomplete']} sản phẩm {STATUS_VI['incomplete'].lower()} "
-              f"(có tiêu chí để trống), {p['pending']} sản phẩm chưa nhận được xác nhận.")
+    _run(vol, f" ({percent(p.accepted, p.total)}), là các sản phẩm có đủ {len(stats.criteria)} tiêu chí "
+              f"“{t.answer_met}”. Chưa đủ điều kiện: {p.not_accepted} sản phẩm {STATUS['not_accepted'].lower()} "
+              f"(có tiêu chí “{t.answer_not_met}”), {p.incomplete} sản phẩm {STATUS['incomplete'].lower()} "
+              f"(có tiêu chí để trống), {p.pending} sản phẩm chưa nhận được xác nhận.")
 
     _heading(doc, "2. Tình hình gửi văn bản xác nhận", level=2)
-    _para(doc, f"Tổng số {u['total']} đơn vị; đã gửi {u['returned']} đơn vị ({u['on_time']} đúng hạn, {u['late']} "
-               f"muộn); chưa gửi {u['missing'] + u['waiting']} đơn vị ({u['missing']} quá hạn, {u['waiting']} "
+    _para(doc, f"Tổng số {u.total} đơn vị; đã gửi {u.returned} đơn vị ({u.on_time} đúng hạn, {u.late} "
+               f"muộn); chưa gửi {u.missing + u.waiting} đơn vị ({u.missing} quá hạn, {u.waiting} "
                "đang trong hạn).")
-    rows = [[g["name"]] + [g["units"][k] for k in ("total", "returned", "on_time", "late", "missing", "waiting")]
-            for g in stats["groups"]]
+    rows = [[g.name] + [g.units[k] for k in ("total", "returned", "on_time", "late", "missing", "waiting")]
+            for g in stats.groups]
     rows.append(["Tổng cộng"] + [u[k] for k in ("total", "returned", "on_time", "late", "missing", "waiting")])
     _table(doc, ["Khối", "Số đơn vị", "Đã gửi", "Đúng hạn", "Muộn", "Quá hạn, chưa gửi", "Đang chờ"], rows,
            [40, 20, 20, 20, 20, 25, 20], bold_last=True, caption="Bảng 1. Đơn vị gửi văn bản xác nhận theo khối")
     if rep.late:
         _para(doc, f"Các đơn vị gửi muộn (sau ngày {show(rep.campaign.due)}):", keep_with_next=True)
         _table(doc, ["STT", "Đơn vị", "Khối", "Ngày nhận", "Số ngày muộn"],
-               [[i, x["unit_name"], x["group_name"], show(x["received"]), x["days_late"]]
+               [[i, x.unit_name, x.group_name, show(x.received), x.days_late]
                 for i, x in enumerate(rep.late, 1)], [11, 64, 40, 26, 24], left_cols=(1, 2),
                caption="Bảng 2. Đơn vị gửi muộn")
 
     _heading(doc, "3. Kết quả theo khối", level=2)
     keys = ("total", "accepted", "not_accepted", "incomplete", "pending")
-    heads = ["Khối", "Số sản phẩm", STATUS_VI["accepted"], STATUS_VI["not_accepted"], STATUS_VI["incomplete"],
-             STATUS_VI["pending"], "Tỷ lệ đạt"]
-    rows = [[g["name"]] + [g["products"][k] for k in keys] + [percent(g["products"]["accepted"],
-                                                                       g["products"]["total"])]
-            for g in stats["groups"]]
-    rows.append(["Tổng cộng"] + [p[k] for k in keys] + [percent(p["accepted"], p["total"])])
+    heads = ["Khối", "Số sản phẩm", STATUS["accepted"], STATUS["not_accepted"], STATUS["incomplete"],
+             STATUS["pending"], "Tỷ lệ đạt"]
+    rows = [[g.name] + [g.products[k] for k in keys] + [percent(g.products.accepted, g.products.total)]
+            for g in stats.groups]
+    rows.append(["Tổng cộng"] + [p[k] for k in keys] + [percent(p.accepted, p.total)])
     _table(doc, heads, rows, [37, 20, 22, 20, 20, 24, 22], bold_last=True,
            caption="Bảng 3. Kết quả xác nhận theo khối (số sản phẩm)")
     _bar_chart(doc, rep)
 
     _heading(doc, "4. Kết quả theo loại sản phẩm", level=2)
     _table(doc, ["Loại sản phẩm"] + heads[1:],
-           [[k["label"]] + [k[x] for x in keys] + [percent(k["accepted"], k["total"])] for k in rep.kinds],
+           [[k.label] + [k.products[x] for x in keys] + [percent(k.products.accepted, k.products.total)]
+            for k in rep.kinds],
            [37, 20, 22, 20, 20, 24, 22], caption="Bảng 4. Kết quả theo loại sản phẩm")
 
     _heading(doc, "5. Kết quả theo tiêu chí", level=2)
-    _para(doc, f"Đếm trên {p['total']} sản phẩm (sản phẩm chưa nhận được xác nhận tính là để trống).")
+    _para(doc, f"Đếm trên {p.total} sản phẩm (sản phẩm chưa nhận được xác nhận tính là để trống).")
     _table(doc, ["Tiêu chí", t.answer_met, t.answer_not_met, "Để trống"],
-           [[rep.criteria_labels[c["id"]], c["met"], c["not_met"], c["blank"]] for c in stats["criteria"]],
+           [[rep.criteria_labels[c.id], c.counts.met, c.counts.not_met, c.counts.blank] for c in stats.criteria],
            [75, 30, 30, 30], caption="Bảng 5. Kết quả theo tiêu chí")
 
     _heading(doc, "II. DANH SÁCH SẢN PHẨM ĐỦ ĐIỀU KIỆN NGHIỆM THU")
     if rep.accepted:
         _table(doc, ["STT", "Đơn vị", "Sản phẩm", "Tên miền", "Ngày nhận"],
-               [[i, r["unit_name"], r["product"], r["domain"], show(r["received"])]
+               [[i, r.unit_name, r.product, r.domain, show(r.received)]
                 for i, r in enumerate(rep.accepted, 1)], [11, 40, 42, 46, 26], left_cols=(1, 2, 3),
                caption=f"Bảng 6. Sản phẩm đủ điều kiện nghiệm thu ({rep.volume})")
     else:
@@ -112,10 +112,10 @@ def build_report_docx(rep: Report) -> bytes:
                    "kiến nghị theo văn bản của đơn vị:")
         rows = []
         for i, r in enumerate(rep.not_accepted, 1):
-            crit = "; ".join(r["unmet"] + [f"{x} (để trống)" for x in r["blank"]])
-            remarks = "\n".join(x for x in (r["notes"] and f"Ghi chú: {r['notes']}",
-                                             r["proposals"] and f"Đề xuất: {r['proposals']}") if x)
-            rows.append([i, f"{r['unit_name']}\n{r['product']}", STATUS_VI[r["status"]], crit, remarks])
+            crit = "; ".join([*r.unmet, *(f"{x} (để trống)" for x in r.blank)])
+            remarks = "\n".join(x for x in (r.notes and f"Ghi chú: {r.notes}",
+                                             r.proposals and f"Đề xuất: {r.proposals}") if x)
+            rows.append([i, f"{r.unit_name}\n{r.product}", STATUS[r.status], crit, remarks])
         _table(doc, ["STT", "Đơn vị, sản phẩm", "Kết quả", "Tiêu chí chưa đáp ứng", "Ghi chú, đề xuất của đơn vị"],
                rows, [11, 42, 20, 40, 52], left_cols=(1, 3, 4), caption="Bảng 7. Sản phẩm chưa đủ điều kiện")
     else:
@@ -124,9 +124,9 @@ def build_report_docx(rep: Report) -> bytes:
     _heading(doc, "IV. ĐƠN VỊ CHƯA GỬI VĂN BẢN XÁC NHẬN")
     if rep.not_replied:
         _para(doc, f"Tính đến ngày {show(rep.as_of)} còn {len(rep.not_replied)} đơn vị chưa gửi văn bản xác nhận "
-                   f"hợp lệ ({sum(x['products'] for x in rep.not_replied)} sản phẩm):", keep_with_next=True)
+                   f"hợp lệ ({sum(x.products for x in rep.not_replied)} sản phẩm):", keep_with_next=True)
         _table(doc, ["STT", "Đơn vị", "Khối", "Email", "Điện thoại"],
-               [[i, x["unit_name"], x["group_name"], x["email"] or "", x["phone"] or ""]
+               [[i, x.unit_name, x.group_name, x.email, x.phone]
                 for i, x in enumerate(rep.not_replied, 1)], [11, 50, 30, 46, 28], left_cols=(1, 2, 3),
                caption="Bảng 8. Đơn vị chưa gửi văn bản xác nhận")
     else:
@@ -417,8 +417,8 @@ def _bar_chart(doc, rep: Report) -> None:
     from docx.shared import Mm, Pt
 
     keys = ("accepted", "not_accepted", "incomplete", "pending")
-    items = [(g["name"], g["products"]) for g in rep.stats["groups"]]
-    items.append(("Tổng cộng", rep.stats["products"]))
+    items = [(g.name, g.products) for g in rep.stats.groups]
+    items.append(("Tổng cộng", rep.stats.products))
     name_w, value_w = 37, 28
     cell_w = (TEXT_WIDTH_MM - name_w - value_w) / BAR_CELLS
     _para(doc, "Biểu đồ. Tỷ lệ sản phẩm theo kết quả xác nhận, theo khối", size=13, italic=True, align="center",
@@ -430,7 +430,7 @@ def _bar_chart(doc, rep: Report) -> None:
         _row_flags(row)
         cells = list(row.cells)
         _cell_text(cells[0], name, align="left", bold=(r == len(items) - 1))
-        _cell_text(cells[-1], f"{prod['accepted']}/{prod['total']} đạt", align="right", size=11)
+        _cell_text(cells[-1], f"{prod.accepted}/{prod.total} đạt", align="right", size=11)
         start = 1
         for key, n in zip(keys, allocate([prod[k] for k in keys], BAR_CELLS)):
             if n == 0:
@@ -444,7 +444,7 @@ def _bar_chart(doc, rep: Report) -> None:
     legend = _para(doc, "", align="center", first_line=False, space_after=6)
     for key in keys:
         _run(legend, "■ ", size=12, color=BAR_COLORS[key])
-        _run(legend, f"{STATUS_VI[key]}    ", size=11)
+        _run(legend, f"{STATUS[key]}    ", size=11)
 
 
 __all__ = ["allocate", "build_report_docx"]

@@ -17,7 +17,7 @@ def report_path(ws) -> Path:
 
 
 def write_merge_report(ws, report, path: Path | None = None) -> Path:
-    from tracker.merge import OUTCOME_VI
+    from tracker.outbound.wording import OUTCOME
 
     path = path or report_path(ws)
     ws.reports.mkdir(parents=True, exist_ok=True)
@@ -43,7 +43,7 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
         findings = f.findings or [None]
         for finding in findings:
             values = [str(n), f.name, f.unit_name or (f.unit_id or ""),
-                      f.received.strftime("%d/%m/%Y") if f.received else "", OUTCOME_VI.get(f.outcome, f.outcome),
+                      f.received.strftime("%d/%m/%Y") if f.received else "", OUTCOME.get(f.outcome, f.outcome),
                       in_language("vi", SEVERITY_TITLE[finding.severity]) if finding else "",
                       finding.sheet if finding else "", finding.cell if finding else "",
                       finding.text("vi") if finding else "",     # a document: always Vietnamese

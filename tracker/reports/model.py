@@ -8,19 +8,17 @@ overrides the wording of the document (number, subject, recipients, signer).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.model.campaign import Campaign
 from tracker.model.dates import show
-from tracker.stats import DEADLINE_VI, campaign_stats, csv_safe
+from tracker.stats import NOT_REPLIED, ProductCounts, ProductRow, Stats, UnitRow, campaign_stats
 
 FORMATS = ("xlsx", "docx")
-NOT_REPLIED = ("missing", "waiting")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -126,65 +124,108 @@ def report_texts(campaign: Campaign, as_of: dt.date) -> ReportTexts:
     )
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ProductItem:
+    """A product row of the report: the stats' row and what the report says of it."""
+    row: ProductRow
+    group_name: str
+    kind_label: str
+    domain: str                    # as the unit's reply gives it, else the registry's
+    days_late: int                 # the unit's
+    unmet: tuple[str, ...] = ()    # criteria labels not met (products not accepted)
+    blank: tuple[str, ...] = ()    # criteria labels left blank
+    notes: str = ""
+    proposals: str = ""
+    signer: str = ""
+
+    unit_id = property(lambda self: self.row.unit_id)
+    unit_name = property(lambda self: self.row.unit_name)
+    product = property(lambda self: self.row.product)
+    status = property(lambda self: self.row.status)
+    deadline_status = property(lambda self: self.row.deadline_status)
+    received = property(lambda self: self.row.received_at)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UnitItem:
+    """A unit of the report: the stats' unit row, its group's name and its number of products."""
+    row: UnitRow
+    group_name: str
+    products: int
+
+    unit_id = property(lambda self: self.row.unit_id)
+    unit_name = property(lambda self: self.row.unit_name)
+    email = property(lambda self: self.row.email)
+    phone = property(lambda self: self.row.phone)
+    deadline_status = property(lambda self: self.row.deadline_status)
+    received = property(lambda self: self.row.received_at)
+    days_late = property(lambda self: self.row.days_late)
+    submissions = property(lambda self: self.row.submissions)
+
+
+@dataclass(frozen=True, slots=True)
+class KindItem:
+    label: str
+    products: ProductCounts
+
+
 @dataclass
 class Report:
     """What the report shows: the stats, and lists selected from them (never recounted)."""
     campaign: Campaign
-    stats: dict
+    stats: Stats
     as_of: dt.date
     texts: ReportTexts
     group_names: dict[str, str]
     criteria_labels: dict[str, str]            # criterion id -> "TC1. Chức năng hệ thống"
-    accepted: list[dict] = field(default_factory=list)
-    not_accepted: list[dict] = field(default_factory=list)   # not_accepted and incomplete products
-    not_replied: list[dict] = field(default_factory=list)    # units missing or waiting
-    late: list[dict] = field(default_factory=list)           # units that replied late
-    units: list[dict] = field(default_factory=list)          # every unit with its deadline status
-    kinds: list[dict] = field(default_factory=list)
+    accepted: list[ProductItem] = field(default_factory=list)
+    not_accepted: list[ProductItem] = field(default_factory=list)   # not_accepted and incomplete products
+    not_replied: list[UnitItem] = field(default_factory=list)       # units missing or waiting
+    late: list[UnitItem] = field(default_factory=list)              # units that replied late
+    units: list[UnitItem] = field(default_factory=list)             # every unit with its deadline status
+    kinds: list[KindItem] = field(default_factory=list)
 
     @property
     def volume(self) -> str:
-        p = self.stats["products"]
-        return f"{p['accepted']}/{p['total']}"
+        p = self.stats.products
+        return f"{p.accepted}/{p.total}"
 
 
-def build_report(campaign: Campaign, stats: dict) -> Report:
+def _unit_items(stats: Stats, group_names: dict[str, str]) -> list[UnitItem]:
+    n_products = Counter(r.unit_id for r in stats.rows)
+    return [UnitItem(u, group_names.get(u.group, u.group), n_products[u.unit_id]) for u in stats.unit_rows]
+
+
+def build_report(campaign: Campaign, stats: Stats) -> Report:
     from tracker.master.workbook import notes_text
 
-    as_of = dt.date.fromisoformat(stats["campaign"]["as_of"])
-    group_names = {g["id"]: g["name"] for g in stats["groups"]}
-    labels = {cr["id"]: f"TC{i}. {cr['name']}" for i, cr in enumerate(stats["criteria"], 1)}
-    rep = Report(campaign, stats, as_of, report_texts(campaign, as_of), group_names, labels)
-    units = {u["unit_id"]: u for u in stats["_units"]}
-    n_products: dict[str, int] = {}
-    for r in stats["rows"]:
-        n_products[r["unit_id"]] = n_products.get(r["unit_id"], 0) + 1
-        u = units[r["unit_id"]]
-        sub = u["current"]
-        item = {**r, "group_name": group_names.get(r["group"], r["group"]),
-                "kind_label": rep.texts.kind_labels.get(r["product_kind"], r["product_kind"]),
-                "domain": ((sub.domains.get(r["product_id"]) if sub else None) or r.get("domain") or ""),
-                "received": dt.date.fromisoformat(r["received_at"]) if r["received_at"] else None,
-                "days_late": u["days_late"]}
-        if r["status"] == "accepted":
-            rep.accepted.append(item)
-        elif r["status"] in ("not_accepted", "incomplete"):
-            item["unmet"] = [labels[c] for c, v in r["answers"].items() if v == "not_met"]
-            item["blank"] = [labels[c] for c, v in r["answers"].items() if v == "blank"]
-            item["notes"] = notes_text(sub, campaign)
-            item["proposals"] = sub.proposals if sub else ""
-            item["signer"] = sub.signer if sub else ""
-            rep.not_accepted.append(item)
-    for u in stats["_units"]:
-        item = {**u, "group_name": group_names.get(u["group"], u["group"]),
-                "received": dt.date.fromisoformat(u["received_at"]) if u["received_at"] else None,
-                "products": n_products.get(u["unit_id"], 0)}
+    group_names = {g.id: g.name for g in stats.groups}
+    labels = {cr.id: f"TC{i}. {cr.name}" for i, cr in enumerate(stats.criteria, 1)}
+    rep = Report(campaign, stats, stats.as_of, report_texts(campaign, stats.as_of), group_names, labels)
+    units = {u.unit_id: u for u in stats.unit_rows}
+    kind_labels = rep.texts.kind_labels
+    for r in stats.rows:
+        u = units[r.unit_id]
+        sub = u.current
+        common = dict(row=r, group_name=group_names.get(r.group, r.group),
+                      kind_label=kind_labels.get(r.product_kind, r.product_kind),
+                      domain=(sub.domains.get(r.product_id) if sub else None) or r.domain or "",
+                      days_late=u.days_late)
+        if r.status == "accepted":
+            rep.accepted.append(ProductItem(**common))
+        elif r.status in ("not_accepted", "incomplete"):
+            rep.not_accepted.append(ProductItem(
+                **common, unmet=tuple(labels[c] for c, v in r.answers.items() if v == "not_met"),
+                blank=tuple(labels[c] for c, v in r.answers.items() if v == "blank"),
+                notes=notes_text(sub, campaign), proposals=sub.proposals if sub else "",
+                signer=sub.signer if sub else ""))
+    for item in _unit_items(stats, group_names):
         rep.units.append(item)
-        if u["deadline_status"] in NOT_REPLIED:
+        if item.deadline_status in NOT_REPLIED:
             rep.not_replied.append(item)
-        elif u["deadline_status"] == "late":
+        elif item.deadline_status == "late":
             rep.late.append(item)
-    rep.kinds = [{**k, "label": rep.texts.kind_labels.get(k["kind"], k["kind"])} for k in stats["_kinds"]]
+    rep.kinds = [KindItem(kind_labels.get(k.kind, k.kind), k.products) for k in stats.kinds]
     return rep
 
 
@@ -224,28 +265,10 @@ def write_report(ws, as_of: dt.date | None = None, formats=FORMATS) -> ReportRes
 
 
 # ---------------------------------------------------------------------------- tracker missing
-def missing_units(stats: dict) -> list[dict]:
+def missing_units(stats: Stats) -> list[UnitItem]:
     """Units with no valid return at `as_of` (deadline status missing or waiting), registry order."""
-    names = {g["id"]: g["name"] for g in stats["groups"]}
-    return [{"unit_id": u["unit_id"], "unit_name": u["unit_name"], "group": u["group"],
-             "group_name": names.get(u["group"], u["group"]), "email": u["email"] or "",
-             "phone": u["phone"] or "", "deadline_status": u["deadline_status"]}
-            for u in stats["_units"] if u["deadline_status"] in NOT_REPLIED]
+    return [u for u in _unit_items(stats, {g.id: g.name for g in stats.groups}) if u.deadline_status in NOT_REPLIED]
 
 
-MISSING_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Tình trạng"]
-
-
-def missing_csv(rows: list[dict]) -> str:
-    """The list as CSV (UTF-8 with BOM for Excel); formula-like cells neutralised."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(MISSING_HEADERS)
-    for i, r in enumerate(rows, 1):
-        w.writerow([csv_safe(v) for v in (i, r["unit_id"], r["unit_name"], r["group_name"], r["email"],
-                                          r["phone"], DEADLINE_VI[r["deadline_status"]])])
-    return "\ufeff" + buf.getvalue()
-
-
-__all__ = ["FORMATS", "Report", "ReportResult", "ReportTexts", "build_report", "clean", "date_line",
-           "missing_csv", "missing_units", "percent", "report_paths", "report_texts", "write_report"]
+__all__ = ["FORMATS", "KindItem", "ProductItem", "Report", "ReportResult", "ReportTexts", "UnitItem", "build_report",
+           "clean", "date_line", "missing_units", "percent", "report_paths", "report_texts", "write_report"]

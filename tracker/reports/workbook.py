@@ -12,7 +12,7 @@ import xlsxwriter
 from tracker.model.dates import show
 from tracker.outbound.styles import WORKBOOK_OPTIONS, Styles, a4_landscape, a4_portrait
 from tracker.reports.model import Report, clean, percent
-from tracker.stats import DEADLINE_VI, STATUS_VI
+from tracker.outbound.wording import DEADLINE, STATUS
 
 SUMMARY = "Tổng hợp"
 ACCEPTED = "Đạt"
@@ -22,8 +22,8 @@ DEADLINES = "Hạn nộp"
 
 UNIT_HEADERS = ["Khối", "Số đơn vị", "Đã gửi", "Đúng hạn", "Muộn", "Quá hạn, chưa gửi", "Đang chờ"]
 UNIT_KEYS = ["total", "returned", "on_time", "late", "missing", "waiting"]
-PRODUCT_HEADERS = ["Khối", "Số sản phẩm", STATUS_VI["accepted"], STATUS_VI["not_accepted"],
-                   STATUS_VI["incomplete"], STATUS_VI["pending"], "Tỷ lệ đạt"]
+PRODUCT_HEADERS = ["Khối", "Số sản phẩm", STATUS["accepted"], STATUS["not_accepted"],
+                   STATUS["incomplete"], STATUS["pending"], "Tỷ lệ đạt"]
 PRODUCT_KEYS = ["total", "accepted", "not_accepted", "incomplete", "pending"]
 VOLUME_LABEL = "Khối lượng đủ điều kiện nghiệm thu (sản phẩm)"
 TOTAL = "Tổng cộng"
@@ -90,33 +90,34 @@ def _summary(wb, ws, st, rep: Report) -> None:
     _s(ws, r + 2, 0, f"Số liệu tính đến ngày {show(rep.as_of)}; hạn gửi {t.due_text} (nhận đến hết ngày "
                      f"{show(rep.campaign.due)}).", st.get("italic_center", font_size=11))
     ws.set_row(r + 2, 30)
-    p = stats["products"]
+    p = stats.products
     vol = r + 4
     _s(ws, vol, 0, VOLUME_LABEL, st.get("bold", font_size=12, text_wrap=True, valign="vcenter"))
     ws.set_row(vol, 34)
-    ws.write_number(vol, 1, p["accepted"], st.get("bold_center", font_size=12, valign="vcenter"))
+    ws.write_number(vol, 1, p.accepted, st.get("bold_center", font_size=12, valign="vcenter"))
     _s(ws, vol, 2, "/", st.get("center", font_size=12, valign="vcenter"))
-    ws.write_number(vol, 3, p["total"], st.get("bold_center", font_size=12, valign="vcenter"))
-    _s(ws, vol, 4, f"tức {rep.volume} sản phẩm đủ điều kiện nghiệm thu ({percent(p['accepted'], p['total'])})",
+    ws.write_number(vol, 3, p.total, st.get("bold_center", font_size=12, valign="vcenter"))
+    _s(ws, vol, 4, f"tức {rep.volume} sản phẩm đủ điều kiện nghiệm thu ({percent(p.accepted, p.total)})",
        st.get("left", font_size=12, text_wrap=False, valign="vcenter"))
     section = st.get("bold", font_size=12, text_wrap=False)
     r = vol + 2
-    groups = stats["groups"]
+    groups = stats.groups
     _s(ws, r, 0, "1. Đơn vị gửi văn bản xác nhận, theo khối", section)
-    rows = [[g["name"]] + [g["units"][k] for k in UNIT_KEYS] for g in groups]
-    rows.append([TOTAL] + [stats["units"][k] for k in UNIT_KEYS])
+    rows = [[g.name] + [g.units[k] for k in UNIT_KEYS] for g in groups]
+    rows.append([TOTAL] + [stats.units[k] for k in UNIT_KEYS])
     r = _table(ws, st, r + 1, UNIT_HEADERS, rows, bold_last=True)
     _s(ws, r, 0, "2. Kết quả theo khối (số sản phẩm)", section)
     products_top = r + 1
-    rows = [[g["name"]] + [g["products"][k] for k in PRODUCT_KEYS]
-            + [percent(g["products"]["accepted"], g["products"]["total"])] for g in groups]
-    rows.append([TOTAL] + [p[k] for k in PRODUCT_KEYS] + [percent(p["accepted"], p["total"])])
+    rows = [[g.name] + [g.products[k] for k in PRODUCT_KEYS]
+            + [percent(g.products.accepted, g.products.total)] for g in groups]
+    rows.append([TOTAL] + [p[k] for k in PRODUCT_KEYS] + [percent(p.accepted, p.total)])
     r = _table(ws, st, products_top, PRODUCT_HEADERS, rows, bold_last=True)
     _s(ws, r, 0, "3. Kết quả theo loại sản phẩm", section)
-    rows = [[k["label"]] + [k[x] for x in PRODUCT_KEYS] + [percent(k["accepted"], k["total"])] for k in rep.kinds]
+    rows = [[k.label] + [k.products[x] for x in PRODUCT_KEYS] + [percent(k.products.accepted, k.products.total)]
+            for k in rep.kinds]
     r = _table(ws, st, r + 1, ["Loại sản phẩm"] + PRODUCT_HEADERS[1:], rows)
     _s(ws, r, 0, "4. Kết quả theo tiêu chí (đếm trên sản phẩm)", section)
-    rows = [[rep.criteria_labels[cr["id"]], cr["met"], cr["not_met"], cr["blank"]] for cr in stats["criteria"]]
+    rows = [[rep.criteria_labels[cr.id], cr.counts.met, cr.counts.not_met, cr.counts.blank] for cr in stats.criteria]
     r = _table(ws, st, r + 1, ["Tiêu chí", t.answer_met, t.answer_not_met, "Để trống"], rows)
     # Chart: products by result, per group (stacked), from table 2.
     # 100 % stacked so that a group of 12 products reads as clearly as one of 126; labels give counts.
@@ -173,8 +174,8 @@ def _list_sheet(ws, st, title: str, headers: list[tuple[str, float]], rows: list
 def _accepted(ws, st, rep: Report) -> None:
     headers = [("STT", 5), ("Mã đơn vị", 11), ("Đơn vị", 30), ("Khối", 16), ("Sản phẩm", 30), ("Loại", 13),
                ("Tên miền", 26), ("Ngày nhận", 11), ("Tình trạng hạn", 13), ("Số ngày muộn", 9)]
-    rows = [[i, r["unit_id"], r["unit_name"], r["group_name"], r["product"], r["kind_label"], r["domain"],
-             r["received"], DEADLINE_VI[r["deadline_status"]], r["days_late"] or None]
+    rows = [[i, r.unit_id, r.unit_name, r.group_name, r.product, r.kind_label, r.domain,
+             r.received, DEADLINE[r.deadline_status], r.days_late or None]
             for i, r in enumerate(rep.accepted, 1)]
     _list_sheet(ws, st, f"SẢN PHẨM ĐỦ ĐIỀU KIỆN NGHIỆM THU: {rep.volume}", headers, rows,
                 note=f"Số liệu tính đến ngày {show(rep.as_of)}.")
@@ -184,19 +185,19 @@ def _not_accepted(ws, st, rep: Report) -> None:
     headers = [("STT", 5), ("Mã đơn vị", 11), ("Đơn vị", 24), ("Khối", 14), ("Sản phẩm", 24), ("Kết quả", 11),
                ("Tiêu chí chưa đáp ứng", 24), ("Tiêu chí để trống", 20), ("Ghi chú", 30),
                ("Đề xuất, kiến nghị của đơn vị", 30), ("Người ký", 16), ("Ngày nhận", 11)]
-    rows = [[i, r["unit_id"], r["unit_name"], r["group_name"], r["product"], STATUS_VI[r["status"]],
-             "; ".join(r["unmet"]), "; ".join(r["blank"]), r["notes"], r["proposals"], r["signer"], r["received"]]
+    rows = [[i, r.unit_id, r.unit_name, r.group_name, r.product, STATUS[r.status],
+             "; ".join(r.unmet), "; ".join(r.blank), r.notes, r.proposals, r.signer, r.received]
             for i, r in enumerate(rep.not_accepted, 1)]
     _list_sheet(ws, st, "SẢN PHẨM CHƯA ĐỦ ĐIỀU KIỆN NGHIỆM THU (đã gửi xác nhận)", headers, rows,
-                note=f"{STATUS_VI['not_accepted']}: có tiêu chí “{rep.texts.answer_not_met}”. "
-                     f"{STATUS_VI['incomplete']}: có tiêu chí để trống. Số liệu tính đến ngày {show(rep.as_of)}.")
+                note=f"{STATUS['not_accepted']}: có tiêu chí “{rep.texts.answer_not_met}”. "
+                     f"{STATUS['incomplete']}: có tiêu chí để trống. Số liệu tính đến ngày {show(rep.as_of)}.")
 
 
 def _not_replied(ws, st, rep: Report) -> None:
     headers = [("STT", 5), ("Mã đơn vị", 11), ("Đơn vị", 32), ("Khối", 16), ("Email", 30), ("Điện thoại", 14),
                ("Tình trạng", 18), ("Số sản phẩm", 10)]
-    rows = [[i, u["unit_id"], u["unit_name"], u["group_name"], u["email"] or "", u["phone"] or "",
-             DEADLINE_VI[u["deadline_status"]], u["products"]] for i, u in enumerate(rep.not_replied, 1)]
+    rows = [[i, u.unit_id, u.unit_name, u.group_name, u.email, u.phone,
+             DEADLINE[u.deadline_status], u.products] for i, u in enumerate(rep.not_replied, 1)]
     _list_sheet(ws, st, f"ĐƠN VỊ CHƯA GỬI VĂN BẢN XÁC NHẬN: {len(rep.not_replied)} đơn vị", headers, rows,
                 note=f"Tính đến ngày {show(rep.as_of)}; hạn gửi {rep.texts.due_text}.")
 
@@ -204,7 +205,7 @@ def _not_replied(ws, st, rep: Report) -> None:
 def _deadlines(ws, st, rep: Report) -> None:
     headers = [("STT", 5), ("Mã đơn vị", 11), ("Đơn vị", 32), ("Khối", 16), ("Tình trạng hạn", 18),
                ("Ngày nhận", 11), ("Số ngày muộn", 9), ("Số lần gửi", 9)]
-    rows = [[i, u["unit_id"], u["unit_name"], u["group_name"], DEADLINE_VI[u["deadline_status"]], u["received"],
-             u["days_late"] or None, u["submissions"]] for i, u in enumerate(rep.units, 1)]
+    rows = [[i, u.unit_id, u.unit_name, u.group_name, DEADLINE[u.deadline_status], u.received,
+             u.days_late or None, u.submissions] for i, u in enumerate(rep.units, 1)]
     _list_sheet(ws, st, "TÌNH TRẠNG HẠN GỬI THEO ĐƠN VỊ", headers, rows,
                 note=f"Hạn: nhận đến hết ngày {show(rep.campaign.due)}. Đúng hạn/muộn tính theo lần gửi đầu tiên.")

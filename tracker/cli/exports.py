@@ -1,0 +1,46 @@
+"""CSV for spreadsheets (`stats --format csv`, `missing --format csv`): Vietnamese like the documents,
+UTF-8 with a BOM so that Excel shows the accents, formula-like cells neutralised."""
+from __future__ import annotations
+
+import csv
+import io
+
+from tracker.outbound.wording import DEADLINE, STATUS
+
+
+def csv_safe(value) -> str:
+    """Neutralise spreadsheet formulas in CSV cells (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def _write(header: list[str], rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    for row in rows:
+        w.writerow([csv_safe(v) for v in row])
+    return "\ufeff" + buf.getvalue()
+
+
+def stats_csv(stats, campaign) -> str:
+    """One row per product."""
+    crit = list(campaign.criteria)
+    answer = {"met": campaign.answer_met, "not_met": campaign.answer_not_met, "blank": ""}
+    group_names = {g.id: g.name for g in campaign.groups}
+    header = ["Mã đơn vị", "Đơn vị", "Khối", "Sản phẩm", "Kết quả", "Tình trạng hạn", "Ngày nhận"] + \
+        [f"TC{i} {c.group}" for i, c in enumerate(crit, 1)]
+    return _write(header, ([r.unit_id, r.unit_name, group_names.get(r.group, r.group), r.product, STATUS[r.status],
+                            DEADLINE[r.deadline_status], r.received_at.strftime("%d/%m/%Y") if r.received_at else "",
+                            *[answer[r.answers[c.id]] for c in crit]] for r in stats.rows))
+
+
+MISSING_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Tình trạng"]
+
+
+def missing_csv(units) -> str:
+    """The units yet to reply (tracker.reports.model.missing_units), with their contacts."""
+    return _write(MISSING_HEADERS, ([i, u.unit_id, u.unit_name, u.group_name, u.email, u.phone,
+                                     DEADLINE[u.deadline_status]] for i, u in enumerate(units, 1)))
