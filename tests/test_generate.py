@@ -3,6 +3,7 @@ import re
 import zipfile
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from openpyxl.utils.cell import range_boundaries
 
@@ -400,3 +401,25 @@ def test_the_guide_sheet_says_where_to_send_and_what(ws):
         assert f"Gửi về Trung tâm Truyền thông, Dữ liệu và Công nghệ số Thành phố {where}, trước ngày 06/6/2026" in guide
         assert rule in guide
         assert ("email: xacnhan@ttdl.example.vn" in guide) == bool(email)
+
+
+def test_every_form_passes_the_ooxml_checks(ws, tmp_path):
+    """All 136 forms, and one whose criteria table runs over a page (print titles, page breaks)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from test_form_print import long_campaign
+
+    from tracker.outbound.unit_form import build_unit_workbook
+
+    tools = Path(__file__).resolve().parent.parent.parent / "shared" / "tools"
+    if not (tools / "ooxml_validate.py").exists():
+        pytest.skip("OOXML checkers not beside the clone")
+    pytest.importorskip("lxml")
+    long = tmp_path / "long.xlsx"
+    build_unit_workbook(long_campaign(), ws.unit_by_id["xp-00070"], ws.secret, str(long))
+    files = [str(ws.outbox_path(u)) for u in ws.units] + [str(long)]
+    for check in ("ooxml_validate.py", "ooxml_rules.py"):
+        run = subprocess.run([sys.executable, str(tools / check), *files], capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
