@@ -22,6 +22,7 @@ VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹ
 FIELD_SAMPLES = dict(file="xp-00070-phuong-hoan-kiem.xlsx", sheet="Biên bản", cell="E30", value="Đạt",
                      expected="“Đáp ứng”, “Chưa đáp ứng” hoặc để trống")
 PARAM_SAMPLES = dict(
+    facts="cơ quan chủ quản", columns="governing_body",
     size_mb="25,0", max_mb="20,0", max="2000", part="xl/workbook.xml", row="31", seconds="60", exit_code="1",
     megabytes="1024", reason="Permission denied", kind="xls", unit="Phường Hoàn Kiếm", units="Phường A, Phường B",
     sender="vanthu@hoankiem.hanoi.gov.vn", subject="Biên bản đã ký", attachments="scan.pdf", format="eml",

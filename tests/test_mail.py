@@ -156,7 +156,8 @@ def test_draft_one_eml_per_unit_with_email_and_lists_the_others(ws):
     text = body(msg)
     assert "Kính gửi: Sở Nội vụ." in text
     assert "05/06/2026" in text and "trước ngày 06/6/2026" in text       # due date
-    assert "Trả lời (Reply) thư này" in text                          # how to reply
+    assert "bằng cách trả lời (Reply) thư này" in text                # where to send: no support email set
+    assert "Bắt buộc gửi tệp Excel (.xlsx) đã điền; đề nghị gửi kèm bản scan" in text   # what to send
     assert "Nguyễn Thị Thanh Vân" in text and "0988755769" in text      # whom to call
     [(name, ctype, data)] = attachments(msg)
     assert name == ws.outbox_path(unit).name and ctype == "/".join(XLSX)
@@ -164,10 +165,31 @@ def test_draft_one_eml_per_unit_with_email_and_lists_the_others(ws):
     # Every header line is ASCII (UTF-8 only inside encoded words) and folded.
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert head.isascii() and max(len(x) for x in head.split(b"\r\n")) <= 78
-    # Communes are addressed as their People's Committee.
+    # Communes are addressed as their People's Committee, the kind of unit in lower case mid-sentence.
     xa = BytesParser(policy=policy.compat32).parsebytes(
         (ws.drafts / "invite" / f"{ws.unit_by_id['xp-00082'].file_stem}.eml").read_bytes())
-    assert "Kính gửi: UBND Phường Cửa Nam." in body(xa)
+    assert "Kính gửi: UBND phường Cửa Nam." in body(xa)
+    xa = BytesParser(policy=policy.compat32).parsebytes(
+        (ws.drafts / "invite" / f"{ws.unit_by_id['xp-00382'].file_stem}.eml").read_bytes())
+    assert "Kính gửi: UBND xã Kim Anh." in body(xa)
+
+
+def test_the_invitation_says_where_to_send_and_whether_the_scan_is_required(ws):
+    """With the support email set, units are told to send there; [submission].signed_scan says
+    whether the signed scan is required beside the .xlsx (which always is)."""
+    toml = ws.campaign_file.read_text(encoding="utf-8")
+    toml = toml.replace('email = ""', 'email = "xacnhan@ttdl.example.vn"', 1)
+    toml = toml.replace('signed_scan = "requested"', 'signed_scan = "required"', 1)
+    ws.campaign_file.write_text(toml, encoding="utf-8")
+    ws = with_emails(Workspace(ws.root), {"so-yte": "vanthu@soyte.example.vn"}, default=None)
+    mail.draft(ws, from_addr=SENDER, today=dt.date(2026, 6, 1))
+    msg = BytesParser(policy=policy.compat32).parsebytes(
+        (ws.drafts / "invite" / f"{ws.unit_by_id['so-yte'].file_stem}.eml").read_bytes())
+    text = " ".join(body(msg).split())
+    assert "qua thư điện tử tới địa chỉ xacnhan@ttdl.example.vn" in text
+    assert "trả lời (Reply) thư này" not in text
+    assert "Bắt buộc gửi cả tệp Excel (.xlsx) đã điền và bản scan biên bản đã ký, đóng dấu (tệp PDF)" in text
+    assert "email: xacnhan@ttdl.example.vn" in text                     # and in the contact line
 
 
 def test_long_vietnamese_subject_and_names_decode_with_their_spaces(ws):

@@ -60,7 +60,8 @@ def write_registry(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-GOOD = {"id": "xp-1", "group": "xa-phuong", "name": "Phường Một", "products": "site=Trang TTĐT của địa phương"}
+GOOD = {"id": "xp-1", "group": "xa-phuong", "name": "Phường Một", "kind": "phường",
+        "products": "site=Trang TTĐT của địa phương"}
 
 
 @pytest.mark.parametrize("bad, expect", [
@@ -72,6 +73,8 @@ GOOD = {"id": "xp-1", "group": "xa-phuong", "name": "Phường Một", "products
     ([dict(GOOD, products="")], "không có sản phẩm"),
     ([dict(GOOD, products="Trang TTĐT")], "sai dạng"),
     ([dict(GOOD, domain="http://x")], "tên miền"),
+    ([dict(GOOD, kind="quận")], "dòng 2: chưa có cơ quan chủ quản, chức danh thủ trưởng, danh sách nơi nhận"),
+    ([dict(GOOD, kind="")], "cột kind để trống"),
 ])
 def test_bad_registry_is_refused_with_a_clear_message(tmp_path, bad, expect):
     path = write_registry(tmp_path / "units.csv", bad)
@@ -124,3 +127,66 @@ def test_another_campaign_needs_only_a_template_and_a_registry(tmp_path):
     wb = openpyxl.load_workbook(next((tmp_path / "hue" / "outbox").rglob("*.xlsx")))
     dv = wb["Biên bản xác nhận"].data_validations.dataValidation
     assert dv and all(v.formula1 == '"Đạt,Không đạt"' for v in dv)
+
+
+def test_every_builtin_unit_has_the_facts_its_form_states():
+    """Governing body, head's title and copies: the template's defaults for the unit's kind, or
+    the row's own; every one of the 136 units has all three, in Vietnamese administrative usage."""
+    from tracker.model.registry import unit_facts
+
+    units = {u.id: u for u in load_registry(REGISTRY, CAMPAIGN)}
+    facts = {uid: unit_facts(CAMPAIGN, u) for uid, u in units.items()}
+    for uid, f in facts.items():
+        assert f.governing_body and f.head_title and f.copies, uid
+        assert f.copies[0] == "Như trên;" and f.copies[-1] == "Lưu: VT, VP.", uid
+    kinds = {u.kind for u in units.values()}
+    assert kinds == {"sở", "ban", "trung tâm", "hội", "xã", "phường"}
+    for uid, u in units.items():
+        f = facts[uid]
+        if u.kind == "sở":
+            assert f.governing_body == "UBND THÀNH PHỐ HÀ NỘI" and f.head_title == "Giám đốc Sở"
+            assert f.copies[1:3] == ("Giám đốc Sở (để b/c);", "Các Phó Giám đốc Sở;")
+            assert f.in_text == u.name
+        elif u.kind in ("xã", "phường"):
+            assert f.governing_body == "ỦY BAN NHÂN DÂN" and f.governing_body_bold
+            assert f.copies[1:3] == (f"Chủ tịch UBND {u.kind} (để b/c);", f"Các PCT UBND {u.kind};")
+            assert f.in_text == f"UBND {u.kind} {u.name.split(' ', 1)[1]}"     # "UBND xã Hương Sơn"
+    assert facts["xp-00004"].in_text == "UBND phường Ba Đình"
+    # The Ban QLDA is headed by a Giám đốc (its row says so); the Hội is not under UBND Thành phố.
+    assert facts["bqlda-giaothong"].head_title == "Giám đốc Ban"
+    assert facts["bqlda-giaothong"].copies[1:3] == ("Giám đốc Ban (để b/c);", "Các Phó Giám đốc Ban;")
+    assert facts["bqlda-giaothong"].governing_body == "UBND THÀNH PHỐ HÀ NỘI"
+    assert facts["tt-phvhcc"].head_title == "Giám đốc Trung tâm"
+    assert facts["tt-phvhcc"].governing_body == "UBND THÀNH PHỐ HÀ NỘI"
+    assert facts["hoi-nongdan"].head_title == "Chủ tịch Hội"
+    assert "UBND" not in facts["hoi-nongdan"].governing_body
+
+
+def test_a_row_gives_its_own_governing_body_head_and_copies(tmp_path):
+    from tracker.model.registry import unit_facts
+
+    row = dict(GOOD, kind="sở", group="so-ban-nganh", name="Sở Thử", governing_body="BỘ THỬ NGHIỆM",
+               head_title="Giám đốc", copies="Như trên;| {head_title} (để b/c);|Lưu: VT.")
+    [unit] = load_registry(write_registry(tmp_path / "units.csv", [row]), CAMPAIGN)
+    f = unit_facts(CAMPAIGN, unit)
+    assert (f.governing_body, f.head_title) == ("BỘ THỬ NGHIỆM", "Giám đốc")
+    assert f.copies == ("Như trên;", "Giám đốc (để b/c);", "Lưu: VT.")
+    # A kind with no default at all is fine when the row gives all three.
+    [unit] = load_registry(write_registry(tmp_path / "units.csv", [dict(row, kind="viện")]), CAMPAIGN)
+    assert unit_facts(CAMPAIGN, unit).governing_body == "BỘ THỬ NGHIỆM"
+
+
+def test_the_registry_builder_writes_the_builtin_registry(tmp_path):
+    """tools/build_registry.py, run on the reference data, gives templates/units-hanoi-2026.csv."""
+    import importlib.util
+
+    data = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    if not (data / "hanoi-departments-2026.csv").exists():
+        pytest.skip("reference data not beside the clone")
+    spec = importlib.util.spec_from_file_location(
+        "build_registry", Path(__file__).resolve().parent.parent / "tools" / "build_registry.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = tmp_path / "units.csv"
+    tool.main(data, out)
+    assert out.read_bytes() == REGISTRY.read_bytes()

@@ -44,7 +44,8 @@ class Shot:
 # What each picture shows, for docs/huong-dan.md (the guide names these files).
 SHOTS = [
     Shot("unit-form.png", "form", "", 72, None, "Biên bản của một xã đã điền (trang in A4)"),
-    Shot("unit-form-table.png", "form", "", 140, (132, 318, 370, 290), "Bảng tiêu chí: ô nền vàng để chọn"),
+    Shot("unit-form-table.png", "blank", "Nội dung đánh giá chi tiết", 140, (80, 50, 470, 340),
+         "Bảng tiêu chí của tệp chưa điền: ô nền vàng để chọn"),
     Shot("unit-guide.png", "form", "HƯỚNG DẪN ĐIỀN", 90, (40, 40, 520, 420), "Trang “Hướng dẫn” trong tệp"),
     Shot("master.png", "master", "XÃ, PHƯỜNG -", 170, (28, 45, 560, 200), "master.xlsx, trang Xã, phường"),
     Shot("summary.png", "master", "TỔNG HỢP -", 90, (20, 28, 800, 400), "master.xlsx, trang Tổng hợp"),
@@ -73,8 +74,8 @@ def make_sources(work: Path) -> dict[str, Path]:
                      next(c for c in run.sim.cases if c.kind == "good"))
     merge_report = run.merge.report_path
     docx = next(p for p in run.report_paths if p.suffix == ".docx")
-    return {"form": run.sim.inbox / form_case.file, "master": ws.master_file, "merge_report": merge_report,
-            "report_docx": docx}
+    return {"form": run.sim.inbox / form_case.file, "blank": ws.outbox_path(ws.unit_by_id[form_case.unit_id]),
+            "master": ws.master_file, "merge_report": merge_report, "report_docx": docx}
 
 
 def to_pdf(sources: dict[str, Path], work: Path) -> dict[str, Path]:

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracker.model.campaign import letter_reference, submission
 from tracker.model.errors import TrackerError
-from tracker.model.registry import Unit
+from tracker.model.registry import Unit, unit_facts
 from tracker.store.workspace import Workspace
 
 TEXT_FILES = {"invite": "mail-invite.txt", "remind-before": "mail-remind-before.txt",
@@ -73,12 +74,12 @@ def render_text(template: str, path: Path, values: dict) -> MailText:
 
 
 def addressee(ws: Workspace, unit: Unit) -> str:
-    """'Kính gửi' line: a group's `mail_addressee` text if the template has one; communes get 'UBND'."""
+    """'Kính gửi' line: a group's `mail_addressee` text if the template has one, else the unit as
+    named mid-sentence ("UBND phường Cửa Nam", "Sở Nội vụ": the kind's in_text)."""
     group = ws.campaign.group(unit.group)
-    pattern = group.texts.get("mail_addressee")
-    if not pattern:
-        pattern = "UBND {unit}" if "UBND {unit}" in group.text("conclusion") else "{unit}"
-    return pattern.format(unit=unit.name)
+    in_text = unit_facts(ws.campaign, unit).in_text
+    pattern = group.texts.get("mail_addressee") or "{unit}"
+    return pattern.replace("{unit_name}", unit.name).replace("{unit}", in_text)
 
 
 def text_values(ws: Workspace, unit: Unit, today: dt.date, attachment: str) -> dict:
@@ -99,7 +100,7 @@ def text_values(ws: Workspace, unit: Unit, today: dt.date, attachment: str) -> d
         "unit": unit.name, "unit_id": unit.id, "addressee": addressee(ws, unit), "group": group.name,
         "form": group.form, "document_title": group.text("document_title"),
         "subject": subject, "topic": topic, "title": c.title,
-        "letter_number": section.get("letter_number", ""),
+        **letter_reference(c), **submission(c, in_mail=True),
         "issuer": issuer.get("name", ""), "issuer_short": issuer.get("short", ""),
         "due": c.due.strftime("%d/%m/%Y"), "due_text": section.get("due_text", f"trước ngày {c.due:%d/%m/%Y}"),
         "today": today.strftime("%d/%m/%Y"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from tracker.model.dates import try_parse_date
 from tracker.model.errors import TrackerError
 
 BUILTIN = "hanoi-ttdt-2026"
@@ -74,6 +75,80 @@ class Campaign:
     @property
     def site_key(self) -> str:
         return self.section("products").get("site_key", "site")
+
+    @property
+    def kinds(self) -> dict[str, dict]:
+        """Defaults per kind of unit ([[kinds]]), by kind case-folded."""
+        return {str(k.get("kind", "")).casefold(): k for k in self.data.get("kinds", []) if k.get("kind")}
+
+
+# ---------------------------------------------------------------------- texts every form and mail share
+DOTS = "....."
+SIGNED_SCAN = ("required", "requested", "none")
+
+
+def _month(m: int) -> str:
+    # Nghị định 30/2020/NĐ-CP: days below 10 and the months 1 and 2 are written with a leading 0.
+    return f"{m:02d}" if m < 3 else str(m)
+
+
+def letter_date(campaign: Campaign) -> dt.date | None:
+    """[campaign].letter_date as a date, None while the Centre has not set it (checked at load)."""
+    value = campaign.section("campaign").get("letter_date", "")
+    if isinstance(value, dt.date):
+        return value
+    return try_parse_date(str(value)) if str(value).strip() else None
+
+
+def letter_reference(campaign: Campaign) -> dict[str, str]:
+    """The letter's number and date as the forms cite them; dots where they are not known yet.
+
+    letter_number "/TTDLCNS-HCQLTT" (symbol known, number not) reads "...../TTDLCNS-HCQLTT";
+    "123/TTDLCNS-HCQLTT" reads as given."""
+    c = campaign.section("campaign")
+    number = str(c.get("letter_number", "") or "").strip()
+    if not number:
+        number = DOTS
+    elif number.startswith("/"):
+        number = DOTS + number
+    day = letter_date(campaign)
+    year = c.get("year", "") or (campaign.due.year if campaign.due else "")
+    if day is None:
+        short, long = f"{DOTS}/{DOTS}/{year}", f"{DOTS} tháng {DOTS} năm {year}"
+    else:
+        short = f"{day.day:02d}/{_month(day.month)}/{day.year}"
+        long = f"{day.day:02d} tháng {_month(day.month)} năm {day.year}"
+    return {"letter_number": number, "letter_date": short, "letter_date_long": long}
+
+
+def submission(campaign: Campaign, *, in_mail: bool = False) -> dict[str, str]:
+    """Where and what a unit sends back, as whole phrases ({send_to}, {send_rule}).
+
+    The support email ([support].email) is where to send when it is set; without it the unit
+    replies to the email that brought the file. [submission].signed_scan says whether the signed
+    scan of the printed form is required, requested (the default) or not asked for; the .xlsx
+    file is always required."""
+    recipient = campaign.section("issuer").get("recipient", "")
+    email = str(campaign.section("support").get("email", "") or "").strip()
+    if email:
+        how = f"qua thư điện tử tới địa chỉ {email}"
+    elif in_mail:
+        how = "bằng cách trả lời (Reply) thư này"
+    else:
+        how = "bằng cách trả lời (Reply) thư điện tử đã gửi tệp này cho đơn vị"
+    rule = {
+        "required": "Bắt buộc gửi cả tệp Excel (.xlsx) đã điền và bản scan biên bản đã ký, đóng dấu (tệp PDF), "
+                    "trong cùng một thư.",
+        "requested": "Bắt buộc gửi tệp Excel (.xlsx) đã điền; đề nghị gửi kèm bản scan biên bản đã ký, đóng dấu "
+                     "(tệp PDF) trong cùng thư.",
+        "none": "Chỉ cần gửi tệp Excel (.xlsx) đã điền; bản giấy đã ký, đóng dấu lưu tại đơn vị.",
+    }[signed_scan(campaign)]
+    return {"send_to": f"Gửi về {recipient} {how}".replace("  ", " "), "send_rule": rule,
+            "support_email": email}
+
+
+def signed_scan(campaign: Campaign) -> str:
+    return str(campaign.section("submission").get("signed_scan", "requested") or "requested")
 
 
 def builtin_path(filename: str) -> Path:
@@ -161,6 +236,23 @@ def campaign_from_data(data: dict, path: Path) -> Campaign:
         due = dt.date.fromisoformat(str(c.get("due", "")))
     except ValueError:
         problems.append(f"[campaign].due '{c.get('due')}' không phải ngày dạng YYYY-MM-DD")
+    letter_day = c.get("letter_date", "")
+    if not isinstance(letter_day, dt.date) and str(letter_day).strip() and try_parse_date(str(letter_day)) is None:
+        problems.append(f"[campaign].letter_date '{letter_day}' không phải ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN "
+                            "(để trống khi chưa có ngày công văn)")
+    scan = data.get("submission", {}).get("signed_scan", "requested")
+    if scan not in SIGNED_SCAN:
+        problems.append(f"[submission].signed_scan '{scan}' không hợp lệ; chọn một trong: {', '.join(SIGNED_SCAN)}")
+    kinds = set()
+    for i, k in enumerate(data.get("kinds", []), 1):
+        if not isinstance(k, dict) or not str(k.get("kind", "")).strip():
+            problems.append(f"loại đơn vị thứ {i} ([[kinds]]) thiếu kind")
+        elif str(k["kind"]).casefold() in kinds:
+            problems.append(f"loại đơn vị '{k['kind']}' ([[kinds]]) khai báo hai lần")
+        else:
+            kinds.add(str(k["kind"]).casefold())
+            if "copies" in k and not (isinstance(k["copies"], list) and all(isinstance(x, str) for x in k["copies"])):
+                problems.append(f"loại đơn vị '{k['kind']}': copies phải là danh sách chữ")
     if problems:
         raise TrackerError(f"Tệp mẫu chiến dịch '{path}' chưa đúng: " + "; ".join(problems) + ".")
     return Campaign(

@@ -462,6 +462,14 @@ CODES = _codes(
     Code("registry_duplicate_product", "error", "registry", N_("trùng mã sản phẩm của một đơn vị"),
          N_("dòng {row}: trùng mã sản phẩm trong cột products."),
          staff=N_("Mỗi sản phẩm của một đơn vị một mã riêng."), params=("row",)),
+    Code("registry_missing_facts", "error", "registry",
+         N_("đơn vị thiếu cơ quan chủ quản, chức danh thủ trưởng hoặc nơi nhận"),
+         N_("dòng {row}: chưa có {facts} của đơn vị '{unit}' (loại '{value}': mẫu chiến dịch không có giá trị mặc "
+            "định cho loại này); cần điền cột {columns}, hoặc ghi cột kind là một loại có sẵn ({expected})."),
+         staff=N_("Điền các cột còn thiếu của dòng này, hoặc sửa cột kind, rồi chạy lại."),
+         params=("row", "unit", "facts", "columns"), by="value", variants=MappingProxyType({"": Variant(
+             N_("dòng {row}: chưa có {facts} của đơn vị '{unit}' (cột kind để trống); cần ghi cột kind là một loại có "
+                "sẵn ({expected}), hoặc điền cột {columns}."))})),
     Code("registry_empty", "error", "registry", N_("danh sách không có đơn vị nào"),
          N_("không có đơn vị nào."), staff=FIX_REGISTRY),
 

@@ -1,8 +1,11 @@
 """Units and products from a registry CSV, and the checks a registry must pass.
 
 One row per unit: id, group, name, kind, official_code, domain, domain_source, email, phone,
-products, source. `products` is `key=name|key=name`; the key equal to the campaign's site key is
-the unit's own site, any other is a chuyên trang.
+products, source, and optionally governing_body, head_title, copies. `products` is
+`key=name|key=name`; the key equal to the campaign's site key is the unit's own site, any other
+is a chuyên trang. The unit's governing body (first line of its letterhead), its head's title and
+the copies list of its form come from the template's defaults for its kind ([[kinds]]) unless
+the row gives its own (`copies` as `item|item`).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from tracker.model.errors import TrackerError
 from tracker.model.findings import Finding
 
 COLUMNS = ["id", "group", "name", "kind", "official_code", "domain", "domain_source",
-           "email", "phone", "products", "source"]
+           "email", "phone", "products", "source", "governing_body", "head_title", "copies"]
 REQUIRED = ["id", "group", "name", "products"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _KEY = re.compile(r"^[a-z][a-z0-9]{0,15}$")
@@ -47,11 +50,52 @@ class Unit:
     phone: str
     products: tuple[Product, ...]
     source: str = ""
+    # The row's own values; blank or empty: the template's default for the unit's kind (see unit_facts).
+    governing_body: str = ""
+    head_title: str = ""
+    copies: tuple[str, ...] = ()
 
     @property
     def file_stem(self) -> str:
         """ASCII file name that tells the unit: `xp-00070-phuong-hoan-kiem`."""
         return f"{self.id}-{slug(self.name)}"[:80].rstrip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFacts:
+    """What the unit's form says of the unit itself, defaults for its kind filled in."""
+    governing_body: str        # first line of the letterhead, e.g. "UBND THÀNH PHỐ HÀ NỘI"
+    governing_body_bold: bool  # "ỦY BAN NHÂN DÂN" above a commune's name is part of its name: bold
+    head_title: str            # "Giám đốc Sở", "Chủ tịch UBND phường"
+    copies: tuple[str, ...]    # "Nơi nhận" lines
+    in_text: str               # the unit named mid-sentence: "UBND phường Ba Đình", "Sở Y tế"
+
+
+def unit_facts(campaign: Campaign, unit: Unit) -> UnitFacts:
+    kind = campaign.kinds.get(unit.kind.strip().casefold(), {})
+    head = unit.head_title or str(kind.get("head_title", "") or "")
+    copies = unit.copies or tuple(str(c) for c in kind.get("copies", []) if str(c).strip())
+    name, bare = unit.name, unit.name
+    if unit.kind and name.casefold().startswith(unit.kind.strip().casefold() + " "):
+        bare = name[len(unit.kind.strip()) + 1:].strip()
+    pattern = str(kind.get("in_text", "") or "{name}")
+    return UnitFacts(
+        governing_body=unit.governing_body or str(kind.get("governing_body", "") or ""),
+        governing_body_bold=bool(kind.get("governing_body_bold", False)) and not unit.governing_body,
+        head_title=head,
+        copies=tuple(c.replace("{head_title}", head) for c in copies),
+        in_text=pattern.replace("{name}", name).replace("{bare}", bare))
+
+
+def _missing_facts(campaign: Campaign, unit: Unit) -> list[str]:
+    """The facts neither the row nor the template's defaults for its kind give, by column."""
+    facts = unit_facts(campaign, unit)
+    return [col for col, value in (("governing_body", facts.governing_body), ("head_title", facts.head_title),
+                                   ("copies", facts.copies)) if not value]
+
+
+_FACT_LABELS = {"governing_body": "cơ quan chủ quản", "head_title": "chức danh thủ trưởng",
+                "copies": "danh sách nơi nhận"}
 
 
 def ascii_fold(text: str) -> str:
@@ -153,9 +197,17 @@ def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
             problem("registry_no_products", line, "products")
         if len({p.key for p in products}) != len(products):
             problem("registry_duplicate_product", line, "products", row.get("products", ""))
-        units.append(Unit(uid, row.get("group", ""), row.get("name", ""), row.get("kind", ""),
-                          row.get("official_code", ""), domain, email, row.get("phone", ""),
-                          tuple(products), row.get("source", "")))
+        unit = Unit(uid, row.get("group", ""), row.get("name", ""), row.get("kind", ""),
+                    row.get("official_code", ""), domain, email, row.get("phone", ""),
+                    tuple(products), row.get("source", ""), row.get("governing_body", ""),
+                    row.get("head_title", ""),
+                    tuple(c for c in (x.strip() for x in row.get("copies", "").split("|")) if c))
+        missing = _missing_facts(campaign, unit)
+        if missing:
+            known = ", ".join(sorted(str(k.get("kind")) for k in campaign.data.get("kinds", [])))
+            problem("registry_missing_facts", line, "kind", unit.kind, known, unit=unit.name,
+                    facts=", ".join(_FACT_LABELS[c] for c in missing), columns=", ".join(missing))
+        units.append(unit)
     if not units and not problems:
         problems.append(Finding("registry_empty", file=name))
     if problems:
@@ -170,7 +222,8 @@ def registry_rows(units: list[Unit]) -> list[dict]:
     return [{"id": u.id, "group": u.group, "name": u.name, "kind": u.kind,
              "official_code": u.official_code, "domain": u.domain, "email": u.email,
              "phone": u.phone, "products": "|".join(f"{p.key}={p.name}" for p in u.products),
-             "source": u.source} for u in units]
+             "source": u.source, "governing_body": u.governing_body, "head_title": u.head_title,
+             "copies": "|".join(u.copies)} for u in units]
 
 
 def all_products(units: list[Unit]) -> list[Product]:

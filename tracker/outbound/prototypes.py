@@ -3,10 +3,12 @@
 Two units whose workbooks have the same layout (same group, same products, and every
 unit-dependent text of the same emptiness and wrapped line count at every width the form uses)
 differ only in those texts: xlsxwriter stores text as indices into the shared-string table, so the
-sheets, styles and names are identical and only xl/sharedStrings.xml and docProps/core.xml change.
-The fast path swaps those two parts and re-zips; the result is byte-identical to a direct build
-(tests compare them for every unit). Whenever the swap could be ambiguous (a unit text equal to
-another text of the workbook) it builds directly instead.
+sheets, styles and names are identical and only xl/sharedStrings.xml and docProps/core.xml change,
+and the form sheet where a formula's cached value is the unit's text (the conclusion, whose value
+is written beside its formula for programs that do not recalculate). The fast path swaps those
+strings and values and re-zips; the result is byte-identical to a direct build (tests compare
+them for every unit). Whenever the swap could be ambiguous (a unit text equal to another text of
+the workbook, a cached value found other than once) it builds directly instead.
 """
 from __future__ import annotations
 
@@ -16,20 +18,16 @@ from dataclasses import dataclass
 
 from xlsxwriter.core import Core
 from xlsxwriter.sharedstrings import SharedStrings
+from xlsxwriter.xmlwriter import XMLwriter
 
 from tracker.model.campaign import Campaign
-from tracker.outbound import unit_form
-from tracker.outbound.styles import lines_needed
 from tracker.model.registry import Unit
+from tracker.outbound import unit_form
 
-def layout_key(unit: Unit, texts: dict) -> tuple:
+
+def layout_key(campaign: Campaign, unit: Unit, texts: dict, scale: int = 100) -> tuple:
     """Units with equal keys get workbooks that differ only in their texts."""
-    measures = unit_form.text_measures(len(unit.products))
-    shape = []
-    for slot, text in texts.items():
-        m = next((v for k, v in measures.items() if slot == k or (k.endswith("_") and slot.startswith(k))), None)
-        shape.append((slot, bool(text), lines_needed(text, *m) if m else None))
-    return unit.group, tuple((p.key, p.kind) for p in unit.products), tuple(shape)
+    return unit_form.layout_shape(campaign, unit, texts, scale)
 
 
 @dataclass
@@ -63,10 +61,22 @@ class FastForms:
         self.prototypes: dict[tuple, _Prototype] = {}
         self.direct = self.derived = 0
         self._fragments: dict[str, str] = {}
+        self._fits: dict[tuple, bool] = {}    # layout at 100 % -> whether it prints on MAX_PAGES pages
+
+    def _scale(self, unit: Unit, texts: dict, key: tuple) -> int:
+        """The unit's print scale: whether the form fits at 100 % follows from its layout at 100 %
+        (measured once per layout); a form that does not is measured at smaller scales."""
+        fits = self._fits.get(key)
+        if fits is None:
+            fits = self._fits[key] = unit_form.form_pages(self.campaign, unit, texts, 100) <= unit_form.MAX_PAGES
+        return 100 if fits else unit_form.form_scale(self.campaign, unit, texts)
 
     def build(self, unit: Unit) -> bytes:
         texts = unit_form.unit_texts(self.campaign, unit, self.secret)
-        key = layout_key(unit, texts)
+        key = layout_key(self.campaign, unit, texts)
+        scale = self._scale(unit, texts, key)
+        if scale != 100:
+            key = layout_key(self.campaign, unit, texts, scale)
         proto = self.prototypes.get(key)
         if proto is not None:
             data = self._derive(proto, texts)
@@ -75,7 +85,7 @@ class FastForms:
                 return data
         self.direct += 1
         kept = {}
-        data = unit_form.build_unit_workbook(self.campaign, unit, self.secret,
+        data = unit_form.build_unit_workbook(self.campaign, unit, self.secret, scale=scale,
                                              keep=lambda wb: kept.update(sst=wb.str_table))
         if proto is None:
             members = _members(data)
@@ -101,8 +111,10 @@ class FastForms:
         return proto.frame
 
     def _derive(self, proto: _Prototype, texts: dict) -> bytes | None:
-        old = [v for k, v in proto.texts.items() if v and not k.startswith("prop_")]
-        new = [texts[k] for k, v in proto.texts.items() if v and not k.startswith("prop_")]
+        strings = [k for k, v in proto.texts.items()
+                   if v and not k.startswith("prop_") and k not in unit_form.VALUE_SLOTS]
+        old = [proto.texts[k] for k in strings]
+        new = [texts[k] for k in strings]
         fixed = set(proto.strings) - set(old)
         # The swap must be one-to-one and must not meet any fixed text, or dedup would differ.
         if len(set(old)) != len(old) or len(set(new)) != len(new) or fixed & set(new):
@@ -113,7 +125,24 @@ class FastForms:
         core = Core()
         core._set_properties(unit_form.workbook_properties(self.campaign, texts))
         parts = {"xl/sharedStrings.xml": (head + body + tail).encode("utf-8"), "docProps/core.xml": _xml(core)}
+        changed = [k for k in unit_form.VALUE_SLOTS if proto.texts.get(k) != texts.get(k)]
+        if changed:
+            sheet = next(d for i, d, _ in proto.members if i.filename == FORM_PART)
+            for k in changed:
+                before, after = _cached(proto.texts[k]), _cached(texts[k])
+                if sheet.count(before) != 1:
+                    return None
+                sheet = sheet.replace(before, after)
+            parts[FORM_PART] = sheet
         return _zip(proto.members, parts)
+
+
+FORM_PART = "xl/worksheets/sheet1.xml"   # the form: the first sheet
+
+
+def _cached(value: str) -> bytes:
+    """A formula's cached string value as xlsxwriter writes it in the sheet."""
+    return f"<v>{XMLwriter()._escape_data(value)}</v>".encode()
 
 
 def _members(data: bytes) -> list[tuple[zipfile.ZipInfo, bytes, bytes]]:

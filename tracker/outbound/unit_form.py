@@ -2,85 +2,125 @@
 
 Sheets: the form (answer dropdowns, notes, domain, proposals, signer: the only unlocked cells),
 "Hướng dẫn" (how to fill it in), and a very-hidden identification sheet.
+
+The form is the paper a head of unit signs: A4 at 100 % over as many pages as it needs, with the
+margins, fonts and page numbers of Nghị định 30/2020/NĐ-CP. Every row height is set here from the
+measured text (a spreadsheet does not grow rows for wrapped text in merged cells), so where each
+page ends is known here too: page breaks keep a heading with what follows, the table's header is
+printed again on the page the table continues on, and the closing, "Nơi nhận" and signature stay
+together. The conclusion is a formula over the domain cells of section I.2, so a unit that
+corrects its domain signs a paper that says the same thing twice.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from tracker.model.campaign import Campaign
-from tracker.model.dates import show
 from tracker.model import ident
-from tracker.outbound.styles import WORKBOOK_OPTIONS, Styles, a4_portrait, lines_needed, row_height
-from tracker.model.registry import Unit
+from tracker.model.campaign import Campaign, letter_reference, submission
+from tracker.model.dates import show
+from tracker.model.registry import Unit, unit_facts
+from tracker.outbound.styles import (
+    FORM_BASE,
+    FORM_WORKBOOK_OPTIONS,
+    INPUT_TINT,
+    PAGE_SAFETY,
+    PRINT_H,
+    PT_PER_PX,
+    FormSheet,
+    Styles,
+    a4_form,
+    a4_portrait,
+    form_row_height,
+    px_round,
+    text_width,
+    wrap_lines,
+)
 
-# Columns: A STT | B Nhóm tiêu chí | C:D Nội dung | E.. one answer column per product | Ghi chú
-WIDTH_STT, WIDTH_GROUP, WIDTH_DETAIL_1, WIDTH_DETAIL_2 = 5, 15, 22, 16
-WIDTH_NOTE = 17
-GUIDE_WIDTHS = [4, 86]
+GUIDE_PX = [40, 580]
+BLANK_DOMAIN = "nêu tại mục I.2"   # what the conclusion says while no domain is filled in
+DOMAIN_ROOM = "x" * 30             # the conclusion's row has room for a domain this long
+RULE_CHAR, RULE_PT = "_", 8        # the short rule under the unit's name, in underscores
+PRODUCT_PT = 11                    # product names in the table's header
+TABLE_PT = 12                      # the criteria table (the paragraphs are 13)
+SIGNATURE_MM = 31                  # room for the signature and seal, between "(Ký, ...)" and the name
+VALUE_SLOTS = ("conclusion",)      # unit texts written as a formula's cached value, not as strings
 
 
-def _answer_width(n_products: int) -> float:
-    return 15 if n_products == 1 else 13
+SCALES = (100, 99, 98, 97, 96, 95)   # print scales tried, in order, for the form to fit MAX_PAGES
+MAX_PAGES = 2
 
 
-class _Sheet:
-    """A row cursor over a worksheet, with merged paragraphs sized to their text."""
+def column_px(n_products: int, scale: int = 100) -> list[int]:
+    """Pixel widths of the form's columns: A STT | B Nhóm tiêu chí | C:D Nội dung | one answer
+    column per product | Ghi chú. Printed, they fill the printable width (620 px = 465 pt of
+    467.7) at any scale; columns A:C hold the letterhead's left block, D.. the Quốc hiệu."""
+    if n_products == 1:
+        px = [40, 84, 136, 176, 84, 100]
+    elif n_products == 2:
+        px = [40, 84, 116, 114, 100, 100, 66]
+    else:                      # more products than this campaign has: narrower answers, then detail
+        answer = max(44, min(80, (620 - 38 - 80 - 112 - 60 - 70) // n_products))
+        px = [38, 80, 112, max(20, 620 - 38 - 80 - 112 - 70 - answer * n_products)] + [answer] * n_products + [70]
+    return [round(p * 100 / scale) for p in px]
 
-    def __init__(self, ws, styles: Styles, widths: list[float]):
-        self.ws, self.st, self.widths, self.row = ws, styles, widths, 0
-        self.last_col = len(widths) - 1
-        for i, w in enumerate(widths):
-            ws.set_column(i, i, w)
 
-    def span_width(self, c1: int, c2: int) -> float:
-        return sum(self.widths[c1:c2 + 1])
+def _pt(px: int) -> float:
+    return px * PT_PER_PX
 
-    def put(self, c1, c2, text, style="body", *, height_text=None, font_pt=13, bold=False,
-            row=None, **extra):
-        """Write text over columns c1..c2 of the current row (merged when wider than one)."""
-        r = self.row if row is None else row
-        fmt = self.st.get(style, **extra)
-        if c1 == c2:
-            self.ws.write_string(r, c1, text, fmt)
-        else:
-            self.ws.merge_range(r, c1, r, c2, "", fmt)
-            self.ws.write_string(r, c1, text, fmt)
-        return lines_needed(height_text if height_text is not None else text,
-                            self.span_width(c1, c2), font_pt, bold)
 
-    def line(self, text, style="body", *, lines=None, font_pt=13, bold=False, min_lines=1, **extra):
-        n = self.put(0, self.last_col, text, style, font_pt=font_pt, bold=bold, **extra)
-        self.ws.set_row(self.row, row_height(max(lines or n, min_lines), font_pt))
-        self.row += 1
+class _Keep(dict):
+    """format_map values that leave an unknown {placeholder} as written."""
 
-    def blank(self, pt: float = 8):
-        self.ws.set_row(self.row, pt)
-        self.row += 1
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def _fill(text: str, values: dict) -> str:
+    try:
+        return str(text).format_map(_Keep(values))
+    except (ValueError, IndexError, AttributeError):
+        return str(text)          # a stray brace in a template text: shown as written
+
+
+def conclusion_value(head: str, domains: list[str], tail: str) -> str:
+    """What the conclusion formula computes (Excel's TRIM: runs of spaces to one, none at the ends)."""
+    joined = re.sub(" +", " ", " ".join(domains)).strip(" ")
+    return head + (joined.replace(" ", ", ") if joined else BLANK_DOMAIN) + tail
 
 
 def unit_texts(campaign: Campaign, unit: Unit, secret: bytes) -> dict[str, str]:
     """Every text of the workbook that depends on the unit, by slot.
 
     The writers below take unit-dependent text only from here: that is what lets the fast path
-    (tracker.outbound.prototypes) build a unit's workbook from another unit's with the same layout."""
+    (tracker.outbound.prototypes) build a unit's workbook from another unit's with the same
+    layout. Slots in VALUE_SLOTS are cached formula values (in the sheet, not the string table)."""
     group = campaign.group(unit.group)
     texts = group.texts
-    fill = {"unit": unit.name}
+    facts = unit_facts(campaign, unit)
+    values = {**letter_reference(campaign), "unit": facts.in_text, "unit_name": unit.name}
     n = len(unit.products)
-    t = {"name_upper": unit.name.upper()}
+    t = {"parent": facts.governing_body.upper(), "name_upper": unit.name.upper()}
+    t["name_rule"] = _rule_for(t["name_upper"], column_px(n))
     for i, para in enumerate(texts.get("preamble", [])):
-        t[f"preamble_{i}"] = "      " + para.format(**fill)
+        t[f"preamble_{i}"] = "      " + _fill(para, values)
     for p in unit.products:
         t[f"domain_label_{p.key}"] = f"      + {p.name}:" if n > 1 or p.kind != "site" else "      + Tên miền:"
         t[f"domain_{p.key}"] = p_domain(unit, p, campaign)
         t[f"product_{p.key}"] = p.name
-    domains = ", ".join(d for d in (p_domain(unit, p, campaign) for p in unit.products) if d)
-    t["conclusion"] = "      " + texts.get("conclusion", "").format(unit=unit.name, domain=domains or "nêu tại mục I.2")
-    t["closing"] = "      " + texts.get("closing", "").format(**fill)
+    # Split where the domain goes: the form computes that part from the domain cells.
+    head, _, tail = _fill(texts.get("conclusion", ""), {**values, "domain": "\0"}).partition("\0")
+    # The indent in no-break spaces: a formula's cached value loses leading spaces in LibreOffice.
+    t["conclusion_head"], t["conclusion_tail"] = "\u00a0" * 6 + head, tail
+    t["conclusion"] = (conclusion_value(t["conclusion_head"], [p_domain(unit, p, campaign) for p in unit.products], tail)
+                       if _says_domain(group) else t["conclusion_head"] + tail)
+    t["closing"] = "      " + _fill(texts.get("closing", ""), values)
+    for i, line in enumerate(facts.copies):
+        t[f"copy_{i}"] = f"- {line}"
     t["guide_title"] = f"HƯỚNG DẪN ĐIỀN {group.form.upper()} - {unit.name.upper()}"
     t["guide_unit"] = f"Đơn vị: {unit.name} (mã {unit.id}). Chiến dịch: {campaign.title}."
     t["ident_unit"] = unit.id
@@ -91,16 +131,82 @@ def unit_texts(campaign: Campaign, unit: Unit, secret: bytes) -> dict[str, str]:
     return t
 
 
-def text_measures(n_products: int) -> dict[str, tuple]:
-    """(width, font pt, bold) at which each unit text is wrapped by the writers below, by slot prefix.
+def _says_domain(group) -> bool:
+    return "{domain}" in str(group.texts.get("conclusion", ""))
 
-    Keep in step with _write_form/_write_guide: the fast path treats two units alike when their texts
-    wrap to the same number of lines at these measures (tests compare fast and direct builds)."""
-    form = [WIDTH_STT, WIDTH_GROUP, WIDTH_DETAIL_1, WIDTH_DETAIL_2] + [_answer_width(n_products)] * n_products
-    left, full = sum(form[:3]), sum(form) + WIDTH_NOTE
-    return {"name_upper": (left, 13, True), "preamble_": (full, 13, False), "conclusion": (full, 13, False),
-            "closing": (full, 13, False), "domain_label_": (left, 13, False),
-            "product_": (_answer_width(n_products), 11, True), "guide_unit": (sum(GUIDE_WIDTHS), 11, False)}
+
+def _rule_for(name_upper: str, px: list[int]) -> str:
+    """Underscores drawing a rule 40 % as long as the longest line of the name (Nghị định 30:
+    1/3 to 1/2 of it), centred under it."""
+    left = _pt(sum(px[:3]))
+    longest = max(min(text_width(line, 13, bold=True), left - 6) for line in name_upper.split("\n"))
+    per = text_width(RULE_CHAR, RULE_PT)
+    return RULE_CHAR * max(3, round(0.4 * longest / per))
+
+
+def layout_facts(campaign: Campaign, unit: Unit) -> tuple:
+    """What shapes a unit's workbook besides its texts (formats that differ by kind of unit)."""
+    return (unit_facts(campaign, unit).governing_body_bold,)
+
+
+def text_measures(n_products: int, scale: int = 100) -> dict[str, tuple]:
+    """(width pt, font pt, bold) at which each unit text is wrapped by the writers below, by slot
+    prefix. Keep in step with _write_form/_write_guide: the fast path treats two units alike when
+    their texts wrap to the same number of lines at these measures (tests compare fast and
+    direct builds)."""
+    px = column_px(n_products, scale)
+    left, full, right = _pt(sum(px[:3])), _pt(sum(px)), _pt(sum(px[3:]))
+    return {"parent": (left, 13, True), "name_upper": (left, 13, True), "preamble_": (full, 13, False),
+            "conclusion": (full, 13, False), "conclusion_": (full, 13, False), "closing": (full, 13, False), "domain_label_": (left, 13, False),
+            "domain_": (right, 13, False), "product_": (_pt(px[4]), PRODUCT_PT, True), "copy_": (left, 11, False),
+            "guide_unit": (_pt(sum(GUIDE_PX)), 11, False)}
+
+
+def text_lines(slot: str, text: str, n_products: int, scale: int = 100) -> int | None:
+    """Lines a unit text takes where it is written (None: its length shapes nothing)."""
+    measures = text_measures(n_products, scale)
+    m = next((v for k, v in measures.items() if slot == k or (k.endswith("_") and slot.startswith(k))), None)
+    return None if m is None else wrap_lines(text, *m)
+
+
+def conclusion_lines(t: dict, n_products: int, scale: int = 100) -> int:
+    """Lines of the conclusion's row: what it says now, or with a domain as long as a unit may
+    type (the formula follows the domain cells; the row must hold what it will say)."""
+    width = text_measures(n_products, scale)["conclusion"][0]
+    room = conclusion_value(t["conclusion_head"], [DOMAIN_ROOM], t["conclusion_tail"])
+    return max(wrap_lines(room, width), wrap_lines(t["conclusion"], width))
+
+
+def layout_shape(campaign: Campaign, unit: Unit, t: dict, scale: int = 100) -> tuple:
+    """Units with equal shapes get workbooks that differ only in their texts (and in the
+    conclusion's cached value): same group, products, formats, and every unit text of the same
+    emptiness and line count where it is written at that print scale."""
+    n = len(unit.products)
+    texts = tuple((slot, bool(text), text_lines(slot, text, n, scale)) for slot, text in t.items())
+    return (unit.group, tuple((p.key, p.kind) for p in unit.products), layout_facts(campaign, unit), scale, texts,
+            conclusion_lines(t, n, scale))
+
+
+class _Null:
+    """Stands for the workbook, sheet and styles when a layout is only measured (form_scale)."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def form_pages(campaign: Campaign, unit: Unit, t: dict, scale: int) -> int:
+    """Pages the form prints on at `scale`, its layout measured without writing a workbook."""
+    null = _Null()
+    return _write_form(null, null, null, campaign, campaign.group(unit.group), unit, t, scale)
+
+
+def form_scale(campaign: Campaign, unit: Unit, t: dict) -> int:
+    """The print scale of the unit's form: 100 % when it fits MAX_PAGES pages; otherwise the
+    largest of SCALES that makes it fit (columns widened to keep the margins), else 100 %."""
+    for scale in SCALES:
+        if form_pages(campaign, unit, t, scale) <= MAX_PAGES:
+            return scale
+    return 100
 
 
 def workbook_properties(campaign: Campaign, t: dict) -> dict:
@@ -111,23 +217,25 @@ def workbook_properties(campaign: Campaign, t: dict) -> dict:
 
 
 def build_unit_workbook(campaign: Campaign, unit: Unit, secret: bytes, target=None, *,
-                        options: dict | None = None, keep=None) -> bytes | None:
+                        options: dict | None = None, keep=None, scale: int | None = None) -> bytes | None:
     """Write the unit's workbook to `target` (path) or return its bytes.
 
     `options` replaces xlsxwriter's in-memory packaging (the benchmark's plain baseline uses
     xlsxwriter's defaults); `keep(workbook)` is called after closing (the fast path reads the
-    string table there)."""
+    string table there); `scale`: the form's print scale when the caller knows it (form_scale)."""
     buf = io.BytesIO() if target is None else None
-    wb = xlsxwriter.Workbook(target or buf, {**WORKBOOK_OPTIONS, **(options if options is not None
-                                                                     else {"in_memory": True})})
+    wb = xlsxwriter.Workbook(target or buf, {**FORM_WORKBOOK_OPTIONS, **(options if options is not None
+                                                                          else {"in_memory": True})})
     t = unit_texts(campaign, unit, secret)
+    if scale is None:
+        scale = form_scale(campaign, unit, t)
     wb.set_properties(workbook_properties(campaign, t))
-    st = Styles(wb)
+    st = Styles(wb, FORM_BASE)
     group = campaign.group(unit.group)
-    form_ws = wb.add_worksheet(ident.FORM_SHEET)
+    form_ws = wb.add_worksheet(ident.FORM_SHEET, worksheet_class=FormSheet)
     guide_ws = wb.add_worksheet(ident.GUIDE_SHEET)
     id_ws = wb.add_worksheet(ident.ID_SHEET)
-    _write_form(wb, form_ws, st, campaign, group, unit, t)
+    _write_form(wb, form_ws, st, campaign, group, unit, t, scale)
     _write_guide(guide_ws, st, campaign, group, unit, t)
     _write_ident(wb, id_ws, campaign, unit, t)
     form_ws.activate()
@@ -137,98 +245,196 @@ def build_unit_workbook(campaign: Campaign, unit: Unit, secret: bytes, target=No
     return buf.getvalue() if buf is not None else None
 
 
-def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict) -> None:
+class _Sheet:
+    """A row cursor over the form, recording each row's height and which rows must be printed
+    on the same page as the row after them."""
+
+    def __init__(self, ws, styles: Styles, px: list[int]):
+        self.ws, self.st, self.row = ws, styles, 0
+        self.widths = [_pt(p) for p in px]
+        self.last_col = len(px) - 1
+        self.heights: dict[int, float] = {}
+        self.glued: set[int] = set()
+        for i, p in enumerate(px):
+            ws.set_column_pixels(i, i, p)
+
+    def span(self, c1: int, c2: int) -> float:
+        return sum(self.widths[c1:c2 + 1])
+
+    def put(self, c1, c2, text, style="body", *, row=None, pt=13, bold=False, italic=False, **extra) -> int:
+        """Write text over columns c1..c2 of a row (merged when wider than one); its line count."""
+        r = self.row if row is None else row
+        fmt = self.st.get(style, **extra)
+        if c1 == c2:
+            self.ws.write_string(r, c1, text, fmt)
+        else:
+            self.ws.merge_range(r, c1, r, c2, "", fmt)
+            self.ws.write_string(r, c1, text, fmt)
+        return wrap_lines(text, self.span(c1, c2), pt, bold, italic)
+
+    def height(self, row: int, points: float, *, glue: bool = False) -> None:
+        points = px_round(points)
+        self.ws.set_row(row, points)
+        self.heights[row] = points
+        if glue:
+            self.glued.add(row)
+
+    def line(self, text, style="body", *, pt=13, bold=False, italic=False, glue=False, **extra) -> None:
+        n = self.put(0, self.last_col, text, style, pt=pt, bold=bold, italic=italic, **extra)
+        self.height(self.row, form_row_height(n, pt), glue=glue)
+        self.row += 1
+
+    def blank(self, points: float = 6, *, glue: bool = True) -> None:
+        self.height(self.row, points, glue=glue)
+        self.row += 1
+
+
+def paginate(heights: list[float], glued: set[int], capacity: float,
+             repeat: tuple[int, int] | None = None) -> list[int]:
+    """First rows of the pages after the first: a row in `glued` stays on the page of the row
+    after it; `repeat` rows are printed again atop every page after the one they are on."""
+    blocks, start = [], 0
+    for r in range(len(heights)):
+        if r not in glued:
+            blocks.append((start, r))
+            start = r + 1
+    if start < len(heights):
+        blocks.append((start, len(heights) - 1))
+    again = sum(heights[repeat[0]:repeat[1] + 1]) if repeat else 0.0
+    breaks, used = [], 0.0
+    for a, b in blocks:
+        h = sum(heights[a:b + 1])
+        if used > 0 and used + h > capacity:
+            breaks.append(a)
+            used = again if repeat and a > repeat[1] else 0.0
+        used += h
+    return breaks
+
+
+def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict, scale: int = 100) -> int:
+    """Write the form at a print scale; the number of pages it prints on."""
     n = len(unit.products)
-    widths = [WIDTH_STT, WIDTH_GROUP, WIDTH_DETAIL_1, WIDTH_DETAIL_2] + [_answer_width(n)] * n + [WIDTH_NOTE]
-    s = _Sheet(ws, st, widths)
+    px = column_px(n, scale)
+    s = _Sheet(ws, st, px)
     last = s.last_col
     first_answer_col, note_col = 4, 4 + n
     left_end, right_start = 2, 3
+    helper = last + 1          # hidden columns holding the conclusion's text around the domains
     sheet = ident.FORM_SHEET
     texts = group.texts
+    facts = unit_facts(campaign, unit)
+    letter = letter_reference(campaign)
+    yellow = wb.add_format({"bg_color": INPUT_TINT})
 
     def define(name: str, row: int, col: int) -> None:
         wb.define_name(name, f"='{sheet}'!{xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)}")
 
+    def yellow_while(row: int, col: int, unchanged: str | None = None) -> None:
+        """Yellow on screen while the unit has not filled the cell in; never once it has."""
+        if unchanged is None:
+            ws.conditional_format(row, col, row, col, {"type": "blanks", "format": yellow})
+        else:
+            ws.conditional_format(row, col, row, col, {"type": "cell", "criteria": "equal to",
+                                                       "value": '"' + unchanged.replace('"', '""') + '"',
+                                                       "format": yellow})
+
     # Appendix heading, as in the letter.
-    s.line(texts.get("form_title", group.form), "bold_center", bold=True)
-    s.line(texts.get("form_subtitle", ""), "bold_center", bold=True)
-    s.line(texts.get("form_attachment", ""), "italic_center", font_pt=12)
-    s.blank()
-    # Header: issuing unit (left), Quốc hiệu and Tiêu ngữ (right).
+    s.line(_fill(texts.get("form_title", group.form), letter), "bold_center", bold=True, glue=True)
+    s.line(_fill(texts.get("form_subtitle", ""), letter), "bold_center", bold=True, glue=True)
+    s.line(_fill(texts.get("form_attachment", ""), letter), "italic_center", italic=True, glue=True)
+    s.blank(6)
+    # Letterhead: governing body and unit (left, with a short rule), Quốc hiệu and Tiêu ngữ (right).
     r = s.row
-    s.put(0, left_end, texts.get("header_parent", "").upper(), "center", row=r)
-    s.put(right_start, last, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "quoc_hieu", row=r, font_size=12)
-    ws.set_row(r, row_height(1))
+    parent_bold = facts.governing_body_bold
+    h = s.put(0, left_end, t["parent"], "bold_center" if parent_bold else "center", row=r, bold=parent_bold)
+    s.put(right_start, last, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "quoc_hieu", row=r, pt=12, bold=True,
+          valign="bottom")
+    s.height(r, form_row_height(h), glue=True)
     r += 1
     h = s.put(0, left_end, t["name_upper"], "bold_center", row=r, bold=True)
-    s.put(right_start, last, "Độc lập - Tự do - Hạnh phúc", "tieu_ngu", row=r)
-    ws.set_row(r, row_height(h))
+    s.put(right_start, last, "Độc lập - Tự do - Hạnh phúc", "tieu_ngu", row=r, bold=True)
+    s.height(r, form_row_height(h), glue=True)
     r += 1
-    ws.set_row(r, 6)
+    s.put(0, left_end, t["name_rule"], "f_rule", row=r, pt=RULE_PT, font_size=RULE_PT)
+    s.height(r, RULE_PT * 1.25, glue=True)
     r += 1
-    s.put(0, left_end, f"Số:        {texts.get('doc_number_suffix', '/')}", "input_bold_center", row=r)
+    s.height(r, 6, glue=True)
+    r += 1
+    docno = f"Số:        {texts.get('doc_number_suffix', '/')}"
+    s.put(0, left_end, docno, "f_docno", row=r)
     define(ident.NAME_DOCNO, r, 0)
+    yellow_while(r, 0, docno)
     year = campaign.section("campaign").get("year", "")
     place = campaign.section("campaign").get("city", "")
-    s.put(right_start, last, f"{place}, ngày      tháng      năm {year}", "input_italic", row=r)
+    docdate = f"{place}, ngày      tháng      năm {year}"
+    s.put(right_start, last, docdate, "f_date", row=r, italic=True)
     define(ident.NAME_DOCDATE, r, right_start)
-    ws.set_row(r, row_height(1))
+    yellow_while(r, right_start, docdate)
+    s.height(r, form_row_height(1), glue=True)
     r += 1
-    h = s.put(0, left_end, texts.get("subject", ""), "center", row=r, font_size=12, font_pt=12)
-    ws.set_row(r, row_height(h, 12))
+    h = s.put(0, left_end, texts.get("subject", ""), "center", row=r, pt=12, font_size=12)
+    s.height(r, form_row_height(h, 12), glue=True)
     s.row = r + 1
-    s.blank()
+    s.blank(6)
     recipient = campaign.section("issuer").get("recipient", "")
-    s.line(f"Kính gửi: {recipient}.", "center")
+    s.line(f"Kính gửi: {recipient}.", "center", pt=14, font_size=14)
     for i in range(len(texts.get("preamble", []))):
         s.line(t[f"preamble_{i}"])
     # Section I.
-    s.line("I. Nội dung thực hiện", "bold", bold=True)
+    s.line("I. Nội dung thực hiện", "bold", bold=True, glue=True)
     s.line(f"1. Thời gian triển khai thử nghiệm: {campaign.section('campaign').get('trial_period', '')}")
-    s.line("2. Tổ chức cài đặt:")
-    s.line(f"   - Hình thức cài đặt: {texts.get('install_form', '')}")
-    s.line(f"   - Địa chỉ tên miền hoạt động: {texts.get('domain_hint', '')}", font_pt=13)
-    for p in unit.products:
+    s.line("2. Tổ chức cài đặt:", glue=True)
+    s.line(f"   - Hình thức cài đặt: {texts.get('install_form', '')}", glue=True)
+    s.line(f"   - Địa chỉ tên miền hoạt động: {texts.get('domain_hint', '')}", glue=True)
+    domain_cells = []
+    for i, p in enumerate(unit.products):
         h = s.put(0, left_end, t[f"domain_label_{p.key}"], "left")
-        s.put(right_start, last, t[f"domain_{p.key}"], "input")
+        h = max(h, s.put(right_start, last, t[f"domain_{p.key}"], "f_domain"))
         define(ident.domain_name(p.key), s.row, right_start)
-        ws.set_row(s.row, row_height(h))
+        yellow_while(s.row, right_start)
+        domain_cells.append(xl_rowcol_to_cell(s.row, right_start))
+        s.height(s.row, form_row_height(h), glue=i < n - 1)
         s.row += 1
-    s.line("3. Nội dung triển khai")
+    s.line("3. Nội dung triển khai", glue=True)
     # Criteria table: two header rows, then one row per criterion.
-    r = s.row
-    th = st.get("th")
+    r = head_row = s.row
+    th = st.get("f_th")
     ws.merge_range(r, 0, r + 1, 0, "", th)
     ws.write_string(r, 0, "STT", th)
     ws.merge_range(r, 1, r + 1, 1, "", th)
     ws.write_string(r, 1, "Nhóm tiêu chí", th)
     ws.merge_range(r, 2, r + 1, 3, "", th)
     ws.write_string(r, 2, "Nội dung đánh giá chi tiết", th)
+    title = campaign.section("answers").get("input_title", "Mức độ đáp ứng")
     if n > 1:
         ws.merge_range(r, first_answer_col, r, note_col - 1, "", th)
-    ws.write_string(r, first_answer_col, campaign.section("answers").get("input_title", "Mức độ đáp ứng"), th)
+    ws.write_string(r, first_answer_col, title, th)
     ws.merge_range(r, note_col, r + 1, note_col, "", th)
     ws.write_string(r, note_col, "Ghi chú", th)
-    head_lines = 1
+    head_lines = wrap_lines(title, s.span(first_answer_col, note_col - 1), bold=True)
+    product_lines = 1
     for i, p in enumerate(unit.products):
-        ws.write_string(r + 1, first_answer_col + i, t[f"product_{p.key}"], st.get("th", font_size=11))
-        head_lines = max(head_lines, lines_needed(t[f"product_{p.key}"], _answer_width(n), 11, True))
-    ws.set_row(r, row_height(1))
-    ws.set_row(r + 1, row_height(head_lines, 11))
+        ws.write_string(r + 1, first_answer_col + i, t[f"product_{p.key}"], st.get("f_th", font_size=PRODUCT_PT))
+        product_lines = max(product_lines, wrap_lines(t[f"product_{p.key}"], s.widths[first_answer_col + i],
+                                                      PRODUCT_PT, True))
+    s.height(r, form_row_height(head_lines), glue=True)
+    s.height(r + 1, form_row_height(product_lines, PRODUCT_PT), glue=True)
     r += 2
     first_answer_row = r
     answers = list(campaign.answers)
     ans = campaign.section("answers")
+    answer_lines = max(wrap_lines(a, s.widths[first_answer_col], TABLE_PT, bold=True) for a in answers)
+    td = st.get("td", font_size=TABLE_PT)
     for idx, cr in enumerate(campaign.criteria, 1):
-        ws.write_number(r, 0, idx, st.get("td_center"))
-        ws.write_string(r, 1, cr.group, st.get("td"))
-        ws.merge_range(r, 2, r, 3, "", st.get("td"))
-        ws.write_string(r, 2, cr.detail, st.get("td"))
-        lines = max(lines_needed(cr.group, WIDTH_GROUP), lines_needed(cr.detail, WIDTH_DETAIL_1 + WIDTH_DETAIL_2))
+        ws.write_number(r, 0, idx, st.get("td_center", font_size=TABLE_PT))
+        ws.write_string(r, 1, cr.group, td)
+        ws.merge_range(r, 2, r, 3, "", td)
+        ws.write_string(r, 2, cr.detail, td)
+        lines = max(wrap_lines(cr.group, s.widths[1], TABLE_PT), wrap_lines(cr.detail, s.span(2, 3), TABLE_PT),
+                    answer_lines)
         for i, p in enumerate(unit.products):
             col = first_answer_col + i
-            ws.write_blank(r, col, None, st.get("input_cell"))
+            ws.write_blank(r, col, None, st.get("f_answer", font_size=TABLE_PT))
             ws.data_validation(r, col, r, col, {
                 "validate": "list", "source": answers, "ignore_blank": True,
                 "input_title": ans.get("input_title", "")[:32],
@@ -237,52 +443,87 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
                 "error_message": ans.get("error_message", "")[:255],
             })
             define(ident.answer_name(p.key, cr.id), r, col)
-        ws.write_blank(r, note_col, None, st.get("input_td"))
+        ws.write_blank(r, note_col, None, st.get("f_note", font_size=TABLE_PT))
         define(ident.note_name(cr.id), r, note_col)
-        ws.set_row(r, row_height(lines))
+        s.height(r, form_row_height(lines, TABLE_PT))
         r += 1
+    ws.conditional_format(first_answer_row, first_answer_col, r - 1, note_col - 1, {"type": "blanks", "format": yellow})
+    last_table_row = r - 1
     s.row = r
-    s.blank(6)
-    # Section II: conclusion, with the unit and its domain(s).
-    s.line("II. Kết luận", "bold", bold=True)
-    s.line(t["conclusion"])
-    s.line("III. Đề xuất, kiến nghị: Nêu các kiến nghị, đề xuất khác (nếu có)", "bold", bold=True)
-    s.put(0, last, "", "input_td")
-    define(ident.NAME_PROPOSALS, s.row, 0)
-    ws.set_row(s.row, row_height(3))
-    s.row += 1
-    s.blank(6)
-    s.line(t["closing"])
-    s.line("      Trân trọng cảm ơn./.")
-    s.blank()
-    # Recipients (left) and signature (right).
+    s.blank(4)
+    # Section II: the conclusion follows the domain cells of section I.2.
+    s.line("II. Kết luận", "bold", bold=True, glue=True)
     r = s.row
-    s.put(0, left_end, "Nơi nhận:", "small_bold_italic", row=r)
-    s.put(right_start, last, texts.get("signer_title", "THỦ TRƯỞNG ĐƠN VỊ"), "bold_center", row=r)
-    ws.set_row(r, row_height(1))
+    hidden = st.get("body")
+    ws.write_string(r, helper, t["conclusion_head"], hidden)
+    ws.write_string(r, helper + 1, t["conclusion_tail"], hidden)
+    ws.set_column_pixels(helper, helper + 1, 64, None, {"hidden": True})
+    head_ref, tail_ref = xl_rowcol_to_cell(r, helper), xl_rowcol_to_cell(r, helper + 1)
+    joined = '&" "&'.join(domain_cells)
+    formula = (f'={head_ref}&IF(TRIM({joined})="","{BLANK_DOMAIN}",SUBSTITUTE(TRIM({joined})," ",", "))'
+               f'&{tail_ref}') if _says_domain(group) else f"={head_ref}&{tail_ref}"
+    body = st.get("body")
+    ws.merge_range(r, 0, r, last, "", body)
+    ws.write_formula(r, 0, formula, body, t["conclusion"])
+    s.height(r, form_row_height(conclusion_lines(t, n, scale)))
+    s.row += 1
+    s.line("III. Đề xuất, kiến nghị: Nêu các kiến nghị, đề xuất khác (nếu có)", "bold", bold=True, glue=True)
+    s.put(0, last, "", "f_box")
+    define(ident.NAME_PROPOSALS, s.row, 0)
+    s.height(s.row, form_row_height(2))
+    s.row += 1
+    s.blank(4)
+    # Closing, thanks, "Nơi nhận" and the signature: one block, never split over two pages.
+    s.line(t["closing"], glue=True)
+    s.line("      Trân trọng cảm ơn./.", glue=True)
+    s.blank(4)
+    r = s.row
+    s.put(0, left_end, "Nơi nhận:", "small_bold_italic", row=r, pt=12, bold=True, italic=True)
+    h = s.put(right_start, last, texts.get("signer_title", "THỦ TRƯỞNG ĐƠN VỊ"), "bold_center", row=r, bold=True)
+    s.height(r, form_row_height(h), glue=True)
     r += 1
-    recipients = texts.get("recipients", [])
-    for i, rec in enumerate(recipients):
-        s.put(0, left_end, f"- {rec}", "small", row=r)
+    copies = [k for k in t if k.startswith("copy_")]
+    hint_row = r
+    gap = 0.0                  # points between the "(Ký, ...)" line and the signer's name
+    for i, key in enumerate(copies or [None]):
+        h = s.put(0, left_end, t[key], "small", row=r, pt=11) if key else 1
         if i == 0:
-            s.put(right_start, last, "(Ký, ghi rõ họ tên, đóng dấu)", "italic_center", row=r, font_size=12)
-        ws.set_row(r, row_height(1, 11))
+            s.put(right_start, last, "(Ký, ghi rõ họ tên, đóng dấu)", "italic_center", row=r, italic=True)
+            s.height(r, form_row_height(max(h, 1)), glue=True)
+        else:
+            s.height(r, form_row_height(h, 11), glue=True)
+            gap += s.heights[r]
         r += 1
-    for _ in range(max(0, 3 - len(recipients))):
-        ws.set_row(r, row_height(1))
+    # Nghị định 30 leaves room for the signature and the seal: at least 30 mm.
+    need = SIGNATURE_MM * 72 / 25.4 - gap
+    if need > 0:
+        s.height(r, need, glue=True)
         r += 1
-    s.put(right_start, last, "", "input_bold_center", row=r)
+    s.put(right_start, last, "", "f_signer", row=r)
     define(ident.NAME_SIGNER, r, right_start)
-    ws.set_row(r, row_height(1))
+    yellow_while(r, right_start)
+    s.height(r, form_row_height(1))
     last_row = r
-    # Print and protection.
-    a4_portrait(ws)
+    assert hint_row < last_row
+    # Pages: breaks where a block would not fit; the table's header again where the table goes on.
+    heights = [s.heights.get(i, 15.0) for i in range(last_row + 1)]
+    capacity = (PRINT_H - PAGE_SAFETY) * 100 / scale
+    breaks = paginate(heights, s.glued, capacity)
+    repeat = None
+    if any(head_row + 2 < b <= last_table_row for b in breaks):
+        # The table runs over a page: its header is printed again atop every later page. So that
+        # no page after the table gets a header with nothing under it, the last criterion stays
+        # on the page of everything after it.
+        repeat = (head_row, head_row + 1)
+        breaks = paginate(heights, s.glued | set(range(last_table_row, last_row)), capacity, repeat)
+    a4_form(ws, scale=scale, repeat=repeat, breaks=breaks)
     ws.print_area(0, 0, last_row, last)
     ws.hide_gridlines(2)
     ws.set_default_row(hide_unused_rows=False)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
                     "format_rows": True, "format_columns": True})
     ws.set_selection(first_answer_row, first_answer_col, first_answer_row, first_answer_col)
+    return len(breaks) + 1
 
 
 def p_domain(unit: Unit, product, campaign: Campaign) -> str:
@@ -290,55 +531,63 @@ def p_domain(unit: Unit, product, campaign: Campaign) -> str:
     return unit.domain if product.kind == "site" else ""
 
 
-def _write_guide(ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict) -> None:
-    s = _Sheet(ws, st, GUIDE_WIDTHS)
-    sup = campaign.section("support")
-    issuer = campaign.section("issuer")
+def guide_steps(campaign: Campaign) -> list[str]:
+    """The steps of the "Hướng dẫn" sheet: the template's [guide].steps, placeholders filled."""
     answers = campaign.answers
-    s.put(0, 1, t["guide_title"], "bold_center")
-    ws.set_row(s.row, row_height(2))
-    s.row += 1
-    s.blank()
-    # The steps come from the template's [guide].steps ({placeholders} below); these are the fallback.
+    issuer = campaign.section("issuer")
     values = {"form_sheet": ident.FORM_SHEET, "met": answers[0], "not_met": answers[1],
               "recipient": issuer.get("recipient", ""), "due": show(campaign.due),
-              "due_text": campaign.section("campaign").get("due_text", "")}
-    steps = [str(step).format_map(_Keep(values)) for step in campaign.section("guide").get("steps", [])] or [
-        f"Mở trang “{ident.FORM_SHEET}”. Các ô nền vàng là ô cần điền; các ô khác đã được khóa để tránh sửa nhầm.",
-        f"Ở mỗi tiêu chí, bấm vào ô nền vàng trong cột “Mức độ đáp ứng” rồi chọn “{answers[0]}” hoặc "
-        f"“{answers[1]}” trong danh sách thả xuống. Không gõ tay, không dán giá trị khác, không dùng công thức.",
+              "due_text": campaign.section("campaign").get("due_text", ""), **submission(campaign)}
+    steps = campaign.section("guide").get("steps", [])
+    if steps:
+        return [_fill(step, values) for step in steps]
+    sub = submission(campaign)
+    return [
+        f"Mở trang “{ident.FORM_SHEET}”. Các ô nền vàng là ô phải điền; các ô khác đã được khóa để tránh sửa nhầm.",
+        (f"Ở mỗi tiêu chí, bấm vào ô nền vàng trong cột “Mức độ đáp ứng” rồi chọn “{answers[0]}” hoặc "
+         f"“{answers[1]}” trong danh sách thả xuống. Không gõ tay, không dán giá trị khác, không dùng công thức."),
         "Có ghi chú cho tiêu chí nào thì ghi vào cột “Ghi chú” của dòng đó.",
         "Kiểm tra, sửa nếu cần, địa chỉ tên miền đang hoạt động ở mục I.2.",
         "Ghi kiến nghị, đề xuất (nếu có) ở mục III; điền số văn bản, ngày ký và họ tên Thủ trưởng đơn vị.",
         "Lưu tệp ở dạng Excel (.xlsx). Có thể đổi tên tệp; không xóa, không đổi cấu trúc các trang.",
-        "In, ký, đóng dấu bản giấy theo quy định; gửi tệp .xlsx đã điền (và bản scan có chữ ký nếu được yêu cầu) về "
-        f"{issuer.get('recipient', '')} {campaign.section('campaign').get('due_text', '')} "
-        f"(hạn cuối nhận: {show(campaign.due)}).",
+        f"In trang “{ident.FORM_SHEET}”, trình Thủ trưởng đơn vị ký, đóng dấu.",
+        f"{sub['send_to']}, {values['due_text']} (hạn cuối nhận: {values['due']}). {sub['send_rule']}",
     ]
-    for i, step in enumerate(steps, 1):
-        ws.write_number(s.row, 0, i, st.get("center"))
-        h = s.put(1, 1, step, "left")
-        ws.set_row(s.row, row_height(h))
-        s.row += 1
-    s.blank()
+
+
+def _write_guide(ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict) -> None:
+    widths = [_pt(p) for p in GUIDE_PX]
+    for i, p in enumerate(GUIDE_PX):
+        ws.set_column_pixels(i, i, p)
+    sup = campaign.section("support")
+    row = 0
+
+    def put(text: str, style: str, pt: float = 13, bold: bool = False) -> None:
+        nonlocal row
+        ws.merge_range(row, 0, row, 1, "", st.get(style, font_size=pt))
+        ws.write_string(row, 0, text, st.get(style, font_size=pt))
+        ws.set_row(row, form_row_height(wrap_lines(text, sum(widths), pt, bold), pt))
+        row += 1
+
+    put(t["guide_title"], "bold_center", bold=True)
+    ws.set_row(row, 8)
+    row += 1
+    for i, step in enumerate(guide_steps(campaign), 1):
+        ws.write_number(row, 0, i, st.get("center"))
+        ws.write_string(row, 1, step, st.get("left"))
+        ws.set_row(row, form_row_height(wrap_lines(step, widths[1])))
+        row += 1
+    ws.set_row(row, 8)
+    row += 1
     contact = f"Đầu mối hướng dẫn, hỗ trợ: {sup.get('name', '')}, {sup.get('role', '')}, điện thoại: {sup.get('phone', '')}"
     if sup.get("email"):
         contact += f", email: {sup['email']}"
-    h = s.put(0, 1, contact + ".", "bold")
-    ws.set_row(s.row, row_height(h))
-    s.row += 1
-    s.blank()
-    h = s.put(0, 1, t["guide_unit"], "left", font_size=11)
-    ws.set_row(s.row, row_height(h, 11))
+    put(contact + ".", "bold", bold=True)
+    ws.set_row(row, 8)
+    row += 1
+    put(t["guide_unit"], "left", pt=11)
     a4_portrait(ws)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
-
-
-class _Keep(dict):
-    """format_map values that leave an unknown {placeholder} as written."""
-
-    def __missing__(self, key):
-        return "{" + key + "}"
 
 
 def _write_ident(wb, ws, campaign: Campaign, unit: Unit, t: dict) -> None:

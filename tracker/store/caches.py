@@ -20,7 +20,7 @@ from pathlib import Path
 from tracker.model.campaign import Campaign, campaign_from_data, load_campaign, parse_template
 from tracker.model.registry import Product, Unit, load_registry
 
-FORMAT = 2
+FORMAT = 3
 
 
 def load_registry_cached(registry: Path, campaign_file: Path, campaign, cache: Path) -> list[Unit]:
@@ -84,10 +84,12 @@ def _read_units(cache: Path, key: str) -> list[Unit] | None:
         # one copy each in memory, and a smaller file to parse.
         same = doc["strings"]
         units = []
-        for uid, group, name, kind, code, domain, email, phone, products, source in doc["units"]:
+        for uid, group, name, kind, code, domain, email, phone, products, source, facts in doc["units"]:
+            body, head, copies = facts
             units.append(Unit(uid, same[group], name, same[kind], code, domain, email, phone,
                               tuple(Product(pid, same[pkey], same[pname], same[pkind], uid)
-                                    for pid, pkey, pname, pkind in products), same[source]))
+                                    for pid, pkey, pname, pkind in products), same[source],
+                              same[body], same[head], tuple(same[c] for c in copies)))
         return units
     except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
         return None
@@ -100,7 +102,8 @@ def _write_units(cache: Path, key: str, units: list[Unit]) -> None:
         return strings.setdefault(text, len(strings))
 
     rows = [[u.id, ref(u.group), u.name, ref(u.kind), u.official_code, u.domain, u.email, u.phone,
-             [[p.id, ref(p.key), ref(p.name), ref(p.kind)] for p in u.products], ref(u.source)] for u in units]
+             [[p.id, ref(p.key), ref(p.name), ref(p.kind)] for p in u.products], ref(u.source),
+             [ref(u.governing_body), ref(u.head_title), [ref(c) for c in u.copies]]] for u in units]
     _write(cache, {"format": FORMAT, "key": key, "strings": list(strings), "units": rows})
 
 

@@ -1,0 +1,334 @@
+"""The unit form as it prints: real LibreOffice renders forms of every kind of unit to PDF, and
+the PDF is read back as a reader would see the paper (poppler's word boxes, and the pixels).
+
+What is checked is what Nghị định 30/2020/NĐ-CP and the head of unit who signs ask of it: A4,
+the decree's margins on the printed page, body text at about 13 pt (not shrunk to fit a page),
+page numbers from page 2, the table's header on every page the table is on, blocks kept together,
+room for signature and seal, the right words for each kind of unit, a conclusion that follows
+the domain the unit typed, and no yellow on the copy to be signed. Nothing depends on where a
+line wraps: texts are compared as word sequences of a region of the page.
+"""
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import needs_soffice, pdf_page_size, soffice
+
+from tracker.demo.simulate import fill
+from tracker.model.campaign import campaign_from_data, parse_template, template_path
+from tracker.model.registry import unit_facts
+from tracker.outbound.unit_form import build_unit_workbook, column_px, conclusion_value
+
+pytestmark = needs_soffice
+
+MM = 72 / 25.4
+PAGE_W, PAGE_H = 595.28, 841.89
+# Height of a word's box in poppler's output per point of font size, for Liberation Serif (the
+# metric twin of Times New Roman that LibreOffice prints with): 13 pt text gives 16.91 pt boxes.
+BOX_PER_PT = 1.3011
+YELLOW = (0xFF, 0xF2, 0xCC)
+SIGNER = "Nguyễn Thị Thanh Hà"
+# One unit of every kind: a sở with two products, a ban, the hội, a trung tâm, a xã, a phường.
+PICKS = {"so-khcn": "sở", "bqlda-giaothong": "ban", "hoi-nongdan": "hội", "tt-phvhcc": "trung tâm",
+         "xp-00382": "xã", "xp-00004": "phường"}
+TYPED = {"so-khcn": {"site": "sokhcn.hanoi.gov.vn", "cds": "chuyendoiso.hanoi.gov.vn"},
+         "bqlda-giaothong": {"site": "bqldagiaothong.hanoi.gov.vn"},
+         "hoi-nongdan": {"site": "hoinongdan.hanoi.gov.vn"},
+         "xp-00004": {"site": "phuongbadinh.hanoi.gov.vn"}}       # a phường that corrects its domain
+
+
+@dataclass
+class Word:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+    @property
+    def size(self) -> float:
+        return (self.y1 - self.y0) / BOX_PER_PT
+
+
+def pdf_words(pdf: Path) -> list[list[Word]]:
+    """Every page's words with their boxes (points from the top-left corner)."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    pages = []
+    for page in out.split("<page ")[1:]:
+        pages.append([Word(float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in re.findall(
+            r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)</word>', page)])
+    return pages
+
+
+def flow(words: list[Word], *, x0=-1e9, x1=1e9, y0=-1e9, y1=1e9) -> str:
+    """The words inside a region in reading order (line by line, left to right), one space apart."""
+    inside = [w for w in words if w.x0 >= x0 and w.x1 <= x1 and w.y0 >= y0 and w.y1 <= y1
+              and not set(w.text) <= {"_"}]          # the short rule under the unit's name
+    return " ".join(w.text for w in sorted(inside, key=lambda w: (round(w.y0), w.x0)))
+
+
+def find(words: list[Word], *texts: str) -> Word:
+    """The first word of the first place where `texts` follow each other."""
+    for i in range(len(words) - len(texts) + 1):
+        if all(words[i + k].text == t for k, t in enumerate(texts)):
+            return words[i]
+    raise AssertionError(f"not on the page: {' '.join(texts)}")
+
+
+def has(words: list[Word], *texts: str) -> bool:
+    try:
+        find(words, *texts)
+        return True
+    except AssertionError:
+        return False
+
+
+def form_pages(pages: list[list[Word]]) -> list[list[Word]]:
+    """The form's pages: those before the "Hướng dẫn" sheet's page."""
+    guide = next(i for i, p in enumerate(pages) if has(p, "HƯỚNG", "DẪN", "ĐIỀN"))
+    return pages[:guide]
+
+
+def left_block_edge(unit, scale: int) -> float:
+    """Where the letterhead's left block (and the "Nơi nhận" list) ends on the page: columns A:C."""
+    return 30 * MM + sum(column_px(len(unit.products), scale)[:3]) * 0.75 * scale / 100 + 0.5
+
+
+def print_scale(xlsx: Path) -> int:
+    with zipfile.ZipFile(xlsx) as z:
+        setup = re.search(r"<pageSetup [^>]*>", z.read("xl/worksheets/sheet1.xml").decode())[0]
+    m = re.search(r'scale="(\d+)"', setup)
+    return int(m[1]) if m else 100
+
+
+def yellow_pixels(pdf: Path, pages: int, work: Path) -> int:
+    """Pixels of the input tint on the first `pages` pages, rendered at 30 dpi (binary PPM, read here)."""
+    count = 0
+    for page in range(1, pages + 1):
+        stem = work / f"{pdf.stem}-{page}"
+        subprocess.run(["pdftoppm", "-r", "30", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)],
+                       check=True, capture_output=True)
+        data = Path(f"{stem}.ppm").read_bytes()
+        magic, _w, _h, _maxval, pixels = data.split(maxsplit=4)
+        assert magic == b"P6"
+        for i in range(0, len(pixels) - 2, 3):
+            if all(abs(pixels[i + k] - YELLOW[k]) <= 6 for k in range(3)):
+                count += 1
+    return count
+
+
+def convert_all(files: list[Path], outdir: Path) -> dict[str, Path]:
+    """One LibreOffice run for all files (a private profile, so runs never clash)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = outdir / "lo-profile"
+    subprocess.run([soffice(), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                    "--convert-to", "pdf", "--outdir", str(outdir), *map(str, files)],
+                   check=True, capture_output=True, timeout=600)
+    out = {f.stem: outdir / f"{f.stem}.pdf" for f in files}
+    assert all(p.exists() for p in out.values()), out
+    return out
+
+
+def long_campaign():
+    """The built-in template with three times the criteria: the table no longer fits on a page."""
+    path = template_path(None)
+    data = parse_template(path.read_bytes(), path)
+    extra = [{"id": f"{k}{c['id']}", "group": c["group"] + " (bổ sung)", "detail": c["detail"] + " " + c["detail"]}
+             for k in "xy" for c in data["criteria"]]
+    data["criteria"] = data["criteria"] + extra
+    return campaign_from_data(data, path)
+
+
+@dataclass
+class Printed:
+    ws: object
+    work: Path
+    files: dict[str, Path]      # unit id -> the filled workbook
+    pdfs: dict[str, Path]       # file stem -> LibreOffice's PDF of it
+
+
+@pytest.fixture(scope="module")
+def printed(generated_campaign, tmp_path_factory) -> Printed:
+    """The signed copies (filled as a unit fills them), a blank form, and a form whose criteria
+    table runs over a page, all printed by LibreOffice."""
+    from tracker.store.workspace import Workspace
+
+    ws = Workspace(generated_campaign)
+    work = tmp_path_factory.mktemp("print")
+    files = {}
+    for uid in PICKS:
+        unit = ws.unit_by_id[uid]
+        files[uid] = fill(ws.outbox_path(unit), work / "src" / f"{uid}.xlsx", "met", signer=SIGNER,
+                          doc_number="125/UBND", domains=TYPED.get(uid), notes={"c2": "Đề nghị bổ sung"})
+    blank = work / "src" / "blank-xp-00004.xlsx"
+    shutil.copyfile(ws.outbox_path(ws.unit_by_id["xp-00004"]), blank)
+    long = work / "src" / "long-xp-00070.xlsx"
+    build_unit_workbook(long_campaign(), ws.unit_by_id["xp-00070"], ws.secret, str(long))
+    pdfs = convert_all([*files.values(), blank, long], work / "pdf")
+    return Printed(ws, work, files, pdfs)
+
+
+def test_every_kind_prints_on_at_most_two_a4_pages_at_full_size(printed):
+    files, pdfs = printed.files, printed.pdfs
+    for uid, pdf in ((u, pdfs[u]) for u in PICKS):
+        assert tuple(round(v) for v in pdf_page_size(pdf)) == (595, 842), uid
+        pages = form_pages(pdf_words(pdf))
+        assert 1 <= len(pages) <= 2, uid
+        scale = print_scale(files[uid])
+        assert scale >= 99 if uid == "so-khcn" else scale == 100, (uid, scale)
+        # Body text: the size most words are printed at, about 13 pt (13 at 100 %, 12.9 at 99 %).
+        sizes = [round(w.size, 1) for p in pages for w in p]
+        body = max(set(sizes), key=sizes.count)
+        assert abs(body - 13 * scale / 100) <= 0.2, (uid, body)
+        assert 12.5 <= body <= 13.5
+        kinh_gui = find(pages[0], "Kính", "gửi:")
+        assert abs(kinh_gui.size - 14 * scale / 100) <= 0.2, uid
+
+
+def test_the_decrees_margins_hold_on_the_printed_page(printed):
+    pdfs = printed.pdfs
+    for uid in PICKS:
+        for n, page in enumerate(form_pages(pdf_words(pdfs[uid])), 1):
+            body = [w for w in page if w.y1 > 20 * MM]           # the page number sits in the top margin
+            left = min(w.x0 for w in body)
+            right = PAGE_W - max(w.x1 for w in body)
+            top = min(w.y0 for w in body)
+            bottom = PAGE_H - max(w.y1 for w in body)
+            assert 30 * MM - 0.5 <= left <= 35 * MM, (uid, n, left / MM)
+            assert 15 * MM - 0.5 <= right <= 20 * MM, (uid, n, right / MM)   # justified text reaches it
+            assert 20 * MM - 0.5 <= top <= 25 * MM, (uid, n, top / MM)
+            assert bottom >= 20 * MM - 0.5, (uid, n, bottom / MM)
+
+
+def test_pages_are_numbered_from_the_second_at_the_top_centre(printed):
+    files, pdfs = printed.files, printed.pdfs
+    for uid in PICKS:
+        pages = form_pages(pdf_words(pdfs[uid]))
+        assert not [w for w in pages[0] if w.y1 <= 20 * MM], uid              # page 1: no number
+        for n, page in enumerate(pages[1:], 2):
+            [number] = [w for w in page if w.y1 <= 20 * MM]
+            assert number.text == str(n), uid
+            centre = (30 * MM + PAGE_W - 15 * MM) / 2
+            assert abs((number.x0 + number.x1) / 2 - centre) < 10, uid
+            assert abs(number.size - 13 * print_scale(files[uid]) / 100) <= 0.3
+
+
+def test_blocks_stay_together_and_leave_room_to_sign(printed):
+    pdfs = printed.pdfs
+    for uid in PICKS:
+        pages = form_pages(pdf_words(pdfs[uid]))
+        where = {}
+        for n, page in enumerate(pages):
+            for key, texts in {"title": ("THỦ", "TRƯỞNG", "ĐƠN", "VỊ"), "hint": ("(Ký,", "ghi", "rõ"),
+                               "name": tuple(SIGNER.split()), "copies": ("Nơi", "nhận:"),
+                               "thanks": ("Trân", "trọng", "cảm", "ơn./."), "ii": ("II.", "Kết", "luận"),
+                               "conclusion": ("hoạt", "động", "tại", "địa", "chỉ", "tên", "miền")}.items():
+                if has(page, *texts):
+                    where.setdefault(key, []).append(n)
+        # each once, and the closing block (thanks, copies, title, room, name) on one page
+        assert all(len(v) == 1 for v in where.values()) and len(where) == 7, (uid, where)
+        assert len({where[k][0] for k in ("thanks", "copies", "title", "hint", "name")}) == 1, (uid, where)
+        assert where["ii"] == where["conclusion"], uid
+        page = pages[where["name"][0]]
+        hint = find(page, "(Ký,", "ghi", "rõ")
+        name = find(page, *SIGNER.split())
+        assert name.y0 - hint.y1 >= 30 * MM, (uid, (name.y0 - hint.y1) / MM)     # signature and seal
+        assert find(page, "THỦ", "TRƯỞNG").y1 <= hint.y0
+
+
+def test_the_tables_header_is_printed_on_every_page_it_runs_over(printed):
+    pdfs = printed.pdfs
+    campaign = long_campaign()
+    pages = form_pages(pdf_words(pdfs["long-xp-00070"]))
+    assert len(pages) >= 2
+    stt_edge = 30 * MM + column_px(1)[0] * 0.75
+
+    def stt(page, number):      # the criterion's number in the STT column
+        return [w for w in page if w.text == str(number) and w.x1 <= stt_edge and w.y0 > 20 * MM]
+
+    on = {}
+    for i, cr in enumerate(campaign.criteria, 1):
+        hits = [n for n, p in enumerate(pages) for _ in stt(p, i)]
+        assert len(hits) == 1, cr.id            # each criterion printed once
+        on[i] = hits[0]
+    table_pages = sorted(set(on.values()))
+    assert len(table_pages) >= 2                # the table runs over a page break
+    for n in table_pages:
+        assert has(pages[n], "Nhóm", "tiêu", "chí") and has(pages[n], "Nội", "dung", "đánh", "giá"), n
+        head = find(pages[n], "Nội", "dung", "đánh", "giá")
+        rows = [stt(pages[n], i)[0] for i in on if on[i] == n]
+        assert head.y1 < min(r.y0 for r in rows)    # the header above the rows of that page
+    # and not on pages without a row of the table
+    for n, page in enumerate(pages):
+        if n not in table_pages:
+            assert not has(page, "Nhóm", "tiêu", "chí")
+
+
+def test_each_kind_of_unit_is_named_and_copied_as_it_should_be(printed):
+    ws, files, pdfs = printed.ws, printed.files, printed.pdfs
+    for uid, kind in PICKS.items():
+        unit = ws.unit_by_id[uid]
+        facts = unit_facts(ws.campaign, unit)
+        pages = form_pages(pdf_words(pdfs[uid]))
+        first = pages[0]
+        # Letterhead, left block: governing body then the unit's name, in capitals.
+        edge = left_block_edge(unit, print_scale(files[uid]))
+        left = flow(first, x1=edge, y0=find(first, "phố)").y1, y1=find(first, "Số:").y0)
+        assert left == " ".join(facts.governing_body.split() + unit.name.upper().split()), (uid, left)
+        text = " ".join(flow(p) for p in pages)
+        assert f"; {facts.in_text} gửi kết quả đánh giá" in text, uid
+        assert "UBND Phường" not in text and "UBND Xã" not in text
+        # "Nơi nhận", left of the signature.
+        page = next(p for p in pages if has(p, "Nơi", "nhận:"))
+        copies = flow(page, x1=edge, y0=find(page, "Nơi", "nhận:").y0)
+        assert copies == "Nơi nhận: " + " ".join(f"- {c}" for c in facts.copies), (uid, copies)
+        expected = {
+            "sở": ("UBND THÀNH PHỐ HÀ NỘI", "Giám đốc Sở (để b/c);", "Các Phó Giám đốc Sở;"),
+            "ban": ("UBND THÀNH PHỐ HÀ NỘI", "Giám đốc Ban (để b/c);", "Các Phó Giám đốc Ban;"),
+            "hội": ("ỦY BAN MTTQ VIỆT NAM THÀNH PHỐ HÀ NỘI", "Chủ tịch Hội (để b/c);", "Các Phó Chủ tịch Hội;"),
+            "trung tâm": ("UBND THÀNH PHỐ HÀ NỘI", "Giám đốc Trung tâm (để b/c);",
+                          "Các Phó Giám đốc Trung tâm;"),
+            "xã": ("ỦY BAN NHÂN DÂN", "Chủ tịch UBND xã (để b/c);", "Các PCT UBND xã;"),
+            "phường": ("ỦY BAN NHÂN DÂN", "Chủ tịch UBND phường (để b/c);", "Các PCT UBND phường;"),
+        }[kind]
+        assert left.startswith(expected[0] + " " + unit.name.upper().split()[0]), uid
+        assert f"- {expected[1]} - {expected[2]}" in copies, uid
+    hoi = " ".join(flow(p) for p in form_pages(pdf_words(pdfs["hoi-nongdan"])))
+    assert "UBND THÀNH PHỐ HÀ NỘI" not in hoi
+
+
+def test_the_conclusion_says_the_domain_the_unit_typed(printed):
+    ws, pdfs = printed.ws, printed.pdfs
+    for uid in PICKS:
+        unit = ws.unit_by_id[uid]
+        facts = unit_facts(ws.campaign, unit)
+        pages = form_pages(pdf_words(pdfs[uid]))
+        page = next(p for p in pages if has(p, "II.", "Kết", "luận"))
+        start = find(page, "II.", "Kết", "luận").y1
+        text = flow(page, y0=start, y1=find(page, "III.").y0)
+        domains = [TYPED.get(uid, {}).get(p.key, unit.domain if p.kind == "site" else "") for p in unit.products]
+        head, _, tail = ws.campaign.group(unit.group).text("conclusion").partition("{domain}")
+        want = conclusion_value(head.replace("{unit}", facts.in_text), domains, tail)
+        assert text == " ".join(want.split()), (uid, text)
+    # The phường changed its domain: the paper says the new one only.
+    text = " ".join(flow(p) for p in form_pages(pdf_words(pdfs["xp-00004"])))
+    assert "tên miền phuongbadinh.hanoi.gov.vn đã đáp ứng" in text and "tên miền badinh" not in text
+    # The generated form, never opened by a spreadsheet program, prints the value written with the formula.
+    blank = " ".join(flow(p) for p in form_pages(pdf_words(pdfs["blank-xp-00004"])))
+    assert "UBND phường Ba Đình đang hoạt động tại địa chỉ tên miền badinh.hanoi.gov.vn đã đáp ứng" in blank
+
+
+def test_the_copy_to_be_signed_prints_without_yellow(printed):
+    work, pdfs = printed.work, printed.pdfs
+    for uid in PICKS:
+        pages = len(form_pages(pdf_words(pdfs[uid])))
+        assert yellow_pixels(pdfs[uid], pages, work) == 0, uid
+    # The blank form shows its inputs in yellow (on screen, and on a print of the blank form).
+    assert yellow_pixels(pdfs["blank-xp-00004"], 2, work) > 100
