@@ -839,6 +839,13 @@ def main() -> int:
     only = set(a.only.split(",")) if a.only else None
     cache = a.cache.expanduser().resolve()
     cache.mkdir(parents=True, exist_ok=True)
+    try:
+        import tracker
+    except ImportError:
+        print(f"{sys.executable} cannot import tracker: pip install -e . first (or set PYTHON)", file=sys.stderr)
+        return 2
+    if not a.no_native and Path(tracker.__file__).resolve().parent != REPO / "tracker":
+        log(f"note: the Linux reference runs tracker from {Path(tracker.__file__).parent}, not {REPO}")
     for tool in ("wine", "wineserver", "localedef"):
         if shutil.which(tool) is None:
             print(f"setup: {tool} is missing: apt-get install wine wine64 locales", file=sys.stderr)
