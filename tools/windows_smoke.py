@@ -101,18 +101,26 @@ def sha(*parts) -> str:
 
 
 def tail_of_traceback(text: str, lines: int = 6) -> str:
-    """The last frames and the exception line of the last traceback in `text`, or ''."""
+    """The last traceback in `text`, short: the innermost frame of tracker (where the product went
+    wrong), the innermost frame (where it broke, when elsewhere), and the exception; or ''."""
     at = text.rfind("Traceback (most recent call last):")
     if at < 0:
         return ""
-    body = [x for x in text[at:].splitlines()[1:] if x.strip()]
+    body = [x for x in text[at:].splitlines()[1:] if x.strip() and not set(x.strip()) <= set("~^ ")]
     end = next((i for i, x in enumerate(body) if not x.startswith(" ")), len(body) - 1)
-    body = body[:end + 1]
-    # the last frame's location and code line, then the exception
-    frames = [i for i, x in enumerate(body) if x.lstrip().startswith("File ")]
-    keep = body[frames[-1]:] if frames else body[-lines:]
-    keep = [x for x in keep if not set(x.strip()) <= set("~^ ")]
-    return " | ".join(x.strip() for x in keep[-lines:])
+    exc, body = body[end], body[:end]
+    frames = []         # (location, code line)
+    for i, x in enumerate(body):
+        if x.lstrip().startswith("File "):
+            code = body[i + 1].strip() if i + 1 < len(body) and not body[i + 1].lstrip().startswith("File ") else ""
+            # stderr in cp1258 escapes what it cannot encode (backslashreplace): show the source as written
+            code = re.sub(r"\\(?:u([0-9a-f]{4})|x([0-9a-f]{2}))", lambda m: chr(int(m.group(1) or m.group(2), 16)), code)
+            m = re.match(r'\s*File "([^"]+)", line (\d+), in (\S+)', x)
+            where = f"{m.group(1)}:{m.group(2)} in {m.group(3)}" if m else x.strip()
+            frames.append((re.sub(r".*[\\/](tracker[\\/])", r"\1", where), code))
+    ours = [f for f in frames if re.match(r"tracker[\\/]", f[0])]
+    keep = ([ours[-1]] if ours else []) + ([frames[-1]] if frames and (not ours or frames[-1] != ours[-1]) else [])
+    return " | ".join([f"{w}: {c}" if c else w for w, c in keep] + [exc.strip()])
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -745,6 +753,13 @@ def check(step: Step, win: Result, nat: Result | None, side: OnWine) -> list[str
         text = text.format(returned=info.get("returned", "?"))
         if text not in out + err:
             problems.append(f"output lacks {text!r}")
+    if step.name in BOUNDED:
+        want = BOUNDED[step.name][1]
+        got = win.extra.get("code", "")
+        if got != want:
+            problems.append(f"the return was {got or 'not refused'}, expected refused {want!r}")
+        if nat is not None and nat.extra.get("code") != want:
+            problems.append(f"(fixture: on Linux it was {nat.extra.get('code')!r}, not {want!r}: rebuild it)")
     if problems and (win.rc != step.rc or tb or "Lỗi không mong đợi" in out + err):
         return problems
     if nat is not None and nat.rc != step.rc:
@@ -776,13 +791,6 @@ def check(step: Step, win: Result, nat: Result | None, side: OnWine) -> list[str
         b = re.search(r"Tổng: (\d+) đơn vị chưa gửi", decode(nat.out)[0])
         if a and b and a.group(1) != b.group(1):
             problems.append(f"{a.group(1)} units missing, Linux says {b.group(1)}")
-    if step.name in BOUNDED:
-        want = BOUNDED[step.name][1]
-        got = win.extra.get("code", "")
-        if got != want:
-            problems.append(f"the return was {got or 'not refused'}, expected refused {want!r}")
-        if nat is not None and nat.extra.get("code") != want:
-            problems.append(f"(fixture: on Linux it was {nat.extra.get('code')!r}, not {want!r}: rebuild it)")
     return problems
 
 
