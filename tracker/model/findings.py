@@ -462,6 +462,24 @@ CODES = _codes(
     Code("registry_duplicate_product", "error", "registry", N_("trùng mã sản phẩm của một đơn vị"),
          N_("dòng {row}: trùng mã sản phẩm trong cột products."),
          staff=N_("Mỗi sản phẩm của một đơn vị một mã riêng."), params=("row",)),
+    Code("registry_duplicate_column", "error", "registry", N_("một tên cột có hai lần ở dòng tiêu đề"),
+         N_("dòng {row}: cột '{column}' có hai lần ở dòng tiêu đề (ô {cells})."),
+         staff=N_("Mỗi tên cột chỉ một lần: xóa cột thừa (hoặc đổi tên nó), lưu lại rồi chạy lại."),
+         params=("row", "column", "cells")),
+    Code("registry_extra_cells", "error", "registry", N_("ô có nội dung dưới cột không có tên (các ô bị lệch)"),
+         N_("dòng {row}, cột {letter}: có nội dung '{value}' nhưng cột này không có tên ở dòng tiêu đề (thường do "
+            "một ô có dấu phẩy mà không đặt trong ngoặc kép, làm các ô sau bị lệch)."),
+         staff=N_("Mở units.csv bằng Excel, đưa nội dung về đúng cột, lưu lại dạng “CSV UTF-8 (Comma delimited)” rồi "
+                  "chạy lại."), params=("row", "letter")),
+    Code("registry_control_char", "error", "registry", N_("ô có ký tự điều khiển không in được"),
+         N_("dòng {row}, cột {column}: có ký tự điều khiển không in được (mã {value}); ký tự đó làm hỏng tệp Excel "
+            "tạo ra."),
+         staff=N_("Xóa ký tự đó (thường do chép từ phần mềm khác; gõ lại ô cho chắc) rồi lưu lại."),
+         params=("row", "column")),
+    Code("registry_unreadable_line", "error", "registry", N_("dòng không đọc được (ký tự lạ)"),
+         N_("dòng {row}: không đọc được ({value})."),
+         staff=N_("Mở units.csv bằng Excel, kiểm tra dòng này (ký tự lạ, dấu ngoặc kép thiếu), lưu lại dạng “CSV "
+                  "UTF-8 (Comma delimited)” rồi chạy lại."), params=("row",)),
     Code("registry_empty", "error", "registry", N_("danh sách không có đơn vị nào"),
          N_("không có đơn vị nào."), staff=FIX_REGISTRY),
 
