@@ -73,7 +73,9 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
                           "current": current})
         for p in unit.products:
             answers = {c: (current.answers.get((p.id, c), "blank") if current else "blank") for c in crit_ids}
-            status = product_status(list(answers.values()), current is not None)
+            # A product the unit's form did not have (added to the registry later): not returned yet.
+            on_form = current is not None and any(k[0] == p.id for k in current.answers)
+            status = product_status(list(answers.values()), on_form)
             kind = by_kind.setdefault(p.kind, {"kind": p.kind, **_zero(("total",) + PRODUCT_KEYS)})
             for bucket in (totals_p, g["products"], kind):
                 bucket["total"] += 1

@@ -389,6 +389,18 @@ CODES = _codes(
     Code("old_template", "warning", "review", N_("tệp tạo từ phiên bản mẫu khác"),
          N_("Tệp '{file}' được tạo từ phiên bản mẫu '{value}', khác phiên bản hiện tại '{expected}'. Vẫn ghép."),
          staff=N_("Nên kiểm tra lại nội dung.")),
+    Code("products_not_on_form", "warning", "review",
+         N_("tệp là biểu mẫu gửi trước khi thêm sản phẩm vào danh sách: sản phẩm mới vẫn chưa nhận"),
+         N_("Tệp '{file}' là biểu mẫu gửi {unit} trước khi thêm {products} vào danh sách đơn vị; đã nhận câu trả "
+            "lời của các sản phẩm có trong tệp, {products} vẫn tính là chưa nhận."),
+         staff=N_("Gửi đơn vị tệp mới trong outbox/ (chạy 'tracker generate' nếu chưa) để xác nhận thêm các sản phẩm "
+                  "đó; bản gửi sau thay bản trước."), params=("unit", "products")),
+    Code("criteria_not_on_form", "warning", "review",
+         N_("tệp là biểu mẫu làm trước khi thêm tiêu chí vào mẫu chiến dịch: tiêu chí mới chưa có câu trả lời"),
+         N_("Tệp '{file}' là biểu mẫu làm trước khi thêm tiêu chí {criteria} vào mẫu chiến dịch; các tiêu chí đó "
+            "chưa có câu trả lời (sản phẩm tính là “Chưa đủ”)."),
+         staff=N_("Gửi đơn vị tệp mới trong outbox/ (chạy 'tracker generate' nếu chưa) để trả lời đủ các tiêu chí."),
+         params=("criteria",)),
     Code("macro_file", "warning", "review", N_("tệp có macro (.xlsm); macro không được chạy"),
          N_("Tệp '{file}' là sổ tính có macro (.xlsm). Macro không được chạy; chỉ đọc dữ liệu."),
          unit=N_("Lần sau đề nghị đơn vị lưu dạng .xlsx.")),

@@ -144,6 +144,11 @@ class Submission:
     stale: bool = False
 
 
+# What the master is built from besides the ledger (files of the campaign folder, beside the
+# ledger): a unit renamed or a product added must reach the master though no return came.
+MASTER_INPUTS = ("campaign.toml", "units.csv")
+
+
 class Ledger:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -345,10 +350,20 @@ class Ledger:
 
     # ------------------------------------------------------------------ the master's record
     def master_state(self, day: dt.date) -> str:
-        """What the master shows depends on: submissions, returns other than repeats, and the day."""
+        """What the master shows depends on: submissions, returns other than repeats, the day, and
+        the template and registry it lays out (MASTER_INPUTS, by content)."""
+        import hashlib
+
         subs = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0]
         rets = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM returns WHERE outcome != 'duplicate'").fetchone()[0]
-        return f"{subs}|{rets}|{day.isoformat()}"
+        inputs = hashlib.sha256()
+        for name in MASTER_INPUTS:
+            try:
+                inputs.update((self.path.parent / name).read_bytes())
+            except OSError:
+                inputs.update(b"-")
+            inputs.update(b"\0")
+        return f"{subs}|{rets}|{day.isoformat()}|{inputs.hexdigest()[:16]}"
 
     def master_record(self) -> dict:
         """{'state', 'sha256'} of the master last written (empty before the first)."""
