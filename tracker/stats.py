@@ -179,5 +179,5 @@ def campaign_stats(ws, as_of: dt.date | None = None) -> dict:
         return compute(ws.campaign, ws.units, {}, as_of)
     from tracker.store.ledger import Ledger
 
-    with Ledger(ws.ledger_file) as ledger:
+    with Ledger.reader(ws.ledger_file) as ledger:
         return compute(ws.campaign, ws.units, ledger.history(), as_of)

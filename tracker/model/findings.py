@@ -92,6 +92,7 @@ CHOICES = {
 BLANK = {
     "sender": N_("không rõ người gửi"),
     "suffix": N_("không rõ đuôi"),
+    "holder": N_("một chương trình khác (phần mềm mở tệp SQLite như DB Browser, công cụ đồng bộ hay sao lưu)"),
 }
 # {label}: the criterion an answer cell belongs to, and its product when the unit has several.
 LABEL = N_("tiêu chí “{criterion}”")
@@ -501,6 +502,13 @@ CODES = _codes(
          params=("problem",)),
     Code("verify_ledger_unreadable", "error", "verify", N_("sổ ghi hỏng, không mở được"),
          N_("Sổ ghi {file} hỏng, không mở được ({value})."), staff=RESTORE_LEDGER),
+    Code("verify_ledger_busy", "error", "verify", N_("sổ ghi đang bận (chương trình khác đang giữ): chưa kiểm tra được"),
+         N_("Sổ ghi {file} đang bận, chưa kiểm tra được: đang được dùng bởi {holder}. Sổ ghi không hỏng."),
+         staff=N_("Chờ lệnh đó xong (hoặc đóng chương trình đang mở sổ ghi) rồi chạy lại 'tracker verify'."),
+         params=("holder",)),
+    Code("verify_ledger_no_access", "error", "verify", N_("không mở được sổ ghi để kiểm tra (quyền truy cập, ổ đĩa)"),
+         N_("Không mở được sổ ghi {file} để kiểm tra ({value}). Đây không phải dấu hiệu sổ ghi hỏng."),
+         staff=N_("Kiểm tra quyền đọc tệp và thư mục chiến dịch (ổ mạng còn kết nối?) rồi chạy lại 'tracker verify'.")),
     Code("verify_ledger_integrity", "error", "verify", N_("sổ ghi không toàn vẹn"),
          N_("Sổ ghi {file} không toàn vẹn: {value}."), staff=RESTORE_LEDGER),
     Code("verify_ledger_links", "error", "verify", N_("sổ ghi có liên kết hỏng giữa các bảng"),

@@ -13,7 +13,6 @@ Layout:
 """
 from __future__ import annotations
 
-import contextlib
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from tracker.model.errors import TrackerError
 from tracker.model.registry import Unit, load_registry
 from tracker.store.archive import Archived, archive_file
 from tracker.store.files import atomic_write_bytes
+from tracker.store.locks import file_lock, held
 
 DEFAULT_DIR = Path("workbooks/hanoi-ttdt-2026")
 LOCK_TIMEOUT_S = 120
@@ -96,27 +96,15 @@ class Workspace:
 
     @cached_property
     def _lock(self):
-        from filelock import FileLock
+        return file_lock(self.state / "campaign.lock")
 
-        self.state.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.state / "campaign.lock"))
-
-    @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT_S):
-        """Exclusive lock on the campaign: a second writer waits, then says why it cannot go on.
-        Reentrant: a step that holds it may call another that takes it."""
-        from filelock import Timeout
-
-        lock = self._lock
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise TrackerError(f"Một lệnh tracker khác đang chạy trên chiến dịch '{self.root}' (đã chờ "
-                               f"{int(timeout)} giây). Chờ lệnh đó xong rồi chạy lại.") from None
-        try:
-            yield
-        finally:
-            lock.release()
+        """Exclusive lock on the campaign: a second writer waits, then says who holds it and why it
+        cannot go on. Reentrant: a step that holds it may call another that takes it."""
+        def busy(who: str) -> str:
+            return (f"{who[:1].upper()}{who[1:]} đang chạy trên chiến dịch '{self.root}' (đã chờ {int(timeout)} giây). "
+                    "Chờ lệnh đó xong rồi chạy lại.")
+        return held(self.state / "campaign.lock", timeout, busy, make_lock=lambda: self._lock)
 
     def archive_file(self, source: Path | str, known_digest: str | None = None) -> Archived:
         """Copy a given file into the archive under its SHA-256 (see tracker.store.archive)."""
