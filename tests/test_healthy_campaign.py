@@ -1,6 +1,6 @@
 """A healthy campaign is never called damaged: reading commands read a ledger another program holds,
 or a folder that cannot be written; a busy ledger is said busy, naming who holds it when that can
-be known."""
+be known; the signing key is never made again over forms and a ledger made with the one lost."""
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +26,7 @@ from tracker.stats import campaign_stats, to_json_doc
 from tracker.store import ledger as ledger_module
 from tracker.store import locks
 from tracker.store.ledger import Ledger, Submission
-from tracker.store.workspace import Workspace
+from tracker.store.workspace import NEW_KEY_ENV, KeyMissing, Workspace
 from tracker.verify import verify
 
 ON_TIME = dt.date(2026, 6, 4)
@@ -249,3 +249,56 @@ def test_a_read_only_copy_taken_while_tracker_wrote_shows_every_commit(ws, outbo
     result = run(copy, "stats", "--format", "json", "--as-of", "04/06/2026")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["units"]["returned"] == 3
+
+
+# ---------------------------------------------------------------------- the signing key
+def _without_hidden(ws, tmp_path) -> Workspace:
+    copy = tmp_path / "copy"
+    shutil.copytree(ws.root, copy, ignore=shutil.ignore_patterns(".*"))   # what some copies do
+    return Workspace(copy)
+
+
+def test_a_folder_copied_without_its_hidden_files_never_gets_a_new_key(ws, outbox, tmp_path):
+    files = merged(ws, outbox, tmp_path, n=1)
+    copy = _without_hidden(ws, tmp_path)
+    genuine = fill(outbox[ws.units[1].id], tmp_path / "in" / "late.xlsx", "met")
+    result = cli(copy, "merge", str(genuine))
+    assert result.exit_code == 1 and "Không tạo khóa mới" in result.output
+    assert "backups/secret.key" in result.output and "Traceback" not in result.output
+    assert not copy.secret_file.exists()
+    # verify says the key is missing; it does not call every form tampered nor advise regenerating them
+    rep = verify(Workspace(copy.root))
+    codes = {p.code for p in rep.problems}
+    assert "verify_key_missing" in codes and "verify_outbox_bad" not in codes
+    assert not copy.secret_file.exists()
+    # Restored as the message says: the genuine return is accepted, the first one known.
+    copy.secret_file.parent.mkdir(exist_ok=True)      # the lock and caches made it meanwhile
+    shutil.copyfile(copy.secret_backup, copy.secret_file)
+    report = merge(Workspace(copy.root), [*files, genuine], received=ON_TIME, report=False)
+    assert [f.outcome for f in report.files] == ["duplicate", "accepted"]
+
+
+def test_a_lost_key_without_a_copy_says_where_to_restore_it_from(ws, tmp_path):
+    copy = _without_hidden(ws, tmp_path)
+    copy.secret_backup.unlink()
+    with pytest.raises(KeyMissing) as e:
+        _ = copy.secret
+    assert "bản sao lưu của thư mục chiến dịch" in str(e.value) and NEW_KEY_ENV in str(e.value)
+
+
+def test_a_new_key_only_when_asked_for_by_name(ws, tmp_path, monkeypatch):
+    copy = _without_hidden(ws, tmp_path)
+    old = copy.secret_backup.read_bytes().strip()
+    monkeypatch.setenv(NEW_KEY_ENV, "1")
+    assert Workspace(copy.root).secret not in (b"", old)
+
+
+def test_a_fresh_folder_makes_its_key_and_init_says_where_it_is(tmp_path):
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "camp")])
+    assert result.exit_code == 0, result.output
+    ws = Workspace(tmp_path / "camp")
+    assert str(ws.secret_file) in result.output and "sao lưu" in result.output
+    assert ws.secret_backup.read_bytes().strip() == ws.secret_file.read_bytes().strip()
+    # Nothing made with a key yet (no outbox file, no ledger): losing it loses nothing, a new one is made.
+    shutil.rmtree(ws.state)
+    assert Workspace(ws.root).secret

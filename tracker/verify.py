@@ -16,7 +16,7 @@ from tracker.model.errors import TrackerError
 from tracker.model.findings import Finding
 from tracker.store.files import sha256_file
 from tracker.store.ledger import check_health, failure_kind
-from tracker.store.workspace import Workspace
+from tracker.store.workspace import KeyMissing, Workspace
 
 # What the master reader says, as verify says it (an error here: the master must be rebuilt).
 _MASTER = {"master_unreadable": "verify_master_unreadable", "master_no_snapshot": "verify_master_no_snapshot",
@@ -96,12 +96,22 @@ def _check_outbox(ws: Workspace, rep: VerifyReport) -> None:
     from tracker.intake.xlsx import XlsxBook
     from tracker.model.findings import IntakeError
 
+    unread = object()
+    secret = unread         # read at the first form: verify never makes a key (nor writes anything)
     missing, bad = [], []
     for unit in ws.units:
         path = ws.outbox_path(unit)
         if not path.exists():
             missing.append(unit.name)
             continue
+        if secret is unread:
+            try:
+                secret = ws.secret
+            except KeyMissing:
+                # Never a new key: the forms are checked against the one they were made with, once restored.
+                rep.add("verify_key_missing", file=str(ws.secret_file.relative_to(ws.root)),
+                        backup=str(ws.secret_backup.relative_to(ws.root)) if ws.secret_backup.is_file() else "")
+                secret = None
         try:
             with XlsxBook(path, path.name) as book:
                 values = {}
@@ -111,8 +121,8 @@ def _check_outbox(ws: Workspace, rep: VerifyReport) -> None:
         except IntakeError:
             bad.append(path.name)
             continue
-        if values["unit_id"] != unit.id or not ident.token_ok(ws.secret, ws.campaign.id, unit.id,
-                                                              str(values["template_version"]), str(values["token"])):
+        if values["unit_id"] != unit.id or secret is not None and not ident.token_ok(
+                secret, ws.campaign.id, unit.id, str(values["template_version"]), str(values["token"])):
             bad.append(path.name)
     if missing:
         rep.add("verify_outbox_missing", count=len(missing), examples=", ".join(missing[:3]))

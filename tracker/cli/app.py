@@ -167,6 +167,7 @@ def init(directory, template, units, force):
     out = console()
     out.print(f"Đã tạo chiến dịch [bold]{ws.campaign.id}[/] tại {root}: {len(ws.units)} đơn vị, "
               f"{n_products} sản phẩm, hạn nộp {ws.campaign.due:%d/%m/%Y}.")
+    out.print(f"Khóa xác thực biểu mẫu: {ws.secret_file} (bản sao: {ws.secret_backup}). Hãy sao lưu tệp này: mất khóa thì tệp đơn vị gửi về không xác thực được (docs/huong-dan.md, mục 11).")
     out.print(f"Bước tiếp: điền email đơn vị vào {ws.registry_file} (nếu gửi thư), rồi chạy "
               f"'tracker generate -C {root}'.")
 

@@ -531,6 +531,15 @@ CODES = _codes(
          N_("{count} tệp trong outbox/ hỏng hoặc không khớp đơn vị/mã xác thực (ví dụ: {examples})."),
          staff=N_("Chạy 'tracker generate': tệp sai được chuyển vào backups/ và tạo lại."),
          params=("count", "examples")),
+    Code("verify_key_missing", "error", "verify", N_("mất khóa xác thực .tracker/secret.key"),
+         N_("Không thấy khóa xác thực {file}, trong khi thư mục đã có tệp gửi đơn vị hoặc sổ ghi làm bằng khóa đó; chưa "
+            "kiểm tra được mã xác thực các tệp trong outbox/. Có bản sao khóa ở {backup}."),
+         staff=N_("Khôi phục khóa (chép bản sao trong backups/, hoặc từ bản sao lưu cả thư mục, về .tracker/secret.key; "
+                  "xem mục 11) rồi chạy lại. Không tạo khóa mới, không chạy 'tracker generate' trước khi khôi phục: khóa "
+                  "mới làm mọi tệp đã gửi đơn vị bị từ chối."),
+         params=("backup",), by="backup", variants=_v(**{
+             "": Variant(N_("Không thấy khóa xác thực {file}, trong khi thư mục đã có tệp gửi đơn vị hoặc sổ ghi làm bằng "
+                            "khóa đó; chưa kiểm tra được mã xác thực các tệp trong outbox/."))})),
     Code("verify_no_master", "warning", "verify", N_("chưa có master.xlsx"),
          N_("Chưa có master.xlsx."), staff=N_("Chạy 'tracker merge' (không cần tệp) hoặc 'tracker generate'.")),
     Code("verify_master_unreadable", "error", "verify", N_("master.xlsx hỏng, không đọc được"),
