@@ -433,6 +433,99 @@ def test_convert_without_output(tmp_path, monkeypatch):
     refused("convert_failed", "cu.ods", convert_with_libreoffice, p, tmp_path / "o")
 
 
+def ods_linking_an_image(path: Path, url: str) -> Path:
+    """A real .ods whose picture is not in the file but linked at `url` (a tracking pixel)."""
+    content = f"""<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+ xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
+ xmlns:xlink="http://www.w3.org/1999/xlink" office:version="1.2">
+<office:body><office:spreadsheet><table:table table:name="Dữ liệu">
+<table:shapes><draw:frame svg:width="3cm" svg:height="3cm" svg:x="1cm" svg:y="1cm">
+<draw:image xlink:href="{url}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/>
+</draw:frame></table:shapes>
+<table:table-row><table:table-cell office:value-type="string"><text:p>Hà Nội</text:p></table:table-cell>
+</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"""
+    manifest = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">
+<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.fixture
+def listener():
+    """A local HTTP server recording every request that reaches it: (base url, requests)."""
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@needs_soffice
+def test_converting_an_untrusted_ods_fetches_nothing(tmp_path, listener):
+    import subprocess
+    import tempfile
+
+    base, asked = listener
+    ods = ods_linking_an_image(tmp_path / "tra-loi.ods", f"{base}/pixel.png")
+    # The hazard: LibreOffice with a fresh profile of its own fetches the linked picture.
+    with tempfile.TemporaryDirectory() as prof:
+        subprocess.run([convert._soffice(), "--headless", "--norestore", f"-env:UserInstallation={Path(prof).as_uri()}",
+                        "--convert-to", "xlsx", "--outdir", str(tmp_path / "plain"), str(ods)],
+                       capture_output=True, timeout=180)
+    if not asked:
+        pytest.skip("this LibreOffice fetches no linked picture at all: nothing to guard against")
+    asked.clear()
+    # Ours: the profile's settings alone stop it (the proxy that does not exist), and so does the
+    # network namespace where the system allows one; the file is converted all the same.
+    for offline in (False, True):
+        out = convert_with_libreoffice(ods, tmp_path / f"out-{offline}", offline=offline)
+        assert openpyxl.load_workbook(out).active["A1"].value == "Hà Nội"
+        assert asked == [], (offline, asked)
+
+
+def test_the_profile_says_never_to_fetch_update_or_run(tmp_path):
+    convert.write_profile(tmp_path / "profile")
+    xcu = (tmp_path / "profile" / "user" / "registrymodifications.xcu").read_text(encoding="utf-8")
+    import xml.etree.ElementTree as ET
+
+    oor = "{http://openoffice.org/2001/registry}"
+    said = {(item.get(f"{oor}path"), prop.get(f"{oor}name")): prop.findtext("value")
+            for item in ET.fromstring(xcu) for prop in item}
+    assert said[("/org.openoffice.Inet/Settings", "ooInetProxyType")] == "1"
+    assert said[("/org.openoffice.Inet/Settings", "ooInetNoProxy")] in (None, "")
+    assert said[("/org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks")] == "true"
+    assert said[("/org.openoffice.Office.Calc/Content/Update", "Link")] == "1"
+
+
 # --------------------------------------------------------------------------- run_bounded
 
 

@@ -190,3 +190,109 @@ def test_the_registry_builder_writes_the_builtin_registry(tmp_path):
     out = tmp_path / "units.csv"
     tool.main(data, out)
     assert out.read_bytes() == REGISTRY.read_bytes()
+
+
+# ---------------------------------------------------------------------- units.csv as Excel saves it
+TWO = [dict(GOOD, email="a@x.gov.vn; b@x.gov.vn"),
+       dict(GOOD, id="xp-2", name="Phường Hai, Ba", email="c@x.gov.vn", products="site=Trang|ct=Chuyên trang")]
+
+
+def as_units(units) -> list:
+    return [(u.id, u.name, u.email, [p.id for p in u.products]) for u in units]
+
+
+def csv_text(rows: list[dict], delimiter=",", line_end="\r\n") -> str:
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, COLUMNS, delimiter=delimiter, lineterminator=line_end)
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: r.get(k, "") for k in COLUMNS})
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("how", ["bom_crlf", "cr_only", "trailing_empty_rows", "semicolons", "utf16_tabs"])
+def test_registry_saved_by_excel_in_its_usual_ways_is_read_the_same(tmp_path, how):
+    want = as_units(load_registry(write_registry(tmp_path / "plain.csv", TWO), CAMPAIGN))
+    if how == "bom_crlf":
+        data = ("\ufeff" + csv_text(TWO)).encode("utf-8")
+    elif how == "cr_only":           # old Mac line ends, as some exports still write
+        data = csv_text(TWO, line_end="\r").encode("utf-8")
+    elif how == "trailing_empty_rows":   # Excel keeps ',,,' for rows that once held something
+        data = (csv_text(TWO) + "," * (len(COLUMNS) - 1) + "\r\n" + ",,,\r\n\r\n").encode("utf-8")
+    elif how == "semicolons":        # Excel with Vietnamese regional settings; emails quoted as they hold ';'
+        data = csv_text(TWO, delimiter=";").encode("utf-8")
+        assert b'"a@x.gov.vn; b@x.gov.vn"' in data
+    else:                            # Excel's "Unicode Text": UTF-16 with BOM, tabs
+        data = csv_text(TWO, delimiter="\t").encode("utf-16")
+    path = tmp_path / "units.csv"
+    path.write_bytes(data)
+    assert as_units(load_registry(path, CAMPAIGN)) == want
+
+
+def test_a_duplicate_column_is_refused_naming_it_never_blanking_every_address(tmp_path):
+    text = csv_text(TWO).splitlines()
+    text[0] += ",email"                      # a second 'email' column, empty: DictReader kept the last
+    text[1:] = [line + "," for line in text[1:]]
+    path = tmp_path / "units.csv"
+    path.write_text("\r\n".join(text) + "\r\n", encoding="utf-8")
+    with pytest.raises(TrackerError) as e:
+        load_registry(path, CAMPAIGN)
+    said = " ".join(e.value.details)
+    from openpyxl.utils import get_column_letter
+
+    second = get_column_letter(len(COLUMNS) + 1)       # the column added after the last one
+    assert "cột 'email' có hai lần" in said and f"H1, {second}1" in said
+
+
+def test_cells_under_no_column_are_refused_saying_where(tmp_path):
+    # An unquoted comma in a name shifts the row's cells one column right: its last one has no column.
+    from openpyxl.utils import get_column_letter
+
+    row = {c: "" for c in COLUMNS} | dict(id="xp-9", group="xa-phuong", name="Phường Chín, Ba", kind="xã",
+                                           products="site=Trang")
+    row[COLUMNS[-1]] = "Công văn số 1"
+    shifted = ",".join(row[c] for c in COLUMNS) + "\r\n"       # the name's comma is not quoted
+    path = tmp_path / "units.csv"
+    path.write_text(csv_text([GOOD]) + shifted, encoding="utf-8")
+    with pytest.raises(TrackerError) as e:
+        load_registry(path, CAMPAIGN)
+    said = " ".join(e.value.details)
+    assert f"dòng 3, cột {get_column_letter(len(COLUMNS) + 1)}: có nội dung 'Công văn số 1'" in said
+
+
+@pytest.mark.parametrize("damage, expect", [
+    (b"xp-2,xa-phuong,Ph\x00uong,,,,,,,site=Trang,\r\n", "dòng 3, cột name: có ký tự điều khiển"),
+    (b'xp-2,xa-phuong,"Phuong Hai' + b"x" * 140_000, "dòng 3: không đọc được"),     # a quote never closed
+    (b"", "thiếu cột"),
+    ("id;nhóm;tên\r\n".encode("utf-8"), "thiếu cột"),
+    ("xp-2,xa-phuong,Xã Hà\r\n".encode("cp1252", "replace"), "không phải UTF-8"),   # saved as "CSV (Comma delimited)"
+])
+def test_a_registry_that_cannot_be_read_says_why_never_unexpected_error(tmp_path, damage, expect):
+    path = tmp_path / "units.csv"
+    head = csv_text([GOOD]).encode("utf-8") if expect not in ("thiếu cột",) else b""
+    path.write_bytes(head + damage)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "camp"), "--units", str(path)])
+    assert result.exit_code == 1 and expect in result.output, result.output
+    assert "không mong đợi" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("group_id", ["../../x", "a/b", "..", "khối một", "C:x"])
+def test_a_template_group_id_that_is_not_a_safe_folder_name_is_refused(tmp_path, group_id):
+    text = template_path(None).read_text(encoding="utf-8").replace('id = "xa-phuong"', f'id = "{group_id}"')
+    tpl = tmp_path / "mau.toml"
+    tpl.write_text(text, encoding="utf-8")
+    reg = write_registry(tmp_path / "dv.csv", [dict(GOOD, group=group_id)])
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "d" / "camp"), "--template", str(tpl), "--units",
+                                       str(reg)])
+    assert result.exit_code == 1 and f"id '{group_id}' không hợp lệ" in result.output, result.output
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["dv.csv", "mau.toml"]     # nothing written anywhere
+
+
+def test_a_criterion_id_that_cannot_name_a_cell_is_refused(tmp_path):
+    text = template_path(None).read_text(encoding="utf-8").replace('id = "c3"', 'id = "c 3"')
+    tpl = tmp_path / "mau.toml"
+    tpl.write_text(text, encoding="utf-8")
+    with pytest.raises(TrackerError, match="id 'c 3' không hợp lệ"):
+        load_campaign(tpl)

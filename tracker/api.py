@@ -28,6 +28,7 @@ def generate(ws: Workspace, jobs: int | None = None, progress=None):
     from tracker.outbound.generate import write_outbox
 
     with ws.lock():
+        ws.back_up_secret()         # the forms carry tokens of this key: keep a copy a folder copy keeps
         result = write_outbox(ws, jobs=jobs, progress=progress)
         checkpoint("generate.before_master")
         with Ledger(ws.ledger_file) as ledger:

@@ -208,7 +208,9 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
                                  (first - due).days if dl == "late" else 0, len(subs), current))
         for p in unit.products:
             answers = {c: (current.answers.get((p.id, c), "blank") if current else "blank") for c in crit_ids}
-            status = product_status(list(answers.values()), current is not None)
+            # A product the unit's form did not have (added to the registry later): not returned yet.
+            on_form = current is not None and any(k[0] == p.id for k in current.answers)
+            status = product_status(list(answers.values()), on_form)
             kind = by_kind.setdefault(p.kind, dict(zero_p))
             for bucket in (totals_p, g_products[unit.group], kind):
                 bucket["total"] += 1
@@ -258,5 +260,5 @@ def campaign_stats(ws, as_of: dt.date | None = None) -> Stats:
         return compute(ws.campaign, ws.units, {}, as_of)
     from tracker.store.ledger import Ledger
 
-    with Ledger(ws.ledger_file) as ledger:
+    with Ledger.reader(ws.ledger_file) as ledger:
         return compute(ws.campaign, ws.units, ledger.history(), as_of)

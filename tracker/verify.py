@@ -3,7 +3,7 @@
 Each fault is a Finding (codes verify_*): its statement says what is wrong, its advice how to repair.
 
 Checks: the template and registry load; the ledger passes SQLite's integrity and foreign-key
-checks; every archived return is present with the hash it was recorded under, and no archived
+checks (read-only: a ledger busy or out of reach is said to be so, never damaged); every archived return is present with the hash it was recorded under, and no archived
 file is unknown to the ledger; the master is readable and shows what the ledger holds; the outbox
 has one valid workbook per unit of the registry.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from tracker.model.errors import TrackerError
 from tracker.model.findings import Finding
 from tracker.store.files import sha256_file
-from tracker.store.ledger import check_health
-from tracker.store.workspace import Workspace
+from tracker.store.ledger import check_health, failure_kind
+from tracker.store.workspace import KeyMissing, Workspace
 
 # What the master reader says, as verify says it (an error here: the master must be rebuilt).
 _MASTER = {"master_unreadable": "verify_master_unreadable", "master_no_snapshot": "verify_master_no_snapshot",
@@ -57,8 +57,18 @@ def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:
         return
     try:
         health = check_health(ws.ledger_file)
-    except sqlite3.DatabaseError as e:
-        rep.add("verify_ledger_unreadable", file=ws.ledger_file.name, value=str(e))
+    except (sqlite3.Error, OSError) as e:
+        # Only damage advises a restore: a healthy ledger that is busy or cannot be opened here is not damaged.
+        kind = failure_kind(e)
+        if kind == "busy":
+            from tracker.store.locks import holders
+
+            rep.add("verify_ledger_busy", file=ws.ledger_file.name,
+                    holder="; ".join(holders(ws.state)) or "")
+        elif kind in ("access", "readonly", "io"):
+            rep.add("verify_ledger_no_access", file=ws.ledger_file.name, value=str(e))
+        else:
+            rep.add("verify_ledger_unreadable", file=ws.ledger_file.name, value=str(e))
         return
     rows = health.archived
     if health.integrity != ["ok"]:
@@ -86,12 +96,22 @@ def _check_outbox(ws: Workspace, rep: VerifyReport) -> None:
     from tracker.intake.xlsx import XlsxBook
     from tracker.model.findings import IntakeError
 
+    unread = object()
+    secret = unread         # read at the first form: verify never makes a key (nor writes anything)
     missing, bad = [], []
     for unit in ws.units:
         path = ws.outbox_path(unit)
         if not path.exists():
             missing.append(unit.name)
             continue
+        if secret is unread:
+            try:
+                secret = ws.secret
+            except KeyMissing:
+                # Never a new key: the forms are checked against the one they were made with, once restored.
+                rep.add("verify_key_missing", file=str(ws.secret_file.relative_to(ws.root)),
+                        backup=str(ws.secret_backup.relative_to(ws.root)) if ws.secret_backup.is_file() else "")
+                secret = None
         try:
             with XlsxBook(path, path.name) as book:
                 values = {}
@@ -101,8 +121,8 @@ def _check_outbox(ws: Workspace, rep: VerifyReport) -> None:
         except IntakeError:
             bad.append(path.name)
             continue
-        if values["unit_id"] != unit.id or not ident.token_ok(ws.secret, ws.campaign.id, unit.id,
-                                                              str(values["template_version"]), str(values["token"])):
+        if values["unit_id"] != unit.id or secret is not None and not ident.token_ok(
+                secret, ws.campaign.id, unit.id, str(values["template_version"]), str(values["token"])):
             bad.append(path.name)
     if missing:
         rep.add("verify_outbox_missing", count=len(missing), examples=", ".join(missing[:3]))
@@ -129,7 +149,7 @@ def _check_master(ws: Workspace, rep: VerifyReport) -> None:
     history = {}
     if ws.ledger_file.exists():
         try:
-            with Ledger(ws.ledger_file) as ledger:
+            with Ledger.reader(ws.ledger_file) as ledger:
                 history = ledger.history()
         except TrackerError:
             return   # already reported by the ledger check

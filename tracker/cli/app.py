@@ -167,6 +167,8 @@ def build() -> click.Group:
         screen().print(
             _("Đã tạo chiến dịch {id} tại {root}: {units} đơn vị, {products} sản phẩm, hạn nộp {due}.").format(
                 id=ws.campaign.id, root=root, units=len(ws.units), products=n_products, due=f"{ws.campaign.due:%d/%m/%Y}"),
+            _("Khóa xác thực biểu mẫu: {key} (bản sao: {copy}). Hãy sao lưu tệp này: mất khóa thì tệp đơn vị gửi về "
+              "không xác thực được (docs/huong-dan.md, mục 11).").format(key=ws.secret_file, copy=ws.secret_backup),
             _("Bước tiếp: điền email đơn vị vào {registry} (nếu gửi thư), rồi chạy 'tracker generate -C {root}'.").format(
                 registry=ws.registry_file, root=root))
 

@@ -1,10 +1,21 @@
-"""Old formats (.xls, .ods) turned into .xlsx by headless LibreOffice, bounded in time."""
+"""Old formats (.xls, .ods) turned into .xlsx by headless LibreOffice, bounded in time, offline.
+
+The files are untrusted: a unit's .ods or .xls may link images, other workbooks or web services
+at any address its sender chose, and LibreOffice fetches a linked image as it loads the file (a
+tracking pixel at least). Each conversion runs on a fresh private profile whose settings refuse
+that: every HTTP/HTTPS/FTP request goes to a proxy that does not exist (LibreOffice 7.4 fetches
+linked images whatever BlockUntrustedRefererLinks says; the proxy stops them), untrusted links are
+blocked, links are never updated, formulas never recalculated on load (WEBSERVICE), macros never
+run. On Linux it also runs without network when the system allows it (`unshare -rn`: a new
+network namespace with no interface up), and silently as before when it does not.
+"""
 from __future__ import annotations
 
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,9 +27,65 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+# The private profile's settings (registrymodifications.xcu): (path, property, value).
+_NOWHERE = ("127.0.0.1", "9")        # the discard port: nothing answers there, nothing leaves the machine
+SETTINGS = [
+    ("/org.openoffice.Inet/Settings", "ooInetProxyType", "1"),           # manual proxy...
+    ("/org.openoffice.Inet/Settings", "ooInetHTTPProxyName", _NOWHERE[0]),
+    ("/org.openoffice.Inet/Settings", "ooInetHTTPProxyPort", _NOWHERE[1]),
+    ("/org.openoffice.Inet/Settings", "ooInetHTTPSProxyName", _NOWHERE[0]),
+    ("/org.openoffice.Inet/Settings", "ooInetHTTPSProxyPort", _NOWHERE[1]),
+    ("/org.openoffice.Inet/Settings", "ooInetFTPProxyName", _NOWHERE[0]),
+    ("/org.openoffice.Inet/Settings", "ooInetFTPProxyPort", _NOWHERE[1]),
+    ("/org.openoffice.Inet/Settings", "ooInetNoProxy", ""),            # ...for every host
+    ("/org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks", "true"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "MacroSecurityLevel", "3"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution", "true"),
+    ("/org.openoffice.Office.Calc/Content/Update", "Link", "1"),          # Calc: 1 = never update links
+    ("/org.openoffice.Office.Calc/Formula/Load", "OOXMLRecalcMode", "1"),  # 1 = never recalculate
+    ("/org.openoffice.Office.Calc/Formula/Load", "ODFRecalcMode", "1"),
+]
+
+
+def write_profile(profile: Path) -> None:
+    """A LibreOffice user profile holding SETTINGS (read by soffice -env:UserInstallation=...)."""
+    from xml.sax.saxutils import quoteattr, escape
+
+    items = "".join(
+        f'<item oor:path={quoteattr(path)}><prop oor:name={quoteattr(name)} oor:op="fuse">'
+        f"<value>{escape(value)}</value></prop></item>\n" for path, name, value in SETTINGS)
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        f"{items}</oor:items>\n", encoding="utf-8")
+
+
+_offline_prefix: list[str] | None = None
+
+
+def offline_prefix() -> list[str]:
+    """The command that runs another without network (`unshare -rn`), when this system allows it
+    (Linux with unprivileged user namespaces); else nothing. Tried once per process."""
+    global _offline_prefix
+    if _offline_prefix is None:
+        _offline_prefix = []
+        exe = shutil.which("unshare") if sys.platform.startswith("linux") else None
+        if exe:
+            try:
+                ok = subprocess.run([exe, "-rn", "true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, timeout=10).returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+            if ok:
+                _offline_prefix = [exe, "-rn"]
+    return _offline_prefix
+
+
 def convert_with_libreoffice(path: str | os.PathLike, out_dir: str | os.PathLike,
-                             timeout: float = 120, display_name: str = "") -> Path:
-    """Convert an .xls/.ods file to out_dir/<stem>.xlsx with headless LibreOffice."""
+                             timeout: float = 120, display_name: str = "", offline: bool = True) -> Path:
+    """Convert an .xls/.ods file to out_dir/<stem>.xlsx with headless LibreOffice, fetching nothing
+    (see the module's doc). `offline=False`: the profile's settings alone (tests check them so)."""
     path, out_dir = Path(path), Path(out_dir)
     name = display_name or path.name
     exe = _soffice()
@@ -33,7 +100,9 @@ def convert_with_libreoffice(path: str | os.PathLike, out_dir: str | os.PathLike
         src = work / f"input{ext}"
         shutil.copyfile(path, src)
         (work / "out").mkdir()
-        cmd = [exe, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+        write_profile(work / "profile")
+        cmd = [*(offline_prefix() if offline else []),
+               exe, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                f"-env:UserInstallation={(work / 'profile').as_uri()}",
                "--convert-to", "xlsx", "--outdir", str(work / "out"), str(src)]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -68,7 +68,7 @@ def read_return(path, display_name: str, campaign, units_by_id: dict, secret: by
             raise IntakeError(Finding("is_master", file=display_name))
         unit = _identify(ctx, campaign, units_by_id, secret)
         _check_file_name(ctx, unit, units_by_id)
-        form = Form(campaign, unit)
+        form = Form(campaign, unit, *_as_sent(ctx, campaign, unit))
         if reading.identified_by == "ident":
             table = _read_by_names(ctx, form)
         else:
@@ -104,21 +104,52 @@ def _is_master(book: XlsxBook) -> bool:
 class Form:
     """What the unit's form holds, as labels: criteria rows, product headers, anchors."""
 
-    def __init__(self, campaign, unit):
+    def __init__(self, campaign, unit, products=None, criteria=None):
+        """`products`, `criteria`: those of the form as it was sent (default: the registry's and the
+        template's now)."""
         self.campaign, self.unit = campaign, unit
         self.amap = AnswerMap(*campaign.answers)
-        self.criteria = list(campaign.criteria)
+        self.criteria = list(criteria or campaign.criteria)
         groups = [label_key(c.group) for c in self.criteria]
         # A criterion's row is known by its group label; by its detail text too when groups repeat.
         self.row_keys = {c.id: (label_key(c.group), label_key(c.detail) if groups.count(label_key(c.group)) > 1
                                 else None) for c in self.criteria}
-        self.products = list(unit.products)
+        self.products = list(products or unit.products)
         self.product_keys = {p.id: label_key(p.name) for p in self.products}
         self.answer_title = label_key(campaign.section("answers").get("input_title", "Mức độ đáp ứng"))
 
     def product_name(self, p) -> str:
         """The product an answer is about, as findings name it: none when it is the unit's own site alone."""
         return "" if len(self.products) == 1 and p.kind == "site" else p.name
+
+
+def _as_sent(ctx: _Ctx, campaign, unit) -> tuple[list | None, list | None]:
+    """(products, criteria) of the form as generated, from its very-hidden sheet's rows "products"
+    and "criteria": a product added to the registry (or a criterion to the template) after the
+    forms went out is not on it. Those are read; the others are left unreturned (or unanswered),
+    said once. (None, None) when the sheet does not say (a return identified by its labels)."""
+    if ctx.r.identified_by != "ident" or ident.ID_SHEET not in ctx.book.sheet_names:
+        return None, None
+    said: dict[int, dict[int, str]] = {}
+    for ref, cell in ctx.book.cells(ident.ID_SHEET).items():
+        row, col = split_ref(ref)
+        said.setdefault(row, {})[col] = str(cell.value)
+    rows = {r.get(1): r.get(2, "") for r in said.values()}
+    products = criteria = None
+    if "products" in rows:
+        keys = set(rows["products"].split("|"))
+        # Only the registry's products count (a key typed into the sheet by hand adds nothing).
+        products = [p for p in unit.products if p.key in keys] or None
+        if products and len(products) < len(unit.products):
+            ctx.add("products_not_on_form", unit=unit.name,
+                    products=", ".join(f"“{p.name}”" for p in unit.products if p.key not in keys))
+    if "criteria" in rows:
+        ids = set(rows["criteria"].split("|"))
+        criteria = [c for c in campaign.criteria if c.id in ids] or None
+        if criteria and len(criteria) < len(campaign.criteria):
+            ctx.add("criteria_not_on_form",
+                    criteria=", ".join(f"“{c.group}”" for c in campaign.criteria if c.id not in ids))
+    return products, criteria
 
 
 # ---------------------------------------------------------------------- identification

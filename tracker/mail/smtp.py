@@ -42,7 +42,7 @@ def mail_status(ws: Workspace, kind: str, batch: str) -> dict[str, dict]:
         return {}
     from tracker.store.ledger import Ledger
 
-    with Ledger(ws.ledger_file) as ledger:
+    with Ledger.reader(ws.ledger_file) as ledger:
         rows = ledger.mail_rows(kind, batch)
     out: dict[str, dict] = {}
     for r in rows:
@@ -53,25 +53,13 @@ def mail_status(ws: Workspace, kind: str, batch: str) -> dict[str, dict]:
 
 
 def _mail_lock(ws: Workspace):
-    """One sender per campaign at a time (two would send twice); released when the process dies."""
-    import contextlib
+    """One sender per campaign at a time (two would send twice); released when the process dies.
+    Its holder is noted beside it: a busy ledger or a second sender can name it."""
+    from tracker.store.locks import held
 
-    from filelock import FileLock, Timeout
-
-    @contextlib.contextmanager
-    def held():
-        ws.state.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(ws.state / "mail.lock"))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            raise TrackerError("Một lệnh gửi thư khác đang chạy trên chiến dịch này. Chờ lệnh đó xong rồi chạy "
-                               "lại (chạy song song sẽ gửi trùng thư).") from None
-        try:
-            yield
-        finally:
-            lock.release()
-    return held()
+    return held(ws.state / "mail.lock", 0, lambda who: (
+        f"{who[:1].upper()}{who[1:]} đang gửi thư trên chiến dịch này. Chờ lệnh đó xong rồi chạy lại (chạy song "
+        "song sẽ gửi trùng thư)."))
 
 
 class NotUnconfirmed(UsageError):

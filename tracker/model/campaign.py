@@ -6,6 +6,7 @@ template; the code only knows the shape.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
@@ -15,6 +16,11 @@ from tracker.model.dates import try_parse_date
 from tracker.model.errors import TrackerError
 
 BUILTIN = "hanoi-ttdt-2026"
+# Ids that become parts of paths (a group's outbox/<group>/ folder) or of the workbooks' defined
+# names (a criterion's TRK_A_<product>_<criterion>): safe there whatever the system ('../x', 'a/b',
+# 'x:y' or a space never is).
+GROUP_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+CRITERION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
 
 
 def nfc(text: str) -> str:
@@ -215,6 +221,10 @@ def campaign_from_data(data: dict, path: Path) -> Campaign:
         if not (cr.get("id") and cr.get("group") and cr.get("detail")):
             problems.append(f"tiêu chí thứ {i} thiếu id, group hoặc detail")
             continue
+        if not CRITERION_ID.match(str(cr["id"])):
+            problems.append(f"tiêu chí thứ {i}: id '{cr['id']}' không hợp lệ (chỉ chữ không dấu, số, dấu gạch dưới; "
+                            "bắt đầu bằng chữ)")
+            continue
         criteria.append(Criterion(cr["id"], cr["group"], cr["detail"]))
     if not criteria:
         problems.append("không có tiêu chí nào ([[criteria]])")
@@ -224,6 +234,10 @@ def campaign_from_data(data: dict, path: Path) -> Campaign:
     for i, g in enumerate(data.get("groups", []), 1):
         if not (g.get("id") and g.get("name")):
             problems.append(f"khối thứ {i} thiếu id hoặc name")
+            continue
+        if not GROUP_ID.match(str(g["id"])):
+            problems.append(f"khối thứ {i}: id '{g['id']}' không hợp lệ (chỉ chữ thường không dấu, số, dấu gạch ngang; "
+                            "id là tên thư mục trong outbox/)")
             continue
         groups.append(Group(g["id"], g["name"], g.get("form", ""), g))
     if not groups:

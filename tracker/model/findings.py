@@ -92,6 +92,7 @@ CHOICES = {
 BLANK = {
     "sender": N_("không rõ người gửi"),
     "suffix": N_("không rõ đuôi"),
+    "holder": N_("một chương trình khác (phần mềm mở tệp SQLite như DB Browser, công cụ đồng bộ hay sao lưu)"),
 }
 # {label}: the criterion an answer cell belongs to, and its product when the unit has several.
 LABEL = N_("tiêu chí “{criterion}”")
@@ -389,6 +390,18 @@ CODES = _codes(
     Code("old_template", "warning", "review", N_("tệp tạo từ phiên bản mẫu khác"),
          N_("Tệp '{file}' được tạo từ phiên bản mẫu '{value}', khác phiên bản hiện tại '{expected}'. Vẫn ghép."),
          staff=N_("Nên kiểm tra lại nội dung.")),
+    Code("products_not_on_form", "warning", "review",
+         N_("tệp là biểu mẫu gửi trước khi thêm sản phẩm vào danh sách: sản phẩm mới vẫn chưa nhận"),
+         N_("Tệp '{file}' là biểu mẫu gửi {unit} trước khi thêm {products} vào danh sách đơn vị; đã nhận câu trả "
+            "lời của các sản phẩm có trong tệp, {products} vẫn tính là chưa nhận."),
+         staff=N_("Gửi đơn vị tệp mới trong outbox/ (chạy 'tracker generate' nếu chưa) để xác nhận thêm các sản phẩm "
+                  "đó; bản gửi sau thay bản trước."), params=("unit", "products")),
+    Code("criteria_not_on_form", "warning", "review",
+         N_("tệp là biểu mẫu làm trước khi thêm tiêu chí vào mẫu chiến dịch: tiêu chí mới chưa có câu trả lời"),
+         N_("Tệp '{file}' là biểu mẫu làm trước khi thêm tiêu chí {criteria} vào mẫu chiến dịch; các tiêu chí đó "
+            "chưa có câu trả lời (sản phẩm tính là “Chưa đủ”)."),
+         staff=N_("Gửi đơn vị tệp mới trong outbox/ (chạy 'tracker generate' nếu chưa) để trả lời đủ các tiêu chí."),
+         params=("criteria",)),
     Code("macro_file", "warning", "review", N_("tệp có macro (.xlsm); macro không được chạy"),
          N_("Tệp '{file}' là sổ tính có macro (.xlsm). Macro không được chạy; chỉ đọc dữ liệu."),
          unit=N_("Lần sau đề nghị đơn vị lưu dạng .xlsx.")),
@@ -470,6 +483,24 @@ CODES = _codes(
          params=("row", "unit", "facts", "columns"), by="value", variants=MappingProxyType({"": Variant(
              N_("dòng {row}: chưa có {facts} của đơn vị '{unit}' (cột kind để trống); cần ghi cột kind là một loại có "
                 "sẵn ({expected}), hoặc điền cột {columns}."))})),
+    Code("registry_duplicate_column", "error", "registry", N_("một tên cột có hai lần ở dòng tiêu đề"),
+         N_("dòng {row}: cột '{column}' có hai lần ở dòng tiêu đề (ô {cells})."),
+         staff=N_("Mỗi tên cột chỉ một lần: xóa cột thừa (hoặc đổi tên nó), lưu lại rồi chạy lại."),
+         params=("row", "column", "cells")),
+    Code("registry_extra_cells", "error", "registry", N_("ô có nội dung dưới cột không có tên (các ô bị lệch)"),
+         N_("dòng {row}, cột {letter}: có nội dung '{value}' nhưng cột này không có tên ở dòng tiêu đề (thường do "
+            "một ô có dấu phẩy mà không đặt trong ngoặc kép, làm các ô sau bị lệch)."),
+         staff=N_("Mở units.csv bằng Excel, đưa nội dung về đúng cột, lưu lại dạng “CSV UTF-8 (Comma delimited)” rồi "
+                  "chạy lại."), params=("row", "letter")),
+    Code("registry_control_char", "error", "registry", N_("ô có ký tự điều khiển không in được"),
+         N_("dòng {row}, cột {column}: có ký tự điều khiển không in được (mã {value}); ký tự đó làm hỏng tệp Excel "
+            "tạo ra."),
+         staff=N_("Xóa ký tự đó (thường do chép từ phần mềm khác; gõ lại ô cho chắc) rồi lưu lại."),
+         params=("row", "column")),
+    Code("registry_unreadable_line", "error", "registry", N_("dòng không đọc được (ký tự lạ)"),
+         N_("dòng {row}: không đọc được ({value})."),
+         staff=N_("Mở units.csv bằng Excel, kiểm tra dòng này (ký tự lạ, dấu ngoặc kép thiếu), lưu lại dạng “CSV "
+                  "UTF-8 (Comma delimited)” rồi chạy lại."), params=("row",)),
     Code("registry_empty", "error", "registry", N_("danh sách không có đơn vị nào"),
          N_("không có đơn vị nào."), staff=FIX_REGISTRY),
 
@@ -479,6 +510,13 @@ CODES = _codes(
          params=("problem",)),
     Code("verify_ledger_unreadable", "error", "verify", N_("sổ ghi hỏng, không mở được"),
          N_("Sổ ghi {file} hỏng, không mở được ({value})."), staff=RESTORE_LEDGER),
+    Code("verify_ledger_busy", "error", "verify", N_("sổ ghi đang bận (chương trình khác đang giữ): chưa kiểm tra được"),
+         N_("Sổ ghi {file} đang bận, chưa kiểm tra được: đang được dùng bởi {holder}. Sổ ghi không hỏng."),
+         staff=N_("Chờ lệnh đó xong (hoặc đóng chương trình đang mở sổ ghi) rồi chạy lại 'tracker verify'."),
+         params=("holder",)),
+    Code("verify_ledger_no_access", "error", "verify", N_("không mở được sổ ghi để kiểm tra (quyền truy cập, ổ đĩa)"),
+         N_("Không mở được sổ ghi {file} để kiểm tra ({value}). Đây không phải dấu hiệu sổ ghi hỏng."),
+         staff=N_("Kiểm tra quyền đọc tệp và thư mục chiến dịch (ổ mạng còn kết nối?) rồi chạy lại 'tracker verify'.")),
     Code("verify_ledger_integrity", "error", "verify", N_("sổ ghi không toàn vẹn"),
          N_("Sổ ghi {file} không toàn vẹn: {value}."), staff=RESTORE_LEDGER),
     Code("verify_ledger_links", "error", "verify", N_("sổ ghi có liên kết hỏng giữa các bảng"),
@@ -501,6 +539,15 @@ CODES = _codes(
          N_("{count} tệp trong outbox/ hỏng hoặc không khớp đơn vị/mã xác thực (ví dụ: {examples})."),
          staff=N_("Chạy 'tracker generate': tệp sai được chuyển vào backups/ và tạo lại."),
          params=("count", "examples")),
+    Code("verify_key_missing", "error", "verify", N_("mất khóa xác thực .tracker/secret.key"),
+         N_("Không thấy khóa xác thực {file}, trong khi thư mục đã có tệp gửi đơn vị hoặc sổ ghi làm bằng khóa đó; chưa "
+            "kiểm tra được mã xác thực các tệp trong outbox/. Có bản sao khóa ở {backup}."),
+         staff=N_("Khôi phục khóa (chép bản sao trong backups/, hoặc từ bản sao lưu cả thư mục, về .tracker/secret.key; "
+                  "xem mục 11) rồi chạy lại. Không tạo khóa mới, không chạy 'tracker generate' trước khi khôi phục: khóa "
+                  "mới làm mọi tệp đã gửi đơn vị bị từ chối."),
+         params=("backup",), by="backup", variants=_v(**{
+             "": Variant(N_("Không thấy khóa xác thực {file}, trong khi thư mục đã có tệp gửi đơn vị hoặc sổ ghi làm bằng "
+                            "khóa đó; chưa kiểm tra được mã xác thực các tệp trong outbox/."))})),
     Code("verify_no_master", "warning", "verify", N_("chưa có master.xlsx"),
          N_("Chưa có master.xlsx."), staff=N_("Chạy 'tracker merge' (không cần tệp) hoặc 'tracker generate'.")),
     Code("verify_master_unreadable", "error", "verify", N_("master.xlsx hỏng, không đọc được"),

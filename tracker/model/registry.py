@@ -27,6 +27,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _KEY = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 _EMAIL = re.compile(r"^[^@\s,;<>\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _DOMAIN = re.compile(r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")     # tab and line breaks are text
 
 
 @dataclass(frozen=True, slots=True)    # thousands at national scale: no __dict__ each
@@ -127,25 +128,62 @@ def _column_letters(n: int) -> str:
     return letters
 
 
+def _decode(raw: bytes, path) -> str:
+    """The registry's text: UTF-8 (with or without Excel's BOM), or UTF-16 with its BOM (Excel's
+    “Unicode Text”); anything else is refused with how to save it right."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TrackerError(f"Danh sách đơn vị '{path}' không phải UTF-8. Trong Excel hãy lưu bằng "
+                           "'CSV UTF-8 (Comma delimited)' rồi chạy lại.") from None
+
+
+DELIMITERS = (",", ";", "\t")
+
+
+def _header_names(line: str, delimiter: str) -> list[str]:
+    return [c.strip().lstrip("\ufeff").strip().lower() for c in next(csv.reader([line], delimiter=delimiter), [])]
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter the header line is written with: the one that names the most known columns
+    (Excel with Vietnamese regional settings writes ';'; “Unicode Text” tabs). A comma when none does."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    known = set(COLUMNS)
+    scores = {d: len(known & set(_header_names(first, d))) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (scores[d], d == ","))
+
+
 def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
     """Read and check a registry; TrackerError listing every problem otherwise: findings naming the
-    line, the column and the cell (as Excel shows the CSV opened in it)."""
+    line, the column and the cell (as Excel shows the CSV opened in it). Read as saved by Excel in
+    any of its usual ways: BOM, CR-only or CRLF line ends, ';' or tab delimiters, empty rows
+    (a trailing ',,,')."""
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
         raise TrackerError(f"Không đọc được danh sách đơn vị '{path}': {e.strerror}.") from None
+    text = _decode(raw, path)
+    delimiter = _delimiter(text)
+    # newline="": the csv module splits the records itself (CR, LF or CRLF; line breaks inside quotes).
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise TrackerError(f"Danh sách đơn vị '{path}' không phải UTF-8. Trong Excel hãy lưu bằng "
-                           "'CSV UTF-8 (Comma delimited)' rồi chạy lại.") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        header = next(records, [])
+    except csv.Error as e:
+        raise TrackerError(f"Danh sách đơn vị '{path}': không đọc được dòng tiêu đề ({e}). Mở bằng Excel, lưu lại "
+                           "dạng 'CSV UTF-8 (Comma delimited)' rồi chạy lại.") from None
+    fieldnames = [h.strip().lstrip("\ufeff").strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in fieldnames]
     if missing:
         raise TrackerError(f"Danh sách đơn vị '{path}' thiếu cột: {', '.join(missing)}. "
-                           f"Các cột cần có: {', '.join(COLUMNS)}.")
+                           f"Các cột cần có: {', '.join(COLUMNS)} (ở dòng đầu, cách nhau bằng dấu phẩy).")
     name = Path(path).name
-    letters = {col: _column_letters(i) for i, col in enumerate(reader.fieldnames or [], 1)}
+    letters = {col: _column_letters(i) for i, col in enumerate(fieldnames, 1) if col}
     groups = {g.id for g in campaign.groups}
     problems: list[Finding] = []
     units: list[Unit] = []
@@ -156,13 +194,50 @@ def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
         cell = f"{letters[col]}{line}" if col in letters else ""
         problems.append(Finding(code, file=name, cell=cell, value=value, expected=expected, row=line, **params))
 
+    # csv.DictReader would keep the last of two columns of one name: every address blanked, silently.
+    first_at: dict[str, int] = {}
+    for i, col in enumerate(fieldnames, 1):
+        if col and col in first_at:
+            problems.append(Finding("registry_duplicate_column", file=name, cell=f"{_column_letters(i)}1", row=1,
+                                    column=col, cells=f"{_column_letters(first_at[col])}1, {_column_letters(i)}1"))
+        first_at.setdefault(col, i)
+    if problems:
+        _refuse(path, problems)
+
     # NFC text has NFC cells (CSV delimiters and spaces never compose): check cell by cell only to say where.
     all_nfc = unicodedata.is_normalized("NFC", text)
-    for line, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
+    # Control characters (a NUL, ...) would be written into every workbook, which Excel then refuses.
+    controls = _CONTROL.search(text) is not None
+    line = 1
+    while True:
+        try:
+            cells = next(records)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            problems.append(Finding("registry_unreadable_line", file=name, row=line + 1, value=str(e)))
+            break
+        line += 1
+        if not any(c.strip() for c in cells):
+            continue                   # an empty row (Excel writes ',,,' for a row it once had)
+        for i, value in enumerate(cells[len(fieldnames):], len(fieldnames) + 1):
+            if value.strip():
+                problems.append(Finding("registry_extra_cells", file=name, cell=f"{_column_letters(i)}{line}",
+                                        value=value.strip()[:80], row=line, letter=_column_letters(i)))
+        row = {}
+        for i, (col, value) in enumerate(zip(fieldnames, cells), 1):
+            if col:
+                row[col] = value.strip()
+            elif value.strip():
+                problems.append(Finding("registry_extra_cells", file=name, cell=f"{_column_letters(i)}{line}",
+                                        value=value.strip()[:80], row=line, letter=_column_letters(i)))
         for col, value in () if all_nfc else row.items():
             if value != unicodedata.normalize("NFC", value):
                 problem("registry_not_nfc", line, col, value, column=col)
+        for col, value in row.items() if controls else ():
+            bad = _CONTROL.search(value)
+            if bad:
+                problem("registry_control_char", line, col, f"U+{ord(bad.group()):04X}", column=col)
         uid = row.get("id", "")
         if not uid and row.get("products"):
             problem("registry_no_unit_id", line, "id")
@@ -211,11 +286,14 @@ def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
     if not units and not problems:
         problems.append(Finding("registry_empty", file=name))
     if problems:
-        shown = problems[:30]
-        more = f" (và {len(problems) - 30} lỗi khác)" if len(problems) > 30 else ""
-        raise TrackerError(f"Danh sách đơn vị '{path}' có {len(problems)} lỗi{more}; sửa rồi chạy lại:",
-                           details=shown)
+        _refuse(path, problems)
     return units
+
+
+def _refuse(path, problems: list[Finding]):
+    shown = problems[:30]
+    more = f" (và {len(problems) - 30} lỗi khác)" if len(problems) > 30 else ""
+    raise TrackerError(f"Danh sách đơn vị '{path}' có {len(problems)} lỗi{more}; sửa rồi chạy lại:", details=shown)
 
 
 def registry_rows(units: list[Unit]) -> list[dict]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tracker.model.campaign import Campaign
 from tracker.model.dates import show
+from tracker.model.errors import TrackerError
 from tracker.stats import NOT_REPLIED, ProductCounts, ProductRow, Stats, UnitRow, campaign_stats
 
 FORMATS = ("xlsx", "docx")
@@ -240,13 +241,16 @@ class ReportResult:
     paths: list[Path]
 
 
-def write_report(ws, as_of: dt.date | None = None, formats=FORMATS) -> ReportResult:
-    """Write the acceptance report of a campaign folder (atomically) in the given formats."""
+def write_report(ws, as_of: dt.date | None = None, formats=FORMATS, folder: Path | None = None) -> ReportResult:
+    """Write the acceptance report of a campaign folder (atomically) in the given formats, into
+    reports/ or `folder`. A folder that cannot be written is said so, with where else to write."""
     from tracker.store.files import atomic_write_bytes
 
     stats = campaign_stats(ws, as_of or dt.date.today())
     rep = build_report(ws.campaign, stats)
     targets = report_paths(ws, rep.as_of)
+    if folder is not None:
+        targets = {fmt: Path(folder) / p.name for fmt, p in targets.items()}
     paths = []
     for fmt in FORMATS:
         if fmt not in formats:
@@ -259,7 +263,14 @@ def write_report(ws, as_of: dt.date | None = None, formats=FORMATS) -> ReportRes
             from tracker.reports.document import build_report_docx
 
             data = build_report_docx(rep)
-        atomic_write_bytes(targets[fmt], data)
+        try:
+            atomic_write_bytes(targets[fmt], data)
+        except OSError as e:
+            where = targets[fmt].parent
+            raise TrackerError(
+                f"Không ghi được báo cáo vào thư mục '{where}' ({e.strerror}): thư mục chỉ đọc hoặc không có quyền ghi. "
+                "Số liệu vẫn xem được bằng 'tracker stats'. Để có báo cáo: nhờ người có quyền ghi chạy lệnh, hoặc chép "
+                "cả thư mục chiến dịch sang máy mình rồi chạy 'tracker report -C <bản chép>'.") from None
         paths.append(targets[fmt])
     return ReportResult(rep, paths)
 

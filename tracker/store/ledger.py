@@ -175,19 +175,122 @@ class Submission:
     stale: bool = False
 
 
+# Seconds a write waits for another writer (a mail run and a merge may write at once: each
+# transaction is short); a reader of a WAL ledger never waits for writers, only for a program
+# holding the file exclusively, and then says so soon.
+WRITE_TIMEOUT_S = 60
+READ_TIMEOUT_S = 3
+# What the master is built from besides the ledger (files of the campaign folder, beside the
+# ledger): a unit renamed or a product added must reach the master though no return came.
+MASTER_INPUTS = ("campaign.toml", "units.csv")
+
+
+def failure_kind(e: BaseException) -> str:
+    """What an SQLite error means for the user: busy (another program holds the file), readonly
+    (the folder or file cannot be written), access (cannot be opened: permission, path), full
+    (disk full), io (the disk failed), corrupt (the file is damaged), or other."""
+    code = getattr(e, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    kinds = {sqlite3.SQLITE_BUSY: "busy", sqlite3.SQLITE_LOCKED: "busy", sqlite3.SQLITE_READONLY: "readonly",
+             sqlite3.SQLITE_PERM: "access", sqlite3.SQLITE_CANTOPEN: "access", sqlite3.SQLITE_AUTH: "access",
+             sqlite3.SQLITE_FULL: "full", sqlite3.SQLITE_IOERR: "io", sqlite3.SQLITE_CORRUPT: "corrupt",
+             sqlite3.SQLITE_NOTADB: "corrupt"}
+    if primary in kinds:
+        return kinds[primary]
+    if isinstance(e, PermissionError):
+        return "access"
+    return "other"
+
+
+def failure_message(path: Path, e: BaseException) -> str:
+    """The user's words for an SQLite error on the ledger at `path`: only damage advises a restore."""
+    from tracker.store.locks import holders
+
+    kind = failure_kind(e)
+    if kind == "busy":
+        who = holders(Path(path).parent / ".tracker")
+        by = ("; ".join(who) + " đang dùng") if who else (
+            "một chương trình khác đang giữ tệp (phần mềm mở tệp SQLite như DB Browser, công cụ đồng bộ hay sao "
+            "lưu); đóng chương trình đó")
+        return f"Sổ ghi '{path}' đang bận, thử lại: {by}, rồi chạy lại lệnh. Sổ ghi không hỏng."
+    if kind == "readonly":
+        return (f"Không ghi được vào sổ ghi '{path}' (thư mục hoặc tệp chỉ đọc). Lệnh này cần ghi: kiểm tra quyền "
+                "ghi thư mục chiến dịch. Các lệnh chỉ đọc (stats, report, missing, verify) vẫn chạy được. Sổ ghi "
+                "không hỏng.")
+    if kind == "access":
+        return (f"Không mở được sổ ghi '{path}' ({e}): kiểm tra quyền truy cập tệp và thư mục chiến dịch (ổ mạng "
+                "còn kết nối?), rồi chạy lại. Sổ ghi không hỏng.")
+    if kind == "full":
+        return f"Ổ đĩa chứa sổ ghi '{path}' đã đầy: giải phóng chỗ trống rồi chạy lại lệnh. Dữ liệu đã ghi vẫn an toàn."
+    if kind == "io":
+        return (f"Lỗi đọc/ghi ổ đĩa khi dùng sổ ghi '{path}' ({e}). Kiểm tra ổ đĩa (ổ mạng, USB còn kết nối?) rồi "
+                "chạy lại; nếu lỗi lặp lại, chạy 'tracker verify'.")
+    return (f"Sổ ghi '{path}' bị hỏng, không mở được ({e}). Chạy 'tracker verify' để biết cách khắc phục "
+            "(khôi phục từ bản sao lưu rồi ghép lại các tệp đã nhận).")
+
+
+def open_read_only(path: Path, timeout: float = READ_TIMEOUT_S) -> tuple[sqlite3.Connection, object]:
+    """(connection, cleanup) reading the ledger at `path` without writing anything or needing the
+    write lock: SQLite's read-only mode, the file never created, the schema never run. A WAL
+    ledger whose -shm file is missing in a folder that cannot be written (a read-only copy taken
+    while tracker ran) is read from a private copy of the file and its WAL: all that was committed
+    is seen. sqlite3.Error when it cannot be read."""
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()     # opens the file and its WAL now
+        return db, None
+    except sqlite3.Error as e:
+        db.close()
+        wal = path.with_name(path.name + "-wal")
+        if failure_kind(e) != "access" or not path.is_file() or not wal.is_file():
+            raise
+    # The WAL holds commits the file has not: read both from a private copy (nothing written here).
+    tmp = Path(tempfile.mkdtemp(prefix="tracker-ledger-"))
+    try:
+        shutil.copyfile(path, tmp / path.name)
+        shutil.copyfile(wal, tmp / wal.name)
+        db = sqlite3.connect(tmp / path.name, timeout=timeout, isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        db.execute("PRAGMA query_only=ON")
+    except (OSError, sqlite3.Error):
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return db, lambda: shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Ledger:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
+        self._cleanup = None
         try:
             self._open()
-        except sqlite3.DatabaseError as e:
+        except sqlite3.Error as e:
             from tracker.model.errors import TrackerError
 
-            raise TrackerError(f"Sổ ghi '{self.path}' bị hỏng, không mở được ({e}). Chạy 'tracker verify' để biết "
-                               "cách khắc phục (khôi phục từ bản sao lưu rồi ghép lại các tệp đã nhận).") from None
+            raise TrackerError(failure_message(self.path, e)) from None
+        except OSError as e:
+            from tracker.model.errors import TrackerError
+
+            raise TrackerError(failure_message(self.path, e)) from None
+
+    @classmethod
+    def reader(cls, path: Path) -> "Ledger":
+        """The ledger opened for reading only (stats, report, missing, verify, mail drafts): no
+        lock, nothing written, a healthy ledger held by another program is never called damaged."""
+        return cls(path, read_only=True)
 
     def _open(self) -> None:
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        if self.read_only:
+            self.db, self._cleanup = open_read_only(self.path)
+            self.db.row_factory = sqlite3.Row
+            return
+        self.db = sqlite3.connect(self.path, timeout=WRITE_TIMEOUT_S, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a killed process loses nothing; a power cut may roll back the last commits,
@@ -199,12 +302,21 @@ class Ledger:
 
     def close(self) -> None:
         self.db.close()
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = None
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.close()
+        # An SQLite failure inside the block says what it means (busy, read-only, disk full...),
+        # never a traceback nor "damaged" for a healthy file; anything else goes on as it was.
+        if isinstance(exc, sqlite3.Error) and failure_kind(exc) != "other":
+            from tracker.model.errors import TrackerError
+
+            raise TrackerError(failure_message(self.path, exc)) from None
 
     @contextlib.contextmanager
     def transaction(self):
@@ -376,10 +488,20 @@ class Ledger:
 
     # ------------------------------------------------------------------ the master's record
     def master_state(self, day: dt.date) -> str:
-        """What the master shows depends on: submissions, returns other than repeats, and the day."""
+        """What the master shows depends on: submissions, returns other than repeats, the day, and
+        the template and registry it lays out (MASTER_INPUTS, by content)."""
+        import hashlib
+
         subs = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0]
         rets = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM returns WHERE outcome != 'duplicate'").fetchone()[0]
-        return f"{subs}|{rets}|{day.isoformat()}"
+        inputs = hashlib.sha256()
+        for name in MASTER_INPUTS:
+            try:
+                inputs.update((self.path.parent / name).read_bytes())
+            except OSError:
+                inputs.update(b"-")
+            inputs.update(b"\0")
+        return f"{subs}|{rets}|{day.isoformat()}|{inputs.hexdigest()[:16]}"
 
     def master_record(self) -> dict:
         """{'state', 'sha256'} of the master last written (empty before the first)."""
@@ -478,8 +600,8 @@ class Health:
 
 def check_health(path: Path) -> Health:
     """Open the ledger read-only (no lock, no write, nothing created) and run SQLite's checks.
-    sqlite3.DatabaseError when it cannot be read at all."""
-    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    sqlite3.Error when it cannot be read (failure_kind says why: busy is not damage)."""
+    db, cleanup = open_read_only(path)
     try:
         integrity = [r[0] for r in db.execute("PRAGMA integrity_check")]
         broken = len(db.execute("PRAGMA foreign_key_check").fetchall())
@@ -491,4 +613,5 @@ def check_health(path: Path) -> Health:
         return Health(integrity, broken, rows)
     finally:
         db.close()
-
+        if cleanup:
+            cleanup()

@@ -9,11 +9,12 @@ Layout:
     archive/        every file given to `merge`, content-addressed, never deleted
     reports/        merge reports and acceptance reports
     backups/        previous master.xlsx files
-    .tracker/       secret key for identification tokens, lock file
+    .tracker/       secret key for identification tokens (its loss changes meaning: guarded, and
+                    copied to backups/), locks and who holds them, caches (safe to lose)
 """
 from __future__ import annotations
 
-import contextlib
+import os
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -25,9 +26,29 @@ from tracker.model.errors import TrackerError
 from tracker.model.registry import Unit, load_registry
 from tracker.store.archive import Archived, archive_file
 from tracker.store.files import atomic_write_bytes
+from tracker.store.locks import file_lock, held
 
 DEFAULT_DIR = Path("workbooks/hanoi-ttdt-2026")
 LOCK_TIMEOUT_S = 120
+NEW_KEY_ENV = "TRACKER_NEW_KEY"      # =1: make a new key although forms were made with the lost one
+
+
+class KeyMissing(TrackerError):
+    """The signing key is gone while forms or a ledger made with it exist."""
+
+    def __init__(self, ws: "Workspace"):
+        if ws.secret_backup.is_file():
+            how = (f"chép tệp {ws.secret_backup} thành {ws.secret_file} (bản sao khóa do tracker giữ trong "
+                   "backups/)")
+        else:
+            how = (f"chép {ws.secret_file} từ bản sao lưu của thư mục chiến dịch (thư mục ẩn .tracker/ hay bị bỏ "
+                   "sót khi sao chép)")
+        super().__init__(
+            f"Không thấy khóa xác thực của chiến dịch ({ws.secret_file}) trong khi thư mục đã có "
+            f"{' và '.join(ws._key_dependents())} làm bằng khóa đó. Không tạo khóa mới: khóa mới làm mọi tệp đã "
+            f"gửi đơn vị bị từ chối khi gửi về. Khôi phục khóa: {how}, rồi chạy lại (xem docs/huong-dan.md, mục 11). "
+            f"Chỉ khi khóa đã mất hẳn: chạy lệnh với biến môi trường {NEW_KEY_ENV}=1 để tạo khóa mới, rồi "
+            "'tracker generate' và gửi lại tệp cho mọi đơn vị.")
 
 
 @dataclass
@@ -83,40 +104,65 @@ class Workspace:
     def unit_by_id(self) -> dict[str, Unit]:
         return {u.id: u for u in self.units}
 
+    @property
+    def secret_file(self) -> Path:
+        return self.state / "secret.key"
+
+    @property
+    def secret_backup(self) -> Path:
+        """A copy of the key where a copy of the folder without its hidden files still has it."""
+        return self.backups / "secret.key"
+
     @cached_property
     def secret(self) -> bytes:
-        """The key that signs identification tokens; made once at init."""
-        path = self.state / "secret.key"
-        if not path.exists():
-            atomic_write_bytes(path, secrets.token_hex(32).encode())
+        """The key that signs identification tokens; made at init. Never made again over forms or a
+        ledger that depend on the one lost: a new key would refuse every genuine return."""
+        path = self.secret_file
+        try:
+            key = path.read_bytes().strip()
+        except FileNotFoundError:
+            key = b""
+        if key:
+            return key
+        if self._key_dependents() and not os.environ.get(NEW_KEY_ENV):
+            raise KeyMissing(self)
+        self.state.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, secrets.token_hex(32).encode())
         return path.read_bytes().strip()
+
+    def _key_dependents(self) -> list[str]:
+        """What was made with the key: forms in outbox/ (their tokens), the ledger (mail ids, returns)."""
+        out = []
+        if self.outbox.is_dir() and next(self.outbox.rglob("*.xlsx"), None) is not None:
+            out.append("outbox/")
+        if self.ledger_file.exists():
+            out.append(self.ledger_file.name)
+        return out
+
+    def back_up_secret(self) -> None:
+        """Keep a copy of the key in backups/ (visible: a copy of the folder without hidden files keeps it)."""
+        key = self.secret
+        try:
+            if self.secret_backup.read_bytes().strip() == key:
+                return
+        except OSError:
+            pass
+        atomic_write_bytes(self.secret_backup, key + b"\n")
 
     def outbox_path(self, unit: Unit) -> Path:
         return self.outbox / unit.group / f"{unit.file_stem}.xlsx"
 
     @cached_property
     def _lock(self):
-        from filelock import FileLock
+        return file_lock(self.state / "campaign.lock")
 
-        self.state.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.state / "campaign.lock"))
-
-    @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT_S):
-        """Exclusive lock on the campaign: a second writer waits, then says why it cannot go on.
-        Reentrant: a step that holds it may call another that takes it."""
-        from filelock import Timeout
-
-        lock = self._lock
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise TrackerError(f"Một lệnh tracker khác đang chạy trên chiến dịch '{self.root}' (đã chờ "
-                               f"{int(timeout)} giây). Chờ lệnh đó xong rồi chạy lại.") from None
-        try:
-            yield
-        finally:
-            lock.release()
+        """Exclusive lock on the campaign: a second writer waits, then says who holds it and why it
+        cannot go on. Reentrant: a step that holds it may call another that takes it."""
+        def busy(who: str) -> str:
+            return (f"{who[:1].upper()}{who[1:]} đang chạy trên chiến dịch '{self.root}' (đã chờ {int(timeout)} giây). "
+                    "Chờ lệnh đó xong rồi chạy lại.")
+        return held(self.state / "campaign.lock", timeout, busy, make_lock=lambda: self._lock)
 
     def archive_file(self, source: Path | str, known_digest: str | None = None) -> Archived:
         """Copy a given file into the archive under its SHA-256 (see tracker.store.archive)."""
@@ -153,6 +199,6 @@ def init_workspace(root: Path, template: Path, registry: Path | None, force: boo
         atomic_write_bytes(ws.registry_file, registry.read_bytes())
         for d in (ws.outbox, ws.archive, ws.reports):
             d.mkdir(exist_ok=True)
-        _ = ws.secret
+        ws.back_up_secret()
     ws.__dict__["units"] = units
     return ws
