@@ -105,3 +105,97 @@ class _ReportBeside:
                     break
                 time.sleep(0.01)
         return self.write(self.ws, self.result, self.path)
+
+
+class CampaignFolder:
+    """A campaign folder for other Python programs: its steps, and its figures as typed objects.
+
+        folder = CampaignFolder("workbooks/hanoi-ttdt-2026")     # or CampaignFolder.create(...)
+        folder.merge(["inbox/"])
+        folder.stats(as_of=date(2026, 6, 10)).products.accepted
+        folder.rows_frame()          # pandas, with `pip install tracker[pandas]`
+
+    Every method is one step, holding the campaign's lock where it writes; reading ones never
+    write (they open the ledger read-only)."""
+
+    def __init__(self, path=None):
+        """`path`: the folder; None: the current directory if it is a campaign, else the default."""
+        self.workspace = path if isinstance(path, Workspace) else Workspace.find(path)
+
+    @classmethod
+    def create(cls, root, template: str | None = None, units=None, force: bool = False) -> "CampaignFolder":
+        """A new campaign folder from a template (built-in name or .toml path) and a registry."""
+        from tracker.model.campaign import template_path
+        from tracker.store.workspace import init_workspace
+
+        return cls(init_workspace(Path(root), template_path(template), Path(units) if units else None, force))
+
+    @property
+    def root(self) -> Path:
+        return self.workspace.root
+
+    @property
+    def campaign(self):
+        """The template: criteria, groups, answers, due date (tracker.model.campaign.Campaign)."""
+        return self.workspace.campaign
+
+    @property
+    def units(self) -> list:
+        """The registry's units and their products (tracker.model.registry.Unit)."""
+        return self.workspace.units
+
+    # ------------------------------------------------------------------ steps
+    def generate(self, jobs: int | None = None):
+        return generate(self.workspace, jobs=jobs)
+
+    def merge(self, paths, received: dt.date | None = None, report: bool = True):
+        return merge(self.workspace, list(paths), received=received, report=report)
+
+    def report(self, as_of: dt.date | None = None, formats=("xlsx", "docx")):
+        """The acceptance report files (tracker.reports.model.ReportResult)."""
+        from tracker.reports.model import write_report
+
+        return write_report(self.workspace, as_of, formats)
+
+    def verify(self):
+        from tracker.verify import verify
+
+        return verify(self.workspace)
+
+    # ------------------------------------------------------------------ figures
+    def stats(self, as_of: dt.date | None = None):
+        """The acceptance counts (tracker.stats.Stats); `.to_json()` is `tracker stats --format json`."""
+        from tracker.stats import campaign_stats
+
+        return campaign_stats(self.workspace, as_of)
+
+    def rows(self, as_of: dt.date | None = None) -> list:
+        """One tracker.stats.ProductRow per product: status, deadline status, answers."""
+        return list(self.stats(as_of).rows)
+
+    def missing(self, as_of: dt.date | None = None) -> list:
+        """The units with no valid return (tracker.reports.model.UnitItem)."""
+        from tracker.reports.model import missing_units
+
+        return missing_units(self.stats(as_of))
+
+    def history(self) -> dict[str, list]:
+        """Every unit's submissions, oldest first (tracker.store.ledger.Submission), superseded ones
+        included: the ledger is never rewritten."""
+        if not self.workspace.ledger_file.exists():
+            return {}
+        with Ledger.reader(self.workspace.ledger_file) as ledger:
+            return ledger.history()
+
+    # ------------------------------------------------------------------ pandas (tracker[pandas])
+    def rows_frame(self, as_of: dt.date | None = None):
+        """The rows as a pandas DataFrame: one row per product, a column per criterion."""
+        from tracker.frames import rows_frame
+
+        return rows_frame(self.stats(as_of), self.campaign)
+
+    def history_frame(self):
+        """Every answer of every submission as a pandas DataFrame (long form)."""
+        from tracker.frames import history_frame
+
+        return history_frame(self.history(), self.campaign)
