@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from fill import fill
 from tracker.cli import main
 from tracker.api import merge
-from tracker.reports.model import write_report
+from tracker.reports.acceptance import write_report
 from tracker.cli.exports import csv_safe
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","bấm")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1)",

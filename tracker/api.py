@@ -152,8 +152,8 @@ class CampaignFolder:
         return merge(self.workspace, list(paths), received=received, report=report)
 
     def report(self, as_of: dt.date | None = None, formats=("xlsx", "docx")):
-        """The acceptance report files (tracker.reports.model.ReportResult)."""
-        from tracker.reports.model import write_report
+        """The acceptance report files (tracker.reports.acceptance.ReportResult)."""
+        from tracker.reports.acceptance import write_report
 
         return write_report(self.workspace, as_of, formats)
 

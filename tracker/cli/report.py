@@ -20,7 +20,7 @@ def report_command() -> click.Command:
     @click.option("--format", "fmt", type=click.Choice(["xlsx", "docx", "both"]), default="both", show_default=True,
                   help=_("Dạng báo cáo: bảng tính, văn bản Word, hoặc cả hai."))
     def report(campaign_dir, as_of, fmt):
-        from tracker.reports.model import FORMATS, write_report
+        from tracker.reports.acceptance import FORMATS, write_report
         from tracker.store.workspace import Workspace
 
         ws = Workspace.find(campaign_dir)

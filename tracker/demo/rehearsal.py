@@ -361,7 +361,7 @@ def steps(root: Path = DEFAULT_DIR, force: bool = False, seed: int = SEED, progr
     """The rehearsal, a step at a time: each step runs when the next result is asked for, so a
     caller can say what comes before it runs. Yields Made, Simulated, Merged, Counted, Reported."""
     from tracker.api import merge
-    from tracker.reports.model import write_report
+    from tracker.reports.acceptance import write_report
     from tracker.stats import campaign_stats
 
     ws, generated = start(root, force)

@@ -12,12 +12,10 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tracker.model.campaign import Campaign
 from tracker.model.dates import show
-from tracker.model.errors import TrackerError
-from tracker.stats import NOT_REPLIED, ProductCounts, ProductRow, Stats, UnitRow, campaign_stats
+from tracker.stats import NOT_REPLIED, ProductCounts, ProductRow, Stats, UnitRow
 
 FORMATS = ("xlsx", "docx")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -230,56 +228,10 @@ def build_report(campaign: Campaign, stats: Stats) -> Report:
     return rep
 
 
-def report_paths(ws, as_of: dt.date) -> dict[str, Path]:
-    stem = f"bao-cao-nghiem-thu-{as_of:%Y%m%d}"
-    return {fmt: ws.reports / f"{stem}.{fmt}" for fmt in FORMATS}
-
-
-@dataclass
-class ReportResult:
-    report: Report
-    paths: list[Path]
-
-
-def write_report(ws, as_of: dt.date | None = None, formats=FORMATS, folder: Path | None = None) -> ReportResult:
-    """Write the acceptance report of a campaign folder (atomically) in the given formats, into
-    reports/ or `folder`. A folder that cannot be written is said so, with where else to write."""
-    from tracker.store.files import atomic_write_bytes
-
-    stats = campaign_stats(ws, as_of or dt.date.today())
-    rep = build_report(ws.campaign, stats)
-    targets = report_paths(ws, rep.as_of)
-    if folder is not None:
-        targets = {fmt: Path(folder) / p.name for fmt, p in targets.items()}
-    paths = []
-    for fmt in FORMATS:
-        if fmt not in formats:
-            continue
-        if fmt == "xlsx":
-            from tracker.reports.workbook import build_report_workbook
-
-            data = build_report_workbook(rep)
-        else:
-            from tracker.reports.document import build_report_docx
-
-            data = build_report_docx(rep)
-        try:
-            atomic_write_bytes(targets[fmt], data)
-        except OSError as e:
-            where = targets[fmt].parent
-            raise TrackerError(
-                f"Không ghi được báo cáo vào thư mục '{where}' ({e.strerror}): thư mục chỉ đọc hoặc không có quyền ghi. "
-                "Số liệu vẫn xem được bằng 'tracker stats'. Để có báo cáo: nhờ người có quyền ghi chạy lệnh, hoặc chép "
-                "cả thư mục chiến dịch sang máy mình rồi chạy 'tracker report -C <bản chép>'.") from None
-        paths.append(targets[fmt])
-    return ReportResult(rep, paths)
-
-
-# ---------------------------------------------------------------------------- tracker missing
 def missing_units(stats: Stats) -> list[UnitItem]:
     """Units with no valid return at `as_of` (deadline status missing or waiting), registry order."""
     return [u for u in _unit_items(stats, {g.id: g.name for g in stats.groups}) if u.deadline_status in NOT_REPLIED]
 
 
-__all__ = ["FORMATS", "KindItem", "ProductItem", "Report", "ReportResult", "ReportTexts", "UnitItem", "build_report",
-           "clean", "date_line", "missing_units", "percent", "report_paths", "report_texts", "write_report"]
+__all__ = ["FORMATS", "KindItem", "ProductItem", "Report", "ReportTexts", "UnitItem", "build_report",
+           "clean", "date_line", "missing_units", "percent", "report_texts"]

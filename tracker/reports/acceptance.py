@@ -1,0 +1,56 @@
+"""The acceptance report of a campaign folder, written as files: .xlsx and .docx in reports/."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracker.model.errors import TrackerError
+from tracker.reports.model import FORMATS, Report, build_report
+from tracker.reports.document import build_report_docx
+from tracker.reports.workbook import build_report_workbook
+from tracker.stats import campaign_stats
+
+
+def report_paths(ws, as_of: dt.date) -> dict[str, Path]:
+    stem = f"bao-cao-nghiem-thu-{as_of:%Y%m%d}"
+    return {fmt: ws.reports / f"{stem}.{fmt}" for fmt in FORMATS}
+
+
+@dataclass
+class ReportResult:
+    report: Report
+    paths: list[Path]
+
+
+def write_report(ws, as_of: dt.date | None = None, formats=FORMATS, folder: Path | None = None) -> ReportResult:
+    """Write the acceptance report of a campaign folder (atomically) in the given formats, into
+    reports/ or `folder`. A folder that cannot be written is said so, with where else to write."""
+    from tracker.store.files import atomic_write_bytes
+
+    stats = campaign_stats(ws, as_of or dt.date.today())
+    rep = build_report(ws.campaign, stats)
+    targets = report_paths(ws, rep.as_of)
+    if folder is not None:
+        targets = {fmt: Path(folder) / p.name for fmt, p in targets.items()}
+    paths = []
+    for fmt in FORMATS:
+        if fmt not in formats:
+            continue
+        if fmt == "xlsx":
+            data = build_report_workbook(rep)
+        else:
+            data = build_report_docx(rep)
+        try:
+            atomic_write_bytes(targets[fmt], data)
+        except OSError as e:
+            where = targets[fmt].parent
+            raise TrackerError(
+                f"Không ghi được báo cáo vào thư mục '{where}' ({e.strerror}): thư mục chỉ đọc hoặc không có quyền ghi. "
+                "Số liệu vẫn xem được bằng 'tracker stats'. Để có báo cáo: nhờ người có quyền ghi chạy lệnh, hoặc chép "
+                "cả thư mục chiến dịch sang máy mình rồi chạy 'tracker report -C <bản chép>'.") from None
+        paths.append(targets[fmt])
+    return ReportResult(rep, paths)
+
+
+# ---------------------------------------------------------------------------- tracker missing
