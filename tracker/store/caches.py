@@ -1,7 +1,7 @@
 """The checked template and registry, kept beside the campaign so that every command does not read them again.
 
-A national registry (3,321 units) takes about 0.1 s to read and check, and its template about
-12 ms to parse, which every `merge`, `stats` and `report` paid. Once read, the units are written
+Reading and checking a national registry, and parsing the template, were a large part of every
+`merge`, `stats` and `report` start (benchmarks/README.md has the figures). Once read, the units are written
 to `.tracker/units-cache.json` under the SHA-256 of units.csv and campaign.toml as they were
 read, and the parsed template to `.tracker/campaign-cache.json` under the SHA-256 of
 campaign.toml: any change to either file (staff add an email, the template changes) gives
