@@ -22,6 +22,17 @@ from tracker.store.workspace import Workspace, init_workspace  # noqa: E402
 findings.STRICT = True
 
 
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """A test that runs 'tracker --lang en ...' in-process switches the whole process to English;
+    the next test reads Vietnamese again (as a user's next command would)."""
+    from tracker.model import language
+
+    before = language.current()
+    yield
+    language.use(before)
+
+
 @pytest.fixture(scope="session")
 def generated_campaign(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("golden") / "camp"

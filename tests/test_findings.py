@@ -92,6 +92,28 @@ def test_every_code_renders_in_every_variant(code, key, finding):
         assert finding.advice("vi"), f"{code}: say what to do"
 
 
+def _outside_quotes_and_values(text: str) -> str:
+    """`text` without the values a finding was given (unit, sheet, file names stay Vietnamese) and
+    without the document words quoted “…” (the answers, sheet names the user sees in the workbook)."""
+    for value in sorted(set(FIELD_SAMPLES.values()) | set(PARAM_SAMPLES.values()), key=len, reverse=True):
+        text = text.replace(value, "")
+    return re.sub(r"“[^”]*”", "", text)
+
+
+def test_every_code_reads_in_english():
+    """An English-speaking administrator reads every finding in English (tools/catalogs.py): its
+    statement, its advice, and the registry's own words (titles, guide sections, choices)."""
+    for code, key, finding in CASES:
+        for text in (finding.statement("en"), finding.advice("en")):
+            assert not VIETNAMESE.search(_outside_quotes_and_values(text)), f"{code} ({key}): {text}"
+    words = [*(w for pair in F.GROUPS.values() for w in pair), *F.SEVERITY_TITLE.values(), *F.BLANK.values(),
+             *(w for choice in F.CHOICES.values() for w in choice.values()),
+             *(spec.title for spec in CODES.values()), *(v.title for s in CODES.values() for v in s.variants.values())]
+    for word in filter(None, words):
+        english = F.in_language("en", word)
+        assert not VIETNAMESE.search(re.sub(r"“[^”]*”", "", english)), f"{word!r} -> {english!r}"
+
+
 def test_a_wrong_finding_fails_in_tests_and_shows_its_placeholder_elsewhere(monkeypatch):
     with pytest.raises(ValueError, match="unknown"):
         Finding("no_such_code", file="a.xlsx")
