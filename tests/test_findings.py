@@ -30,7 +30,7 @@ PARAM_SAMPLES = dict(
     legacy="tcvn3", answer="Đáp ứng", kept="shown", other_unit="Phường Cửa Nam", merged_on="05/06/2026",
     earlier="bien-ban.xlsx", current="04/06/2026", received="03/06/2026", met="Đáp ứng", not_met="Chưa đáp ứng",
     column="name", other_row="2", name="bien-ban.xlsx", count="3", examples="a, b, c", server="smtp.hanoi.gov.vn:587",
-    suffix=".xls", problem="Danh sách đơn vị 'units.csv' có 1 lỗi", why="",
+    suffix=".xls", problem="Danh sách đơn vị 'units.csv' có 1 lỗi", why="", other="xl/Workbook.xml", hidden="row",
 )
 
 

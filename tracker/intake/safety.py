@@ -10,9 +10,11 @@ import copy
 import io
 import os
 import struct
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
+from urllib.parse import unquote
 
 from tracker.model.findings import Finding, IntakeError
 
@@ -199,10 +201,21 @@ def _not_spreadsheet(name: str, head: bytes) -> IntakeError:
 
 
 def _bad_name(member: str) -> bool:
-    norm = member.replace("\\", "/")
-    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
-        return True
-    return ".." in norm.split("/")
+    for norm in {member.replace("\\", "/"), unquote(member.replace("\\", "/"))}:
+        if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or ".." in norm.split("/"):
+            return True
+    return False
+
+
+def part_key(name: str) -> str:
+    """The name under which a part is found, as lenient as any reader of the package: OPC part names
+    are case-insensitive URIs (percent-encoded, "/"-rooted), and zip tools write "\\" for "/". Two
+    members with one key are refused (`_check_zip`), so the one part read is the one Excel reads."""
+    key = name.replace("\\", "/")
+    if "%" in key:
+        key = unquote(key)
+    key = key.lstrip("/")
+    return key.lower() if key.isascii() else unicodedata.normalize("NFC", key).casefold()
 
 
 def _check_zip(fh, size: int, zf: zipfile.ZipFile | None, name: str) -> None:
@@ -220,15 +233,18 @@ def _check_zip(fh, size: int, zf: zipfile.ZipFile | None, name: str) -> None:
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise _too_many(name, len(infos))
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     total = 0
     for info in infos:
         member = info.filename
         if _bad_name(member):
             raise _fail("unsafe_member_name", name, value=member)
-        if member in seen:
-            raise _fail("duplicate_member", name, value=member)
-        seen.add(member)
+        key = part_key(member)
+        if key in seen:     # the same name, or one a reader would take for it (case, "\\", %-encoding)
+            if seen[key] == member:
+                raise _fail("duplicate_member", name, value=member)
+            raise _fail("duplicate_member", name, value=member, why="alias", other=seen[key])
+        seen[key] = member
         size, packed = info.file_size, info.compress_size
         total += size
         if size > MAX_MEMBER_BYTES:

@@ -203,8 +203,13 @@ CODES = _codes(
     Code("unsafe_member_name", "error", "file", N_("thành phần có đường dẫn không an toàn"),
          N_("Tệp '{file}' chứa thành phần có đường dẫn không an toàn ('{value}'), hệ thống từ chối mở."),
          unit=RESAVE),
-    Code("duplicate_member", "error", "file", N_("thành phần bị lặp lại trong tệp"),
-         N_("Tệp '{file}' có cấu trúc không hợp lệ (thành phần '{value}' bị lặp lại)."), unit=RESAVE),
+    Code("duplicate_member", "error", "file",
+         N_("thành phần bị lặp lại trong tệp (kể cả hai tên chỉ khác chữ hoa, chữ thường)"),
+         N_("Tệp '{file}' có cấu trúc không hợp lệ (thành phần '{value}' bị lặp lại)."), unit=RESAVE,
+         params=("why", "other"), by="why", variants=_v(
+             alias=Variant(N_("Tệp '{file}' có cấu trúc không hợp lệ: hai thành phần '{other}' và '{value}' thực chất "
+                              "cùng một tên (chỉ khác chữ hoa, chữ thường hoặc cách viết), không biết Excel đọc thành "
+                              "phần nào.")))),
     Code("xml_unsafe", "error", "file", N_("cấu trúc XML không an toàn"),
          N_("Tệp '{file}' chứa cấu trúc XML không an toàn ({value}) nên bị từ chối."),
          unit=N_("Đề nghị đơn vị điền lại trên tệp mẫu đã gửi và lưu bằng Excel.")),
