@@ -158,14 +158,15 @@ def shift_ref(text: str, sheet: str, at: int, n: int) -> str:
 
 
 def insert_rows(wb, ws, at: int, n: int, *, like_excel: bool) -> None:
-    """Insert n rows before row `at`. Excel also moves merged ranges, validations and defined names
-    with their cells; a careless tool (like_excel=False) moves only the cells."""
+    """Insert n rows before row `at`. Excel also moves validations and defined names with their
+    cells; a careless tool (like_excel=False) moves only the cells and their merged ranges (left
+    behind, a merged range would cover the moved cells: what a person sees would change)."""
     ws.insert_rows(at, n)
-    if not like_excel:
-        return
     for mr in list(ws.merged_cells.ranges):
         if mr.min_row >= at:
             mr.shift(0, n)
+    if not like_excel:
+        return
     for dv in ws.data_validations.dataValidation:
         ranges = []
         for r in dv.sqref.ranges:
@@ -197,13 +198,13 @@ def shift_col_ref(text: str, sheet: str, at: int, n: int) -> str:
 def insert_cols(wb, ws, at: int, n: int, *, like_excel: bool) -> None:
     """Insert n columns before column `at` (1-based); like_excel as for insert_rows."""
     ws.insert_cols(at, n)
-    if not like_excel:
-        return
     for mr in list(ws.merged_cells.ranges):
         if mr.min_col >= at:
             mr.shift(n, 0)
         elif mr.max_col >= at:
             mr.expand(right=n)
+    if not like_excel:
+        return
     for dv in ws.data_validations.dataValidation:
         ranges = []
         for r in dv.sqref.ranges:

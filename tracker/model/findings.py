@@ -87,6 +87,16 @@ CHOICES = {
               "doc_number": N_("số văn bản"), "doc_date": N_("ngày văn bản"), "domain": N_("tên miền")},
     "kept": {"shown": N_("chữ hiển thị"), "formula": N_("nội dung công thức")},
     "legacy": {"tcvn3": N_("TCVN3 (phông .VnTime, bộ gõ ABC)"), "vni": N_("VNI (phông VNI-Times)")},
+    "hidden": {"window": N_("cả cửa sổ sổ tính đang bị ẩn (Xem > Ẩn)"),
+               "sheet": N_("nằm trên trang tính bị ẩn"),
+               "row": N_("nằm trên dòng bị ẩn (dòng ẩn, cao bằng 0 hoặc thuộc nhóm dòng đang thu gọn)"),
+               "column": N_("nằm ở cột bị ẩn (cột ẩn, rộng bằng 0 hoặc thuộc nhóm cột đang thu gọn)"),
+               "merged": N_("nằm dưới một vùng ô đã gộp (Merge) bắt đầu ở ô khác: vùng gộp chỉ hiện nội dung ô đầu"),
+               "format": N_("định dạng số của ô làm ô hiện nội dung khác (ví dụ định dạng ;;;)"),
+               "colour": N_("chữ cùng màu hoặc gần cùng màu với nền ô"),
+               "font": N_("cỡ chữ quá nhỏ để đọc"),
+               "part": N_("một phần chữ trong ô bị ẩn (cùng màu nền, cỡ quá nhỏ hoặc định dạng ẩn)"),
+               "line_break": N_("nội dung bắt đầu bằng dòng trống nên ô chỉ hiện dòng trống")},
 }
 # Parameters that may be empty: the phrase shown then.
 BLANK = {
@@ -188,7 +198,15 @@ CODES = _codes(
              bad_number=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} ghi là số nhưng chứa nội dung "
                                    "không phải số.")),
              bad_type=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} có kiểu dữ liệu không hợp lệ "
-                                 "('{value}').")))),
+                                 "('{value}').")),
+             two_parts=Variant(N_("Tệp '{file}' có cấu trúc không hợp lệ: phần {part} chỉ tới {value} phần cùng loại "
+                                  "(sổ tính, bảng chuỗi hay bảng định dạng), không biết Excel đọc phần nào.")),
+             sheet_twice=Variant(N_("Tệp '{file}' có cấu trúc không hợp lệ: hai trang cùng tên '{sheet}' (chỉ khác "
+                                    "chữ hoa, chữ thường).")),
+             content_type=Variant(N_("Tệp '{file}' bị hỏng: phần {part} khai báo sai loại nội dung ('{value}'), "
+                                     "Excel không mở được tệp này.")),
+             name_twice=Variant(N_("Tệp '{file}' có cấu trúc không hợp lệ: tên '{value}' được định nghĩa hai lần, "
+                                   "không biết Excel dùng định nghĩa nào.")))),
     Code("not_workbook", "error", "file", N_("tệp nén không chứa sổ tính Excel"),
          N_("Tệp '{file}' không phải sổ tính Excel (.xlsx)."),
          unit=N_("Đề nghị đơn vị lưu bằng Excel dạng .xlsx rồi gửi lại.")),
@@ -336,6 +354,19 @@ CODES = _codes(
             "không xác định được cột trả lời của từng sản phẩm."),
          unit=N_("Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi, giữ nguyên tiêu đề các cột, rồi gửi lại."),
          params=("products",)),
+    Code("hidden_cell", "error", "content",
+         N_("ô được ghép (câu trả lời, ghi chú, người ký, ...) bị ẩn: dòng, cột, trang ẩn; định dạng ;;;; chữ cùng "
+            "màu nền"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell} ({field}) có nội dung '{value}' nhưng {hidden}, nên người điền, "
+            "người ký không nhìn thấy nội dung đó; không ghép tệp này."),
+         unit=N_("Đề nghị đơn vị hiện lại các dòng, cột, trang tính đang ẩn (chuột phải > Bỏ ẩn), trả lại định dạng và "
+                 "màu chữ của ô như tệp mẫu, kiểm tra nội dung hiện trên bảng tính rồi gửi lại."),
+         staff=N_("Nội dung ô bị ẩn có thể khác với nội dung đơn vị nhìn thấy và ký (tệp có thể đã bị sửa để số liệu "
+                  "ghép khác đi): không ghép cho đến khi đơn vị gửi lại."),
+         params=("field", "hidden", "criterion", "product"), by="field", variants=_v(
+             answer=Variant(N_("Tệp '{file}', trang '{sheet}', ô {cell} ({label}) có câu trả lời '{value}' nhưng "
+                               "{hidden}, nên người điền, người ký không nhìn thấy câu trả lời đó; không ghép tệp "
+                               "này.")))),
     Code("duplicate_form", "error", "content",
          N_("tệp có hai bảng tiêu chí với câu trả lời khác nhau (đơn vị chép trang)"),
          N_("Tệp '{file}' có hai bảng tiêu chí với câu trả lời khác nhau: trang '{first_sheet}' (từ dòng "
