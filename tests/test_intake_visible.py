@@ -75,7 +75,7 @@ def test_the_good_return_is_read_with_no_new_finding(base, tmp_path):
     path.write_bytes(good)
     reading, findings = _read(ws, path)
     assert reading is not None and _answers(reading, unit) == answers
-    assert not {"hidden_cell"} & {f.code for f in findings}
+    assert not {"hidden_cell", "unit_mismatch", "unit_name_missing"} & {f.code for f in findings}
 
 
 # ---------------------------------------------------------------------- 1. cells a person does not see
@@ -189,3 +189,54 @@ def test_shared_strings_are_read_only_when_the_workbook_relates_them(base, tmp_p
 @pytest.mark.parametrize("name", ["inline_phonetic_answer", "shared_phonetic_answer"])
 def test_a_phonetic_guide_is_never_read_as_the_answer(base, tmp_path, name):
     _check(base, tmp_path, name)
+
+
+# ---------------------------------------------------------------------- 5. identity against the visible name
+def test_identification_pasted_from_another_unit_is_refused_naming_both(base, tmp_path):
+    ws, unit, good, answers, _ = base
+    reading, findings = _check(base, tmp_path, "identity_pasted_from_other_unit")
+    error = next(f for f in findings if f.code == "unit_mismatch")
+    assert ws.unit_by_id[OTHER].name in error.message and unit.name in error.message
+
+
+def _edit_names(data: bytes, old: str, new: str, header: bool, sentences: bool) -> bytes:
+    def fn(text: str) -> str:
+        if header:
+            text = text.replace(f"<t>{old.upper()}</t>", f"<t>{new.upper()}</t>")
+        if sentences:
+            text = re.sub(rf"(<t[^>]*>[^<]*?){re.escape(old)}", rf"\g<1>{new}", text)
+        return text
+    return tricks.edit(data, "xl/sharedStrings.xml", fn)
+
+
+def test_a_unit_name_edited_in_the_header_alone_is_still_the_unit(base, tmp_path):
+    """Units fix their name in the header (abbreviations, line breaks): the sentences still name them."""
+    ws, unit, good, answers, _ = base
+    path = tmp_path / "header.xlsx"
+    path.write_bytes(_edit_names(good, unit.name, "UBND " + unit.name + " (cũ)", header=True, sentences=False))
+    reading, findings = _read(ws, path)
+    assert reading is not None and not {"unit_mismatch", "unit_name_missing"} & {f.code for f in findings}
+
+
+def test_no_visible_name_of_the_unit_is_accepted_for_staff_review(base, tmp_path):
+    ws, unit, good, answers, _ = base
+    path = tmp_path / "renamed.xlsx"
+    path.write_bytes(_edit_names(good, unit.name, "Đơn vị XYZ", header=True, sentences=True))
+    reading, findings = _read(ws, path)
+    assert reading is not None and _answers(reading, unit) == answers
+    warning = next(f for f in findings if f.code == "unit_name_missing")
+    assert warning.severity == "warning" and "đơn vị xyz" in warning.message.casefold()
+    assert unit.name in warning.message and warning.cell
+
+
+def test_another_units_name_in_one_sentence_is_refused(base, tmp_path):
+    ws, unit, good, answers, _ = base
+    other = ws.unit_by_id[OTHER]
+    path = tmp_path / "conclusion.xlsx"
+    data = tricks.edit(good, "xl/sharedStrings.xml",
+                       lambda t: t.replace(f"Trang thông tin điện tử của UBND {unit.name} đang",
+                                           f"Trang thông tin điện tử của UBND {other.name} đang", 1))
+    path.write_bytes(data)
+    reading, findings = _read(ws, path)
+    error = next(f for f in findings if f.severity == "error")
+    assert reading is None and error.code == "unit_mismatch" and other.name in error.message

@@ -298,4 +298,13 @@ def tricks(good: bytes, answers: dict[str, str], other_token: tuple[str, str] | 
     out.append(Trick("shared_phonetic_answer", data, "accepted", code="blank_answer",
                      answers={**answers, name: "blank"}))
 
+    # 5. The hidden identification pasted from another unit: the form still shows the first unit's name.
+    if other_token is not None:
+        other_id, token = other_token
+        ident = parts(good)["xl/sharedStrings.xml"].decode()
+        own_id = re.search(r"<si><t>unit_id</t></si><si><t>([^<]+)</t></si>", ident)[1]
+        own_token = re.search(r"<si><t>token</t></si><si><t>([^<]+)</t></si>", ident)[1]
+        data = edit(good, "xl/sharedStrings.xml", lambda t: t.replace(f"<t>{own_id}</t>", f"<t>{other_id}</t>", 1)
+                    .replace(f"<t>{own_token}</t>", f"<t>{token}</t>", 1))
+        out.append(Trick("identity_pasted_from_other_unit", data, "refused", "unit_mismatch", "A6"))
     return out

@@ -80,6 +80,8 @@ def read_return(path, display_name: str, campaign, units_by_id: dict, secret: by
             table = _read_by_names(ctx, form)
         else:
             table = _read_by_labels(ctx, form)
+        if table is not None and not reading.errors and reading.identified_by == "ident":
+            _check_visible_unit(ctx, form, table, units_by_id)
         if table is not None and not reading.errors:
             _check_other_tables(ctx, form, table)
         if table is not None and not reading.errors:
@@ -584,6 +586,105 @@ def _check_other_tables(ctx: _Ctx, form: Form, read: Table) -> None:
         if _filled(other) and (other.errors or other.answers != ctx.r.answers):
             _two_tables(ctx, read, table)
             return
+
+
+MOTTO = "độc lập - tự do - hạnh phúc"     # the header row: the unit's name sits left of it
+_SLOT = "\x00"
+_PATTERNS: dict[int, tuple[object, dict]] = {}
+_NAMES: dict[int, tuple[object, dict]] = {}
+
+
+def _name_patterns(campaign, group_id: str) -> list[tuple[str, re.Pattern]]:
+    """The form's sentences naming the unit (preamble, conclusion, closing), as (literal start,
+    pattern catching the name) over label keys; once per campaign and group."""
+    got = _PATTERNS.get(id(campaign))
+    if got is None or got[0] is not campaign:
+        got = _PATTERNS[id(campaign)] = (campaign, {})
+    by_group = got[1]
+    if group_id not in by_group:
+        texts = campaign.group(group_id).texts
+        sentences = [*texts.get("preamble", []), texts.get("conclusion", ""), texts.get("closing", "")]
+        out = []
+        for text in sentences:
+            if "{unit}" not in text:
+                continue
+            # The unit's name is caught; anything else filled in (domains, ...) matches any text.
+            key = label_key(text.format_map(_Fill()))
+            pieces = re.split("([\x00\x01])", key)
+            regex = "".join("(.+?)" if p == _SLOT else ".*?" if p == "\x01" else re.escape(p) for p in pieces)
+            out.append((pieces[0], re.compile(regex)))
+        by_group[group_id] = out
+    return by_group[group_id]
+
+
+class _Fill(dict):
+    def __missing__(self, key):
+        return _SLOT if key == "unit" else "\x01"
+
+
+def _names_index(units_by_id: dict) -> dict[str, set]:
+    """Label key of each registered name -> the units of that name; once per registry."""
+    got = _NAMES.get(id(units_by_id))
+    if got is None or got[0] is not units_by_id:
+        index: dict[str, set] = {}
+        for u in units_by_id.values():
+            index.setdefault(label_key(u.name), set()).add(u.id)
+        _NAMES.clear()
+        got = _NAMES[id(units_by_id)] = (units_by_id, index)
+    return got[1]
+
+
+def _check_visible_unit(ctx: _Ctx, form: Form, table: Table, units_by_id: dict) -> None:
+    """The hidden identification (sheet, names, token) against the unit's name a person reads on the
+    form: the header left of the motto, and the preamble, conclusion and closing sentences. A
+    form whose identification was pasted from another unit still shows the first unit's name."""
+    book, unit, sheet = ctx.book, form.unit, table.sheet
+    cells = book.cells(sheet)
+    patterns = _name_patterns(form.campaign, unit.group)
+    shortest = min((len(start) for start, _ in patterns), default=0)
+    slots: list[tuple[str, str]] = []       # (cell, the name it shows)
+    motto_rows = []
+    for ref, cell in cells.items():         # one pass; the sentences are long texts, the motto is one
+        if cell.kind != "s":
+            continue
+        key = label_key(cell.value)
+        if key == MOTTO:
+            motto_rows.append(split_ref(ref))
+            continue
+        if len(key) < shortest:
+            continue
+        for start, pattern in patterns:
+            if key.startswith(start):
+                m = pattern.fullmatch(key)
+                if m:
+                    slots.append((ref, m[1]))
+    rows = _sheet_rows(book, sheet)
+    for row, motto in motto_rows:           # the header: the name is the first text left of the motto
+        left = sorted((c, cell) for c, cell in rows.get(row, {}).items() if c < motto and cell.kind == "s"
+                      and clean_text(cell.value))
+        if left:
+            c, cell = left[0]
+            slots.insert(0, (f"{col_letters(c)}{row}", cell.value))
+    index = _names_index(units_by_id)
+    own = label_key(unit.name)
+    confirmed, shown = False, None
+    for ref, name in slots:
+        if book.hidden(sheet, ref, cells.get(ref)) is not None:
+            continue                     # not what a person reads
+        key = label_key(name)
+        bare = key.removeprefix("ubnd ").strip()
+        if own in (key, bare):
+            confirmed = True
+            continue
+        others = (index.get(key) or index.get(bare) or set()) - {unit.id}
+        if others:
+            other = units_by_id[sorted(others)[0]]
+            ctx.add("unit_mismatch", sheet, ref, clean_text(name), unit=unit.name, other_unit=other.name)
+            return
+        shown = shown or (ref, clean_text(name))
+    if not confirmed:
+        ref, name = shown or ("", "")
+        ctx.add("unit_name_missing", sheet, ref, name, unit=unit.name)
 
 
 def _check_not_empty(ctx: _Ctx, form: Form, table: Table) -> None:

@@ -298,6 +298,14 @@ CODES = _codes(
          staff=N_("Sửa tay trên master.xlsx của thư mục chiến dịch được ghi nhận tự động mỗi lần chạy merge (mục 7); "
                   "nếu đây là bản tổng hợp ai đó đã sửa rồi gửi lại, chép các thay đổi vào master.xlsx rồi chạy "
                   "merge.")),
+    Code("unit_mismatch", "error", "identity",
+         N_("thông tin định danh (trang ẩn) là của một đơn vị, tên đơn vị nhìn thấy trên biên bản là của đơn vị khác"),
+         N_("Tệp '{file}' mang thông tin định danh (trang ẩn) của {unit}, nhưng biên bản nhìn thấy ghi tên "
+            "{other_unit} (trang '{sheet}', ô {cell}); không ghép tệp này."),
+         unit=N_("Đề nghị đơn vị điền lại trên đúng tệp mẫu của mình (không chép trang, không dán nội dung từ tệp của "
+                 "đơn vị khác) rồi gửi lại."),
+         staff=N_("Biên bản có thể đã được chép sang tệp của đơn vị khác: kiểm tra với cả hai đơn vị trước khi ghi "
+                  "nhận cho đơn vị nào."), params=("unit", "other_unit")),
     Code("email_no_workbook", "error", "identity",
          N_("thư không kèm tệp Excel (chỉ có bản scan, hoặc đường dẫn tải về)"),
          N_("Thư '{file}' (từ {sender}, tiêu đề “{subject}”) không kèm tệp Excel (.xlsx); thư chỉ kèm: "
@@ -418,6 +426,16 @@ CODES = _codes(
          N_("Tệp '{file}', trang '{sheet}', ô {cell}"
             ": nhãn tiêu chí “{expected}” đã bị sửa hoặc xóa. Vẫn đọc câu trả lời ở ô của tiêu chí này theo "
             "tệp mẫu."), staff=CHECK_WITH_UNIT),
+    Code("unit_name_missing", "warning", "review",
+         N_("tên đơn vị nhìn thấy trên biên bản (tiêu đề, mở đầu, kết luận) không phải tên đơn vị trong thông tin "
+            "định danh"),
+         N_("Tệp '{file}' mang thông tin định danh của {unit}, nhưng tên đơn vị nhìn thấy trên biên bản là '{value}' "
+            "(trang '{sheet}', ô {cell}); đã ghép cho {unit}."),
+         staff=N_("Nên kiểm tra lại với đơn vị: tên đơn vị có thể đã bị sửa, hoặc biên bản được chép từ tệp khác."),
+         params=("unit",), by="value", variants=_v(**{
+             "": Variant(N_("Tệp '{file}' mang thông tin định danh của {unit}, nhưng không thấy tên đơn vị này ở tiêu "
+                            "đề, phần mở đầu hay phần kết luận của biên bản (trang '{sheet}'); đã ghép cho "
+                            "{unit}."))})),
     Code("name_mismatch", "warning", "review",
          N_("tệp mang tên tệp của đơn vị khác nhưng nội dung là của đơn vị này; đã ghép theo nội dung"),
          N_("Tệp '{file}' mang tên tệp của {other_unit} nhưng nội dung là biên bản của {unit}; đã ghép cho {unit} "
