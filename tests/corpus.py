@@ -158,14 +158,15 @@ def shift_ref(text: str, sheet: str, at: int, n: int) -> str:
 
 
 def insert_rows(wb, ws, at: int, n: int, *, like_excel: bool) -> None:
-    """Insert n rows before row `at`. Excel also moves merged ranges, validations and defined names
-    with their cells; a careless tool (like_excel=False) moves only the cells."""
+    """Insert n rows before row `at`. Excel also moves validations and defined names with their
+    cells; a careless tool (like_excel=False) moves only the cells and their merged ranges (left
+    behind, a merged range would cover the moved cells: what a person sees would change)."""
     ws.insert_rows(at, n)
-    if not like_excel:
-        return
     for mr in list(ws.merged_cells.ranges):
         if mr.min_row >= at:
             mr.shift(0, n)
+    if not like_excel:
+        return
     for dv in ws.data_validations.dataValidation:
         ranges = []
         for r in dv.sqref.ranges:
@@ -197,13 +198,24 @@ def shift_col_ref(text: str, sheet: str, at: int, n: int) -> str:
 def insert_cols(wb, ws, at: int, n: int, *, like_excel: bool) -> None:
     """Insert n columns before column `at` (1-based); like_excel as for insert_rows."""
     ws.insert_cols(at, n)
-    if not like_excel:
-        return
     for mr in list(ws.merged_cells.ranges):
         if mr.min_col >= at:
             mr.shift(n, 0)
         elif mr.max_col >= at:
             mr.expand(right=n)
+    if not like_excel:
+        return
+    # Excel moves the columns' widths and hidden flags with them (openpyxl leaves them where they were):
+    # the form's columns right of the table are hidden, so a column left behind would hide the notes.
+    from openpyxl.utils import get_column_letter
+
+    dims = [(d.min, d.max, d) for d in list(ws.column_dimensions.values()) if d.min and d.max >= at]
+    for key in [k for k, d in ws.column_dimensions.items() if d.min and d.max >= at]:
+        del ws.column_dimensions[key]
+    for lo, hi, d in dims:
+        lo2, hi2 = (lo + n if lo >= at else lo), min(hi + n, 16384)
+        new = ws.column_dimensions[get_column_letter(lo2)]
+        new.min, new.max, new.width, new.hidden = lo2, hi2, d.width, d.hidden
     for dv in ws.data_validations.dataValidation:
         ranges = []
         for r in dv.sqref.ranges:

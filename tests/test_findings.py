@@ -31,7 +31,7 @@ PARAM_SAMPLES = dict(
     legacy="tcvn3", answer="Đáp ứng", kept="shown", other_unit="Phường Cửa Nam", merged_on="05/06/2026",
     earlier="bien-ban.xlsx", current="04/06/2026", received="03/06/2026", met="Đáp ứng", not_met="Chưa đáp ứng",
     column="name", other_row="2", name="bien-ban.xlsx", count="3", examples="a, b, c", server="smtp.hanoi.gov.vn:587",
-    suffix=".xls", problem="Danh sách đơn vị 'units.csv' có 1 lỗi", why="", cells="E1, H1", letter="L",
+    suffix=".xls", problem="Danh sách đơn vị 'units.csv' có 1 lỗi", why="", cells="E1, H1", letter="L", other="xl/Workbook.xml", hidden="row",
     holder="lệnh 'tracker merge inbox/' (máy VP-01, tiến trình 4242)", backup="backups/secret.key",
 )
 

@@ -290,6 +290,23 @@ def test_duplicate_members(tmp_path):
     assert f.value == "xl/workbook.xml"
 
 
+@pytest.mark.parametrize("alias", ["xl/Workbook.xml", "XL\\workbook.xml", "xl/work%62ook.xml"])
+def test_two_members_a_reader_takes_for_one_part_are_refused(tmp_path, alias):
+    """Part names are case-insensitive URIs and some zip tools write "\\": the duplicate check compares
+    names as the lookup finds them, so the part read is the one Excel reads (issue 14)."""
+    p = write_zip(tmp_path / "twins.xlsx", [("[Content_Types].xml", CT_XLSX), ("xl/workbook.xml", b"<w/>"),
+                                            (alias, b"<w2/>")])
+    f = refused("duplicate_member", "twins.xlsx", check_file, p)
+    assert f.value == alias and f.param("other") == "xl/workbook.xml"
+    assert "'xl/workbook.xml'" in f.message and f"'{alias}'" in f.message
+
+
+@pytest.mark.parametrize("evil", ["xl/%2e%2e/%2e%2e/x.xml", "%2Fetc/passwd"])
+def test_percent_encoded_unsafe_names_are_refused(tmp_path, evil):
+    p = write_zip(tmp_path / "evil.xlsx", {"[Content_Types].xml": CT_XLSX, "xl/workbook.xml": b"<w/>", evil: b"x"})
+    refused("unsafe_member_name", "evil.xlsx", check_file, p)
+
+
 def test_plain_zip_and_xlsb(tmp_path):
     p = write_zip(tmp_path / "nen.xlsx", {"bao-cao.xlsx": b"PK..."})
     assert sniff_kind(p) == "zip"

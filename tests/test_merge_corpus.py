@@ -387,6 +387,19 @@ def test_mutated_returns_are_read_right_or_refused_cleanly(generated_campaign, t
 
 
 @needs_soffice
+def test_every_answer_recorded_is_the_answer_libreoffice_shows(batch, tmp_path):
+    """Issue 14, the differential test over the corpus: for every file recorded, the answers are those
+    of the criteria table LibreOffice shows (hidden rows, columns, sheets left out; formats and colours
+    applied: tests/displayed.py), and no other table shown disagrees."""
+    from conftest import soffice
+    from displayed import recorded_vs_shown
+
+    compared, problems = recorded_vs_shown(batch.ws, soffice(), tmp_path)
+    assert not problems, "\n".join(problems[:20])
+    assert compared >= sum(c.recorded for c in batch.cases)     # (and files other tests merged into it)
+
+
+@needs_soffice
 def test_without_libreoffice_old_formats_are_refused_saying_save_as_xlsx(batch, generated_campaign, tmp_path,
                                                                           monkeypatch):
     from tracker.intake import convert

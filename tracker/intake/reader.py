@@ -6,8 +6,13 @@ its answers into a fresh file) the labels are used instead: the unit's name and 
 texts, and the return says so. The names are trusted only while they agree with the labels
 around them (each answer cell on its criterion's row, under its product's header): a tool that
 moved cells without moving the names is caught, and the answers are then found by their labels.
-Nothing is guessed: an answer is taken only from the cell that holds it. Every problem is a
-Finding naming file, sheet and cell (its words, saying what to do, are in tracker.model.findings).
+Nothing is guessed: an answer is taken only from the cell that holds it, and only when a person
+sees what it holds (tracker.intake.xlsx `hidden`: a cell in a hidden row, column or sheet, or one
+whose format or colour hides its text, is refused, naming the cell): what is counted is what the
+unit saw and signed. The hidden identification is checked against the unit's name shown on the
+form (header, preamble, conclusion): another registered unit's name there refuses the file, no
+name of the unit asks staff to look. Every problem is a Finding naming file, sheet and cell (its
+words, saying what to do, are in tracker.model.findings).
 """
 from __future__ import annotations
 
@@ -48,8 +53,10 @@ class Reading:
 
 
 class _Ctx:
-    def __init__(self, book: XlsxBook, reading: Reading):
-        self.book, self.r = book, reading
+    def __init__(self, book: XlsxBook, reading: Reading, shown: bool = False):
+        """`shown`: read a table as a person sees it (a hidden cell is an empty one), to compare it with
+        the table read; the table read itself refuses hidden content."""
+        self.book, self.r, self.shown = book, reading, shown
 
     def add(self, code, sheet="", cell="", value="", expected="", **params):
         self.r.findings.append(Finding(code, file=self.book.name, sheet=sheet, cell=cell, value=str(value)[:200],
@@ -73,6 +80,8 @@ def read_return(path, display_name: str, campaign, units_by_id: dict, secret: by
             table = _read_by_names(ctx, form)
         else:
             table = _read_by_labels(ctx, form)
+        if table is not None and not reading.errors and reading.identified_by == "ident":
+            _check_visible_unit(ctx, form, table, units_by_id)
         if table is not None and not reading.errors:
             _check_other_tables(ctx, form, table)
         if table is not None and not reading.errors:
@@ -333,7 +342,7 @@ def _read_table(ctx: _Ctx, form: Form, table: Table) -> None:
 
 
 def _silent_read(book: XlsxBook, form: Form, table: Table) -> Reading:
-    shadow = _Ctx(book, Reading())
+    shadow = _Ctx(book, Reading(), shown=True)      # a hidden copy shows nothing, so holds no answer
     _read_table(shadow, form, table)
     return shadow.r
 
@@ -421,10 +430,33 @@ def _names_agree(book: XlsxBook, form: Form, positions: dict) -> tuple[list, int
     return missing, label_col
 
 
+def _unseen(ctx: _Ctx, sheet: str, ref: str, cell: Cell | None, answer: bool = False) -> str | None:
+    """Why a person does not see what a cell holds (None: it is seen, or it holds nothing)."""
+    why = ctx.book.hidden(sheet, ref, cell)
+    if why is None and answer and cell is not None and cell.kind == "s" and _first_line_blank(cell.value):
+        why = "line_break"      # in the answer rows' one line, the cell shows its empty first line
+    if why is not None and cell.formula is None and not clean_text(cell.value):
+        return None             # nothing there to see
+    return why
+
+
+def _first_line_blank(text: str) -> bool:
+    if "\n" not in text and "\r" not in text:
+        return False
+    return not clean_text(re.split(r"[\r\n]", text, maxsplit=1)[0])
+
+
 def _take_answer(ctx: _Ctx, form: Form, product, criterion, sheet, ref, cell: Cell | None) -> None:
     amap = form.amap
     # The criterion, and the product when the unit has more than its own site.
     label = dict(criterion=criterion.group, product=form.product_name(product))
+    why = _unseen(ctx, sheet, ref, cell, answer=True)
+    if why is not None and ctx.shown:
+        cell = None
+    elif why is not None:
+        ctx.add("hidden_cell", sheet, ref, clean_text(cell.value if cell.formula is None else "=" + cell.formula),
+                field="answer", hidden=why, **label)
+        return
     if cell is not None and cell.formula is not None:
         ctx.add("formula_in_answer", sheet, ref, "=" + cell.formula, amap.allowed, **label)
         return
@@ -447,6 +479,13 @@ def _take_answer(ctx: _Ctx, form: Form, product, criterion, sheet, ref, cell: Ce
 def _free_text(ctx: _Ctx, sheet, ref, cell: Cell | None, field: str) -> str:
     """`field`: which one ("note", "signer", ...: the CHOICES of tracker.model.findings)."""
     if cell is None:
+        return ""
+    why = _unseen(ctx, sheet, ref, cell)
+    if why is not None and ctx.shown:
+        return ""
+    if why is not None:
+        ctx.add("hidden_cell", sheet, ref, clean_text(cell.value if cell.formula is None else "=" + cell.formula),
+                field=field, hidden=why)
         return ""
     if cell.formula is not None:
         # Never evaluated: the text it shows when there is one, else the formula itself, as text.
@@ -525,38 +564,44 @@ def _two_tables(ctx: _Ctx, a: Table, b: Table) -> None:
 
 
 def _anchored_fields(ctx: _Ctx, form: Form, table: Table) -> None:
-    """Signer, proposals, domains and date, found next to the template's own texts."""
+    """Signer, proposals, domains and date, found next to the template's own texts: those a person
+    sees (a hidden anchor or value is passed over, as the eye passes over it)."""
     r = ctx.r
-    rows = _sheet_rows(ctx.book, table.sheet)
+    book, sheet = ctx.book, table.sheet
+    rows = _sheet_rows(book, sheet)
     first = min(table.rows.values())
     last = max(table.rows.values())
+
+    def seen(row, col, cell) -> bool:
+        return book.hidden(sheet, f"{col_letters(col)}{row}", cell) is None
 
     for row in sorted(rows):
         for col, cell in sorted(rows[row].items()):
             if cell.kind != "s":
                 continue
             key = label_key(cell.value)
-            if row > last and key == SIGN_HINT and not r.signer:
+            if row > last and key == SIGN_HINT and not r.signer and seen(row, col, cell):
                 for below in range(row + 1, row + 8):
                     got = rows.get(below, {}).get(col)
-                    if got is not None and got.kind == "s" and clean_text(got.value):
-                        r.signer = _free_text(ctx, table.sheet, f"{col_letters(col)}{below}", got, "signer")
+                    if got is not None and got.kind == "s" and clean_text(got.value) and seen(below, col, got):
+                        r.signer = _free_text(ctx, sheet, f"{col_letters(col)}{below}", got, "signer")
                         break
-            elif row > last and key.startswith(PROPOSALS_HINT) and not r.proposals:
+            elif row > last and key.startswith(PROPOSALS_HINT) and not r.proposals and seen(row, col, cell):
                 got = rows.get(row + 1, {}).get(col)
-                if got is not None and got.kind == "s":
-                    r.proposals = _free_text(ctx, table.sheet, f"{col_letters(col)}{row + 1}", got, "proposals")
-            elif row < first and key.startswith("+"):
+                if got is not None and got.kind == "s" and seen(row + 1, col, got):
+                    r.proposals = _free_text(ctx, sheet, f"{col_letters(col)}{row + 1}", got, "proposals")
+            elif row < first and key.startswith("+") and seen(row, col, cell):
                 label = key.lstrip("+ ").strip()
                 for p in form.products:
                     if label in (form.product_keys[p.id], "tên miền") and p.id not in r.domains:
                         right = sorted((k, v) for k, v in rows[row].items() if k > col and v.kind == "s"
-                                       and clean_text(v.value))
+                                       and clean_text(v.value) and seen(row, k, v))
                         if right:
                             k, v = right[0]
-                            r.domains[p.id] = _domain(ctx, table.sheet, f"{col_letters(k)}{row}", v, p)
+                            r.domains[p.id] = _domain(ctx, sheet, f"{col_letters(k)}{row}", v, p)
                         break
-            elif row < first and not r.doc_date and _DATE_TEXT.search(clean_text(cell.value)):
+            elif row < first and not r.doc_date and _DATE_TEXT.search(clean_text(cell.value)) \
+                    and seen(row, col, cell):
                 r.doc_date = clean_text(cell.value)
 
 
@@ -572,6 +617,105 @@ def _check_other_tables(ctx: _Ctx, form: Form, read: Table) -> None:
         if _filled(other) and (other.errors or other.answers != ctx.r.answers):
             _two_tables(ctx, read, table)
             return
+
+
+MOTTO = "độc lập - tự do - hạnh phúc"     # the header row: the unit's name sits left of it
+_SLOT = "\x00"
+_PATTERNS: dict[int, tuple[object, dict]] = {}
+_NAMES: dict[int, tuple[object, dict]] = {}
+
+
+def _name_patterns(campaign, group_id: str) -> list[tuple[str, re.Pattern]]:
+    """The form's sentences naming the unit (preamble, conclusion, closing), as (literal start,
+    pattern catching the name) over label keys; once per campaign and group."""
+    got = _PATTERNS.get(id(campaign))
+    if got is None or got[0] is not campaign:
+        got = _PATTERNS[id(campaign)] = (campaign, {})
+    by_group = got[1]
+    if group_id not in by_group:
+        texts = campaign.group(group_id).texts
+        sentences = [*texts.get("preamble", []), texts.get("conclusion", ""), texts.get("closing", "")]
+        out = []
+        for text in sentences:
+            if "{unit}" not in text:
+                continue
+            # The unit's name is caught; anything else filled in (domains, ...) matches any text.
+            key = label_key(text.format_map(_Fill()))
+            pieces = re.split("([\x00\x01])", key)
+            regex = "".join("(.+?)" if p == _SLOT else ".*?" if p == "\x01" else re.escape(p) for p in pieces)
+            out.append((pieces[0], re.compile(regex)))
+        by_group[group_id] = out
+    return by_group[group_id]
+
+
+class _Fill(dict):
+    def __missing__(self, key):
+        return _SLOT if key == "unit" else "\x01"
+
+
+def _names_index(units_by_id: dict) -> dict[str, set]:
+    """Label key of each registered name -> the units of that name; once per registry."""
+    got = _NAMES.get(id(units_by_id))
+    if got is None or got[0] is not units_by_id:
+        index: dict[str, set] = {}
+        for u in units_by_id.values():
+            index.setdefault(label_key(u.name), set()).add(u.id)
+        _NAMES.clear()
+        got = _NAMES[id(units_by_id)] = (units_by_id, index)
+    return got[1]
+
+
+def _check_visible_unit(ctx: _Ctx, form: Form, table: Table, units_by_id: dict) -> None:
+    """The hidden identification (sheet, names, token) against the unit's name a person reads on the
+    form: the header left of the motto, and the preamble, conclusion and closing sentences. A
+    form whose identification was pasted from another unit still shows the first unit's name."""
+    book, unit, sheet = ctx.book, form.unit, table.sheet
+    cells = book.cells(sheet)
+    patterns = _name_patterns(form.campaign, unit.group)
+    shortest = min((len(start) for start, _ in patterns), default=0)
+    slots: list[tuple[str, str]] = []       # (cell, the name it shows)
+    motto_rows = []
+    for ref, cell in cells.items():         # one pass; the sentences are long texts, the motto is one
+        if cell.kind != "s":
+            continue
+        key = label_key(cell.value)
+        if key == MOTTO:
+            motto_rows.append(split_ref(ref))
+            continue
+        if len(key) < shortest:
+            continue
+        for start, pattern in patterns:
+            if key.startswith(start):
+                m = pattern.fullmatch(key)
+                if m:
+                    slots.append((ref, m[1]))
+    rows = _sheet_rows(book, sheet)
+    for row, motto in motto_rows:           # the header: the name is the first text left of the motto
+        left = sorted((c, cell) for c, cell in rows.get(row, {}).items() if c < motto and cell.kind == "s"
+                      and clean_text(cell.value))
+        if left:
+            c, cell = left[0]
+            slots.insert(0, (f"{col_letters(c)}{row}", cell.value))
+    index = _names_index(units_by_id)
+    own = label_key(unit.name)
+    confirmed, shown = False, None
+    for ref, name in slots:
+        if book.hidden(sheet, ref, cells.get(ref)) is not None:
+            continue                     # not what a person reads
+        key = label_key(name)
+        bare = key.removeprefix("ubnd ").strip()
+        if own in (key, bare):
+            confirmed = True
+            continue
+        others = (index.get(key) or index.get(bare) or set()) - {unit.id}
+        if others:
+            other = units_by_id[sorted(others)[0]]
+            ctx.add("unit_mismatch", sheet, ref, clean_text(name), unit=unit.name, other_unit=other.name)
+            return
+        shown = shown or (ref, clean_text(name))
+    if not confirmed:
+        ref, name = shown or ("", "")
+        ctx.add("unit_name_missing", sheet, ref, name, unit=unit.name)
 
 
 def _check_not_empty(ctx: _Ctx, form: Form, table: Table) -> None:

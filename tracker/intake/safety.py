@@ -10,9 +10,11 @@ import copy
 import io
 import os
 import struct
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
+from urllib.parse import unquote
 
 from tracker.model.findings import Finding, IntakeError
 
@@ -118,6 +120,7 @@ def _zip_kind(zf: zipfile.ZipFile | None, name: str) -> str:
     ctypes = b""
     if zf.getinfo("[Content_Types].xml").file_size <= MiB:  # else judge by names alone
         ctypes = read_member(zf, "[Content_Types].xml", MiB, name)
+        zf.content_types = ctypes       # the reader checks the parts' types with it: one read (~40 µs) saved
     is_sheet = ("xl/workbook.xml" in names or b"spreadsheetml.sheet.main+xml" in ctypes
                 or b"spreadsheetml.template.main+xml" in ctypes)
     macro_main = b"sheet.macroEnabled.main+xml" in ctypes or b"template.macroEnabled" in ctypes
@@ -199,10 +202,21 @@ def _not_spreadsheet(name: str, head: bytes) -> IntakeError:
 
 
 def _bad_name(member: str) -> bool:
-    norm = member.replace("\\", "/")
-    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
-        return True
-    return ".." in norm.split("/")
+    for norm in {member.replace("\\", "/"), unquote(member.replace("\\", "/"))}:
+        if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or ".." in norm.split("/"):
+            return True
+    return False
+
+
+def part_key(name: str) -> str:
+    """The name under which a part is found, as lenient as any reader of the package: OPC part names
+    are case-insensitive URIs (percent-encoded, "/"-rooted), and zip tools write "\\" for "/". Two
+    members with one key are refused (`_check_zip`), so the one part read is the one Excel reads."""
+    key = name.replace("\\", "/")
+    if "%" in key:
+        key = unquote(key)
+    key = key.lstrip("/")
+    return key.lower() if key.isascii() else unicodedata.normalize("NFC", key).casefold()
 
 
 def _check_zip(fh, size: int, zf: zipfile.ZipFile | None, name: str) -> None:
@@ -220,15 +234,18 @@ def _check_zip(fh, size: int, zf: zipfile.ZipFile | None, name: str) -> None:
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise _too_many(name, len(infos))
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     total = 0
     for info in infos:
         member = info.filename
         if _bad_name(member):
             raise _fail("unsafe_member_name", name, value=member)
-        if member in seen:
-            raise _fail("duplicate_member", name, value=member)
-        seen.add(member)
+        key = part_key(member)
+        if key in seen:     # the same name, or one a reader would take for it (case, "\\", %-encoding)
+            if seen[key] == member:
+                raise _fail("duplicate_member", name, value=member)
+            raise _fail("duplicate_member", name, value=member, why="alias", other=seen[key])
+        seen[key] = member
         size, packed = info.file_size, info.compress_size
         total += size
         if size > MAX_MEMBER_BYTES:
@@ -315,7 +332,7 @@ def read_member(zf: zipfile.ZipFile, name: str, limit: int, display_name: str = 
     """
     label = display_name or os.path.basename(str(zf.filename or ""))
     try:
-        info = copy.copy(zf.getinfo(name))
+        info = _copy_info(zf.getinfo(name))
         declared = info.file_size
         if declared > limit:
             raise _bomb(label, f"{name}: {declared} byte", f"<= {limit} byte")
@@ -338,6 +355,19 @@ def read_member(zf: zipfile.ZipFile, name: str, limit: int, display_name: str = 
     if len(out) != declared:
         raise _fail("corrupt_zip", label, value=f"{len(out)} != {declared}", problem="part_size", part=name)
     return bytes(out)
+
+
+def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A shallow copy of a ZipInfo, slot by slot: copy.copy takes a third of the time of reading a
+    small member (every return reads about ten)."""
+    slots = getattr(type(info), "__slots__", None)
+    if not slots or type(info) is not zipfile.ZipInfo:
+        return copy.copy(info)
+    out = zipfile.ZipInfo.__new__(zipfile.ZipInfo)
+    for slot in slots:
+        if hasattr(info, slot):
+            setattr(out, slot, getattr(info, slot))
+    return out
 
 
 safe_member_reader = read_member  # name used in the design notes

@@ -87,6 +87,16 @@ CHOICES = {
               "doc_number": N_("số văn bản"), "doc_date": N_("ngày văn bản"), "domain": N_("tên miền")},
     "kept": {"shown": N_("chữ hiển thị"), "formula": N_("nội dung công thức")},
     "legacy": {"tcvn3": N_("TCVN3 (phông .VnTime, bộ gõ ABC)"), "vni": N_("VNI (phông VNI-Times)")},
+    "hidden": {"window": N_("cả cửa sổ sổ tính đang bị ẩn (Xem > Ẩn)"),
+               "sheet": N_("nằm trên trang tính bị ẩn"),
+               "row": N_("nằm trên dòng bị ẩn (dòng ẩn, cao bằng 0 hoặc thuộc nhóm dòng đang thu gọn)"),
+               "column": N_("nằm ở cột bị ẩn (cột ẩn, rộng bằng 0 hoặc thuộc nhóm cột đang thu gọn)"),
+               "merged": N_("nằm dưới một vùng ô đã gộp (Merge) bắt đầu ở ô khác: vùng gộp chỉ hiện nội dung ô đầu"),
+               "format": N_("định dạng số của ô làm ô hiện nội dung khác (ví dụ định dạng ;;;)"),
+               "colour": N_("chữ cùng màu hoặc gần cùng màu với nền ô"),
+               "font": N_("cỡ chữ quá nhỏ để đọc"),
+               "part": N_("một phần chữ trong ô bị ẩn (cùng màu nền, cỡ quá nhỏ hoặc định dạng ẩn)"),
+               "line_break": N_("nội dung bắt đầu bằng dòng trống nên ô chỉ hiện dòng trống")},
 }
 # Parameters that may be empty: the phrase shown then.
 BLANK = {
@@ -189,7 +199,15 @@ CODES = _codes(
              bad_number=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} ghi là số nhưng chứa nội dung "
                                    "không phải số.")),
              bad_type=Variant(N_("Tệp '{file}' bị hỏng: trang '{sheet}', ô {cell} có kiểu dữ liệu không hợp lệ "
-                                 "('{value}').")))),
+                                 "('{value}').")),
+             two_parts=Variant(N_("Tệp '{file}' có cấu trúc không hợp lệ: phần {part} chỉ tới {value} phần cùng loại "
+                                  "(sổ tính, bảng chuỗi hay bảng định dạng), không biết Excel đọc phần nào.")),
+             sheet_twice=Variant(N_("Tệp '{file}' có cấu trúc không hợp lệ: hai trang cùng tên '{sheet}' (chỉ khác "
+                                    "chữ hoa, chữ thường).")),
+             content_type=Variant(N_("Tệp '{file}' bị hỏng: phần {part} khai báo sai loại nội dung ('{value}'), "
+                                     "Excel không mở được tệp này.")),
+             name_twice=Variant(N_("Tệp '{file}' có cấu trúc không hợp lệ: tên '{value}' được định nghĩa hai lần, "
+                                   "không biết Excel dùng định nghĩa nào.")))),
     Code("not_workbook", "error", "file", N_("tệp nén không chứa sổ tính Excel"),
          N_("Tệp '{file}' không phải sổ tính Excel (.xlsx)."),
          unit=N_("Đề nghị đơn vị lưu bằng Excel dạng .xlsx rồi gửi lại.")),
@@ -204,8 +222,13 @@ CODES = _codes(
     Code("unsafe_member_name", "error", "file", N_("thành phần có đường dẫn không an toàn"),
          N_("Tệp '{file}' chứa thành phần có đường dẫn không an toàn ('{value}'), hệ thống từ chối mở."),
          unit=RESAVE),
-    Code("duplicate_member", "error", "file", N_("thành phần bị lặp lại trong tệp"),
-         N_("Tệp '{file}' có cấu trúc không hợp lệ (thành phần '{value}' bị lặp lại)."), unit=RESAVE),
+    Code("duplicate_member", "error", "file",
+         N_("thành phần bị lặp lại trong tệp (kể cả hai tên chỉ khác chữ hoa, chữ thường)"),
+         N_("Tệp '{file}' có cấu trúc không hợp lệ (thành phần '{value}' bị lặp lại)."), unit=RESAVE,
+         params=("why", "other"), by="why", variants=_v(
+             alias=Variant(N_("Tệp '{file}' có cấu trúc không hợp lệ: hai thành phần '{other}' và '{value}' thực chất "
+                              "cùng một tên (chỉ khác chữ hoa, chữ thường hoặc cách viết), không biết Excel đọc thành "
+                              "phần nào.")))),
     Code("xml_unsafe", "error", "file", N_("cấu trúc XML không an toàn"),
          N_("Tệp '{file}' chứa cấu trúc XML không an toàn ({value}) nên bị từ chối."),
          unit=N_("Đề nghị đơn vị điền lại trên tệp mẫu đã gửi và lưu bằng Excel.")),
@@ -276,6 +299,14 @@ CODES = _codes(
          staff=N_("Sửa tay trên master.xlsx của thư mục chiến dịch được ghi nhận tự động mỗi lần chạy merge (mục 7); "
                   "nếu đây là bản tổng hợp ai đó đã sửa rồi gửi lại, chép các thay đổi vào master.xlsx rồi chạy "
                   "merge.")),
+    Code("unit_mismatch", "error", "identity",
+         N_("thông tin định danh (trang ẩn) là của một đơn vị, tên đơn vị nhìn thấy trên biên bản là của đơn vị khác"),
+         N_("Tệp '{file}' mang thông tin định danh (trang ẩn) của {unit}, nhưng biên bản nhìn thấy ghi tên "
+            "{other_unit} (trang '{sheet}', ô {cell}); không ghép tệp này."),
+         unit=N_("Đề nghị đơn vị điền lại trên đúng tệp mẫu của mình (không chép trang, không dán nội dung từ tệp của "
+                 "đơn vị khác) rồi gửi lại."),
+         staff=N_("Biên bản có thể đã được chép sang tệp của đơn vị khác: kiểm tra với cả hai đơn vị trước khi ghi "
+                  "nhận cho đơn vị nào."), params=("unit", "other_unit")),
     Code("email_no_workbook", "error", "identity",
          N_("thư không kèm tệp Excel (chỉ có bản scan, hoặc đường dẫn tải về)"),
          N_("Thư '{file}' (từ {sender}, tiêu đề “{subject}”) không kèm tệp Excel (.xlsx); thư chỉ kèm: "
@@ -332,6 +363,19 @@ CODES = _codes(
             "không xác định được cột trả lời của từng sản phẩm."),
          unit=N_("Đề nghị đơn vị điền vào đúng tệp mẫu đã gửi, giữ nguyên tiêu đề các cột, rồi gửi lại."),
          params=("products",)),
+    Code("hidden_cell", "error", "content",
+         N_("ô được ghép (câu trả lời, ghi chú, người ký, ...) bị ẩn: dòng, cột, trang ẩn; định dạng ;;;; chữ cùng "
+            "màu nền"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell} ({field}) có nội dung '{value}' nhưng {hidden}, nên người điền, "
+            "người ký không nhìn thấy nội dung đó; không ghép tệp này."),
+         unit=N_("Đề nghị đơn vị hiện lại các dòng, cột, trang tính đang ẩn (chuột phải > Bỏ ẩn), trả lại định dạng và "
+                 "màu chữ của ô như tệp mẫu, kiểm tra nội dung hiện trên bảng tính rồi gửi lại."),
+         staff=N_("Nội dung ô bị ẩn có thể khác với nội dung đơn vị nhìn thấy và ký (tệp có thể đã bị sửa để số liệu "
+                  "ghép khác đi): không ghép cho đến khi đơn vị gửi lại."),
+         params=("field", "hidden", "criterion", "product"), by="field", variants=_v(
+             answer=Variant(N_("Tệp '{file}', trang '{sheet}', ô {cell} ({label}) có câu trả lời '{value}' nhưng "
+                               "{hidden}, nên người điền, người ký không nhìn thấy câu trả lời đó; không ghép tệp "
+                               "này.")))),
     Code("duplicate_form", "error", "content",
          N_("tệp có hai bảng tiêu chí với câu trả lời khác nhau (đơn vị chép trang)"),
          N_("Tệp '{file}' có hai bảng tiêu chí với câu trả lời khác nhau: trang '{first_sheet}' (từ dòng "
@@ -383,6 +427,16 @@ CODES = _codes(
          N_("Tệp '{file}', trang '{sheet}', ô {cell}"
             ": nhãn tiêu chí “{expected}” đã bị sửa hoặc xóa. Vẫn đọc câu trả lời ở ô của tiêu chí này theo "
             "tệp mẫu."), staff=CHECK_WITH_UNIT),
+    Code("unit_name_missing", "warning", "review",
+         N_("tên đơn vị nhìn thấy trên biên bản (tiêu đề, mở đầu, kết luận) không phải tên đơn vị trong thông tin "
+            "định danh"),
+         N_("Tệp '{file}' mang thông tin định danh của {unit}, nhưng tên đơn vị nhìn thấy trên biên bản là '{value}' "
+            "(trang '{sheet}', ô {cell}); đã ghép cho {unit}."),
+         staff=N_("Nên kiểm tra lại với đơn vị: tên đơn vị có thể đã bị sửa, hoặc biên bản được chép từ tệp khác."),
+         params=("unit",), by="value", variants=_v(**{
+             "": Variant(N_("Tệp '{file}' mang thông tin định danh của {unit}, nhưng không thấy tên đơn vị này ở tiêu "
+                            "đề, phần mở đầu hay phần kết luận của biên bản (trang '{sheet}'); đã ghép cho "
+                            "{unit}."))})),
     Code("name_mismatch", "warning", "review",
          N_("tệp mang tên tệp của đơn vị khác nhưng nội dung là của đơn vị này; đã ghép theo nội dung"),
          N_("Tệp '{file}' mang tên tệp của {other_unit} nhưng nội dung là biên bản của {unit}; đã ghép cho {unit} "
