@@ -6,6 +6,7 @@ byte-identical in the archive; no traceback anywhere.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -23,6 +24,7 @@ from conftest import needs_soffice
 from corpus import AS_OF, Corpus
 from tracker.cli import main
 from tracker.master.workbook import PRODUCT_ID_HEADER, columns
+from tracker.model.dates import VN_TZ
 from tracker.model.findings import Finding
 from tracker.store.ledger import Ledger
 from tracker.api import merge
@@ -161,8 +163,12 @@ def _expected_rows(batch) -> dict:
         for p in u.products:
             if case is None:
                 answers = {c.id: "blank" for c in batch.ws.campaign.criteria}
-                status, deadline, received = "pending", "missing", None
+                status, deadline, received, when = "pending", "missing", None, None
             else:
+                # The current version's time: its file's modification time (the corpus sets it at
+                # local noon of its received day; the workbooks' own saved times are later than that,
+                # so not plausible), in Vietnam time.
+                when = dt.datetime.combine(case.received, dt.time(12)).astimezone(VN_TZ).isoformat()
                 answers = {c.id: case.answers[(p.id, c.id)] for c in batch.ws.campaign.criteria}
                 vals = set(answers.values())
                 status = "not_accepted" if "not_met" in vals else "incomplete" if "blank" in vals else "accepted"
@@ -170,7 +176,7 @@ def _expected_rows(batch) -> dict:
                 received = first[u.id].isoformat()
             out[p.id] = {"unit_id": u.id, "unit_name": u.name, "group": u.group, "product": p.name,
                          "status": status, "deadline_status": deadline, "received_at": received,
-                         "answers": answers}
+                         "received_time": when, "answers": answers}
     return out
 
 
