@@ -62,13 +62,6 @@ def decoded(text: str) -> str:
     return _SURROGATES.sub(decode, text)
 
 
-def storable(text: str) -> str:
-    """A path as a key SQLite can store, one to one with the path (undecodable bytes as \\xNN)."""
-    if text.isascii() or not _SURROGATES.search(text):
-        return text
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 # ---------------------------------------------------------------------- what is taken
 def kind_of(mode: int) -> str | None:
     """None for a regular file; else what it is: symlink, fifo, device, socket, directory, other."""
