@@ -22,6 +22,16 @@ from tracker.store.workspace import Workspace, init_workspace  # noqa: E402
 findings.STRICT = True
 
 
+@pytest.fixture(autouse=True)
+def in_vietnamese():
+    """Each test starts in Vietnamese: a test that showed English help (`--lang en`) leaves the
+    language switched, and the next would read English messages."""
+    from tracker.model import language
+
+    language.use("vi")
+    yield
+
+
 @pytest.fixture(scope="session")
 def generated_campaign(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("golden") / "camp"

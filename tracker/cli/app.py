@@ -246,7 +246,7 @@ def build() -> click.Group:
         "  tracker merge thu-phuong-hoan-kiem.eml --received \"04/06/2026 15:00\""))
     @click.argument("paths", nargs=-1, type=click.Path(), metavar=_("[TỆP_HOẶC_THƯ_MỤC]..."))
     @campaign_option()
-    @click.option("--received", callback=parse_when, metavar=_("THỜI_ĐIỂM"),
+    @click.option("--received", callback=parse_when, metavar=_("NGÀY"),
                   help=_("Thời điểm nhận cho mọi tệp: ngày NN/TT/NNNN, hoặc ngày giờ NN/TT/NNNN GG:PP, hoặc ISO 8601 "
                          "(2026-06-04T15:00:00+07:00). Mặc định: thời điểm gửi của thư, nếu không thì thời điểm lưu "
                          "ghi trong tệp Excel, nếu không thì thời điểm sửa tệp."))

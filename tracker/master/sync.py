@@ -198,7 +198,6 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
     today = dt.date.today()
     saved = _saved_at(path)
     crit = {c.id: i for i, c in enumerate(campaign.criteria, 1)}
-    history = None
     for unit in ws.units:
         edited = []
         unit_rows = {}
@@ -254,15 +253,17 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
                 out.kept[pid] = KeptRow(values, {h: f.statement("vi") for h, f in bad.get(pid, {}).items()},
                                         path.name)
             continue
-        if history is None:
-            history = ledger.history(unit_ids=[unit.id])
+        history = ledger.history(unit_ids=[unit.id]).get(unit.id, [])
         current = ledger.current(unit.id)
         if current is not None and current.answers == sub.answers and not _text_changed(current, sub, campaign):
-            first = min(s.received_at for s in history.get(unit.id, [current]))
+            first = min(s.received_at for s in history or [current])
             if first_date in (None, first):
-                history = None
                 continue
-        history = None
+        # The same edit of the same saved file, recorded before (a master written beside is read
+        # again while Excel still holds master.xlsx): once is enough.
+        if any(s.source == "manual" and s.received_time == saved and s.answers == sub.answers
+               and not _text_changed(s, sub, campaign) for s in history):
+            continue
         sub.received_at = first_date or today
         if current is not None and sub.note == _form().notes_text(current, campaign):
             sub.note, sub.notes = current.note, dict(current.notes)
