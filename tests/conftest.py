@@ -23,14 +23,13 @@ findings.STRICT = True
 
 
 @pytest.fixture(autouse=True)
-def _language_restored():
-    """A test that runs 'tracker --lang en ...' in-process switches the whole process to English;
-    the next test reads Vietnamese again (as a user's next command would)."""
+def in_vietnamese():
+    """Each test starts in Vietnamese: a test that showed English help (`--lang en`) leaves the
+    language switched, and the next would read English messages."""
     from tracker.model import language
 
-    before = language.current()
+    language.use("vi")
     yield
-    language.use(before)
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,8 @@ PARAM_SAMPLES = dict(
     column="name", other_row="2", name="bien-ban.xlsx", count="3", examples="a, b, c", server="smtp.hanoi.gov.vn:587",
     suffix=".xls", problem="Danh sách đơn vị 'units.csv' có 1 lỗi", why="", cells="E1, H1", letter="L", other="xl/Workbook.xml", hidden="row",
     holder="lệnh 'tracker merge inbox/' (máy VP-01, tiến trình 4242)", backup="backups/secret.key",
+    what="workbooks", limit="2000", registered="vanthu@hoankiem.hanoi.gov.vn", other_units="Phường Cửa Nam",
+    moved="",
 )
 
 

@@ -6,6 +6,7 @@ byte-identical in the archive; no traceback anywhere.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -23,6 +24,7 @@ from conftest import needs_soffice
 from corpus import AS_OF, Corpus
 from tracker.cli import main
 from tracker.master.workbook import PRODUCT_ID_HEADER, columns
+from tracker.model.dates import VN_TZ
 from tracker.model.findings import Finding
 from tracker.store.ledger import Ledger
 from tracker.api import merge
@@ -161,16 +163,20 @@ def _expected_rows(batch) -> dict:
         for p in u.products:
             if case is None:
                 answers = {c.id: "blank" for c in batch.ws.campaign.criteria}
-                status, deadline, received = "pending", "missing", None
+                status, deadline, received, when = "pending", "missing", None, None
             else:
+                # The current version's time: its file's modification time (the corpus sets it at
+                # local noon of its received day; the workbooks' own saved times are later than that,
+                # so not plausible), in Vietnam time.
+                when = dt.datetime.combine(case.received, dt.time(12)).astimezone(VN_TZ).isoformat()
                 answers = {c.id: case.answers[(p.id, c.id)] for c in batch.ws.campaign.criteria}
                 vals = set(answers.values())
                 status = "not_accepted" if "not_met" in vals else "incomplete" if "blank" in vals else "accepted"
-                deadline = "on_time" if first[u.id] <= due else "late"
-                received = first[u.id].isoformat()
+                deadline = "on_time" if first[u.id] <= due else "late"      # by the first version
+                received = case.received.isoformat()                         # the current one's day
             out[p.id] = {"unit_id": u.id, "unit_name": u.name, "group": u.group, "product": p.name,
                          "status": status, "deadline_status": deadline, "received_at": received,
-                         "answers": answers}
+                         "received_time": when, "answers": answers}
     return out
 
 
@@ -304,7 +310,7 @@ def test_an_older_version_received_later_is_kept_as_history(batch):
     after = _stats(batch.ws.root)
     rows = lambda doc: [r for r in doc["rows"] if r["unit_id"] == unit.id]  # noqa: E731
     assert [r["answers"] for r in rows(after)] == [r["answers"] for r in rows(before)]
-    assert rows(after)[0]["received_at"] == "2026-06-01"      # first received: the older copy
+    assert rows(after) == rows(before)      # the current version, its day and time, are the newer copy's
     with Ledger(batch.ws.ledger_file) as led:
         last = led.returns()[-1]
         assert last["outcome"] == "stale" and last["unit_id"] == unit.id

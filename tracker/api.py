@@ -27,11 +27,17 @@ def generate(ws: Workspace, jobs: int | None = None, progress=None):
     from tracker.master.sync import rebuild
     from tracker.outbound.generate import write_outbox
 
+    from tracker.store.files import remove_leftover_temps
+
     with ws.lock():
+        # What a killed generate left half-written: its process is gone, and we hold the lock.
+        remove_leftover_temps([(ws.outbox, True), (ws.root, False), (ws.backups, False)])
+        started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         ws.back_up_secret()         # the forms carry tokens of this key: keep a copy a folder copy keeps
         result = write_outbox(ws, jobs=jobs, progress=progress)
         checkpoint("generate.before_master")
         with Ledger(ws.ledger_file) as ledger:
+            ledger.note_forms_generated(started)     # no unit saved a form before (merge's plausible times)
             result.master = rebuild(ws, ledger)
     return result
 
@@ -44,17 +50,19 @@ def merge(ws: Workspace, paths: list, received: dt.date | None = None, progress=
     merge report written beside it."""
     from tracker.master.sync import absorb_manual_entries, write_master
     from tracker.merge import merge_files
+    from tracker.store.files import remove_leftover_temps
 
     with ws.lock(*([lock_timeout] if lock_timeout is not None else [])), \
             tempfile.TemporaryDirectory(prefix="tracker-merge-") as tmpdir, Ledger(ws.ledger_file) as ledger:
-        manual, master_findings = absorb_manual_entries(ws, ledger)
+        remove_leftover_temps([(ws.archive, True), (ws.root, False)])     # a killed merge's, its process gone
+        absorbed = absorb_manual_entries(ws, ledger)
         result = merge_files(ws, ledger, [Path(p) for p in paths], Path(tmpdir), received, progress, workers)
         checkpoint("merge.before_master")
         writer = None
         if report and any(f.outcome != "duplicate" for f in result.files):
             writer = _ReportBeside(ws, result)      # written by a second process while the master is built
-        result.master = write_master(ws, ledger, force=bool(manual))
-        result.master.manual_units, result.master.findings = manual, master_findings
+        result.master = write_master(ws, ledger, force=bool(absorbed.units), absorbed=absorbed)
+        result.master.manual_units, result.master.findings = absorbed.units, absorbed.findings
     if writer is not None:
         result.report_path = writer.finish()
     return result

@@ -5,6 +5,17 @@ For each file, on its own (one bad file never stops the rest):
   -> convert .xls/.ods -> read in a bounded worker -> recorded in the ledger with its chunk.
 It returns what became of each file; the master and the merge report are other stages'
 (tracker.api.merge runs them after the pipeline).
+
+The newest version of a unit's reply wins by the time it was received, to the second, never by
+file name or merge order: a saved email's Date; else the time the workbook says it was saved
+(docProps/core.xml) when that is plausible (see `plausible_saved_time`); else the file's
+modification time; `--received` overrides them (a date alone means that day, its time unknown).
+A version received before the unit's current one is recorded as stale (kept in the history).
+Equal received times are decided by the workbooks' own saved times when both are plausible;
+when even those cannot tell, the version merged later is used and a review finding says so.
+
+Only regular files are read (tracker.intake.sources): links, FIFOs, devices and files past the
+size bound are listed as not taken, with why, and make the merge exit 1.
 """
 from __future__ import annotations
 
@@ -16,6 +27,8 @@ from pathlib import Path
 
 from tracker.store.crash_points import checkpoint
 from tracker.intake.incoming import Incoming
+from tracker.intake.sources import SKIP_NAMES  # noqa: F401 - the names passed over, as before
+from tracker.model.dates import VN_TZ, show_time
 from tracker.model.findings import Finding, IntakeError
 from tracker.store.ledger import Ledger, Submission
 from tracker.store.workspace import Workspace
@@ -23,7 +36,9 @@ from tracker.store.workspace import Workspace
 READ_TIMEOUT_S = 60
 RECORD_CHUNK = 128    # files recorded per archive sync
 READ_MEMORY_MB = 1024
-SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+# Clocks of two machines (the unit's, ours) disagree by this much without a saved time being
+# called impossible.
+CLOCK_SKEW = dt.timedelta(minutes=2)
 
 
 @dataclass(slots=True)     # one per file, kept for the report: thousands at national scale
@@ -36,6 +51,7 @@ class FileResult:
     received: dt.date | None = None
     findings: list[Finding] = field(default_factory=list)
     sha256: str = ""
+    received_time: dt.datetime | None = None    # to the second (None: only the day is known)
 
     @property
     def message(self) -> str:
@@ -52,7 +68,12 @@ class MergeReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(f.outcome == "rejected" for f in self.files) else 0
+        """1 when a file was refused or not taken, or a hand entry in the master was refused (it is
+        kept as typed until fixed); else 0."""
+        refused = any(f.outcome == "rejected" for f in self.files) or \
+            any(n.severity == "error" for n in self.notices)
+        master = getattr(self.master, "findings", None) or []
+        return 1 if refused or any(f.severity == "error" for f in master) else 0
 
     def count(self, outcome: str) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
@@ -62,41 +83,59 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
            tmp: Path) -> tuple[list[Incoming], list[FileResult]]:
     """Files and folders (recursive) into workbooks to merge; saved emails into their attachments.
 
-    A saved email is archived as given; one that holds no workbook it can use is itself a refused
+    Only regular files are taken: anything else (a link, a FIFO, a device) is a notice (error),
+    Excel's and LibreOffice's owner files are passed over. A saved email is archived as given
+    and read from its archived copy; one that holds no workbook it can use is itself a refused
     return (recorded, and reported like any other file)."""
-    from tracker.intake import sources as inbox
+    import stat
+
+    from tracker.intake import saved_email, sources
 
     out: list[Incoming] = []
     refused: list[FileResult] = []
     for given in paths:
-        if given.is_dir():
-            files = _files_under(given)
-        elif given.exists():
-            files = [str(given)]
-        else:
-            notices.append(Finding("not_found", file=str(given)))
+        shown = sources.decoded(os.fspath(given))
+        try:
+            lst = os.lstat(given)
+        except OSError:
+            notices.append(Finding("not_found", file=shown))
             continue
+        # A folder is entered, also through a link the user named; a file given is taken only as itself.
+        if stat.S_ISDIR(lst.st_mode) or (stat.S_ISLNK(lst.st_mode) and os.path.isdir(given)):
+            files, skipped = _files_under(given)
+            notices.extend(sources.not_regular(sources.decoded(f), kind) for f, kind in skipped)
+        elif sources.passed_over(os.path.basename(os.fspath(given))):
+            continue
+        elif sources.kind_of(lst.st_mode) is not None:
+            notices.append(sources.not_regular(shown, sources.kind_of(lst.st_mode)))
+            continue
+        else:
+            files = [os.fspath(given)]
         for name in files:
-            if not inbox.is_email(name):
-                out.append(inbox.workbook(name))
+            if not sources.is_email(name):
+                out.append(sources.workbook(name))
                 continue
-            f = Path(name)
+            f = sources.workbook(name)        # its names, shown and stored readably
             try:
-                archived = ws.archive_file(f)
-                ledger.add_email(sha256=archived.digest, name=f.name, origin=str(f), archived=archived.relative)
+                archived = ws.archive_file(name, opened=lambda: sources.open_given(name, f.name)[0])
+                ledger.add_email(sha256=archived.digest, name=f.name, origin=f.origin, archived=archived.relative)
+            except sources.NotTaken as e:
+                notices.append(e.finding)
+                continue
             except OSError as e:
                 notices.append(Finding("unreadable", file=f.name, kind="email",
                                        reason=e.strerror or type(e).__name__))
                 continue
             before = len(notices)
-            items = list(inbox.incoming(f, tmp, notices))
+            items = list(saved_email.incoming(ws.root / archived.relative, tmp, notices, name=f.name,
+                                              origin=f.origin))
             out.extend(items)
             mine = notices[before:]
             if not items and any(n.severity == "error" for n in mine):
                 del notices[before:]
-                res = FileResult(f.name, str(f), "rejected", findings=mine, sha256=archived.digest)
+                res = FileResult(f.name, f.origin, "rejected", findings=mine, sha256=archived.digest)
                 with ledger.transaction() as db:
-                    ledger.add_return(db, sha256=archived.digest, name=f.name, origin=str(f),
+                    ledger.add_return(db, sha256=archived.digest, name=f.name, origin=f.origin,
                                       archived=archived.relative, size=archived.size,
                                       received_at=None, received_source="", sender="", outcome="rejected",
                                       unit_id=None, findings=[n.record() for n in mine])
@@ -104,36 +143,57 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
     return out, refused
 
 
-def _files_under(folder: Path) -> list[str]:
-    """Every file under `folder`, recursively, sorted by path (as Path.rglob sorted, by strings:
-    thousands of Path comparisons cost a tenth of a second at national scale)."""
-    out, todo = [], [os.fspath(folder)]
+def _files_under(folder: Path | str) -> tuple[list[str], list[tuple[str, str]]]:
+    """(every regular file under `folder`, recursively, sorted by path (as Path.rglob sorted, by
+    strings: thousands of Path comparisons cost a tenth of a second at national scale); what is
+    there but not taken, as (path, kind): links (never followed, to a file or a folder), FIFOs,
+    devices, sockets). Owner and system files are passed over silently."""
+    from tracker.intake.sources import kind_of, passed_over
+
+    out, skipped, todo = [], [], [os.fspath(folder)]
     while todo:
         try:
             entries = list(os.scandir(todo.pop()))
         except PermissionError:      # as rglob: a folder that cannot be listed is passed over
             continue
         for e in entries:
-            if e.is_dir(follow_symlinks=False):      # as rglob: linked folders are not entered
+            if e.is_dir(follow_symlinks=False):
                 todo.append(e.path)
-            elif e.is_file() and e.name not in SKIP_NAMES:
+            elif passed_over(e.name):
+                continue
+            elif e.is_file(follow_symlinks=False):       # a regular file, not a link to one
                 out.append(e.path)
-    return sorted(out, key=lambda f: f.split(os.sep))     # the order of Path.parts
+            else:
+                try:
+                    kind = kind_of(e.stat(follow_symlinks=False).st_mode) or "other"
+                except OSError:
+                    continue        # gone since it was listed
+                skipped.append((e.path, kind))
+    key = lambda f: f.split(os.sep)     # noqa: E731 - the order of Path.parts
+    return sorted(out, key=key), sorted(skipped, key=lambda s: key(s[0]))
 
 
-def merge_files(ws: Workspace, ledger: Ledger, paths: list[Path], tmp: Path, received: dt.date | None = None,
-                progress=None, workers: int | None = None) -> MergeReport:
+def merge_files(ws: Workspace, ledger: Ledger, paths: list[Path], tmp: Path,
+                received: dt.date | dt.datetime | None = None, progress=None, workers: int | None = None
+                ) -> MergeReport:
     """The pipeline, in the caller's lock: the files and folders at `paths` (saved emails opened)
     -> archive -> intake -> ledger, one event for the merge; returns what became of each file.
-    `workers`: reading processes (default: one per core from a few dozen files; the results are
-    the same with any number)."""
+    `received`: the received date (that day, its time unknown) or time of every file, overriding
+    what the files say. `workers`: reading processes (default: one per core from a few dozen
+    files; the results are the same with any number)."""
     result = MergeReport()
     items, refused = expand(ws, ledger, [Path(p) for p in paths], result.notices, tmp)
     if progress:
         progress(total=len(items))
+    if isinstance(received, dt.datetime):
+        from tracker.model.dates import as_vn
+
+        received = as_vn(received.replace(microsecond=0))
     for item in items:
-        if received is not None:
-            item.received, item.received_source = received, "option"
+        if isinstance(received, dt.datetime):
+            item.received, item.received_time, item.received_source = received.date(), received, "option"
+        elif received is not None:
+            item.received, item.received_time, item.received_source = received, None, "option"
     unchanged: list = []
     result.files = merge_items(ws, ledger, items, tmp, progress, workers, unchanged) + refused  # empties items
     _log_merge(ledger, result.files, len(unchanged))
@@ -166,6 +226,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     units_by_id = ws.unit_by_id
     campaign, secret = ws.campaign, ws.secret
     prepared: list[_Prepared] = []
+    times = _Times(ws, ledger)
 
     def read(path, name, kind):   # in a forked worker: the campaign is inherited, not pickled per file
         from tracker.intake import safety
@@ -230,7 +291,7 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
             for k in range(done, end):
                 p = prepared[k]
                 if p.path is not None:
-                    _record(ws, ledger, db, p, readings.pop(k), units_by_id)
+                    _record(ws, ledger, db, p, readings.pop(k), units_by_id, times)
                 results.append(p.res)
                 prepared[k] = None
         for k in range(done, end):
@@ -273,6 +334,7 @@ def _convert(p, kind: str, tmp: Path) -> Path:
 
     path = convert_with_libreoffice(p.path, tmp / p.digest, display_name=p.item.name)
     p.res.findings.append(Finding("converted", file=p.item.name, kind=kind))
+    p.converted = True
     return path
 
 
@@ -285,13 +347,17 @@ class _Prepared:
     size: int = 0
     kind: str = ""
     path: Path | None = None      # what to read; None when the outcome is already known
+    mtime: dt.datetime | None = None    # the given file's modification time
+    converted: bool = False
+    saved_time: dt.datetime | None = None   # the workbook's own saved time, when plausible
 
 
 def _return_row(p: _Prepared, outcome: str, unit_id: str | None) -> dict:
     item = p.item
     return dict(sha256=p.digest, name=item.name, origin=item.origin, archived=p.archived, size=p.size,
                 received_at=item.received, received_source=item.received_source, sender=item.sender,
-                outcome=outcome, unit_id=unit_id, findings=[f.record() for f in p.res.findings])
+                outcome=outcome, unit_id=unit_id, findings=[f.record() for f in p.res.findings],
+                received_time=item.received_time, saved_time=p.saved_time)
 
 
 def _record_return(ledger: Ledger, db, p: _Prepared, outcome: str, unit_id: str | None) -> int:
@@ -302,27 +368,38 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
              merged_before: dict, unchanged: list) -> _Prepared:
     """Archive (before anything reads it), spot a file merged before, run the safety checks, convert.
     Repeats go to `repeats` (logged together), or to `unchanged` for a file merged before and given
-    again unchanged from where it was (counted in the merge's event, not logged one by one)."""
+    again unchanged from where it was (counted in the merge's event, not logged one by one).
+    Only a regular file is read, through a descriptor checked before a byte is read."""
+    from tracker.intake import sources
+
     res = FileResult(item.name, item.origin, "rejected")
     p = _Prepared(item, res)
     try:
-        st = os.stat(item.path)
+        st = sources.check_given(item.path, item.name)       # lstat: a link is never followed
+    except sources.NotTaken as e:
+        res.findings.append(e.finding)
+        return p
     except OSError:
         st = None
+    if st is not None:
+        p.mtime = dt.datetime.fromtimestamp(int(st.st_mtime), VN_TZ)
     if item.received is None:
-        if st is not None:
-            item.received = dt.date.fromtimestamp(st.st_mtime)
-            item.received_source = "mtime"
+        if p.mtime is not None:
+            item.received_time, item.received_source = p.mtime, "mtime"
         else:
-            item.received, item.received_source = dt.date.today(), "today"
-    res.received = item.received
+            item.received_time, item.received_source = dt.datetime.now(VN_TZ).replace(microsecond=0), "today"
+        item.received = item.received_time.date()
+    res.received, res.received_time = item.received, item.received_time
     # A file given as it is (not an attachment unpacked here) that was hashed before and has not
     # changed since is not read again (see seen_files).
-    direct = item.origin == str(item.path)
+    direct = not item.attached
     known = seen.digest(item.path, st) if direct else None
     try:
-        archived = ws.archive_file(item.path, known)
+        archived = ws.archive_file(item.path, known, opened=lambda: sources.open_given(item.path, item.name)[0])
         checkpoint("merge.archived")
+    except sources.NotTaken as e:
+        res.findings.append(e.finding)
+        return p
     except OSError as e:
         res.findings.append(Finding("unreadable", file=item.name, reason=e.strerror or type(e).__name__))
         return p
@@ -393,7 +470,99 @@ def _already_merged(ws: Workspace, ledger: Ledger, p: _Prepared, repeats: list |
     return True
 
 
-def _record(ws: Workspace, ledger: Ledger, db, p: _Prepared, reading, units_by_id: dict) -> None:
+# ---------------------------------------------------------------------- received times
+class _Times:
+    """What one merge knows to judge times: when the forms were made, now, who sends for whom."""
+
+    def __init__(self, ws: Workspace, ledger: Ledger):
+        self.due_stamp = dt.datetime.combine(ws.campaign.due, dt.time(), dt.timezone.utc)
+        self.forms_since = ledger.forms_generated_at()
+        self.now = dt.datetime.now(VN_TZ)
+        self._ws = ws
+        self._addresses: dict[str, set[str]] | None = None
+
+    def addresses(self) -> dict[str, set[str]]:
+        """Every email address of units.csv (lower case) -> the ids of the units it belongs to."""
+        if self._addresses is None:
+            import re
+
+            self._addresses = {}
+            for u in self._ws.units:
+                for addr in filter(None, re.split(r"[;,\s]+", (u.email or "").lower())):
+                    self._addresses.setdefault(addr, set()).add(u.id)
+        return self._addresses
+
+
+def plausible_saved_time(saved: dt.datetime | None, *, forms_since: dt.datetime | None, due_stamp: dt.datetime,
+                         latest: dt.datetime) -> bool:
+    """Whether a workbook's own saved time (docProps/core.xml dcterms:modified) can be when the
+    unit saved its reply. It is not when it is:
+    - the fixed time our own forms carry (the campaign's due date at 00:00 UTC: generate writes it
+      so that regenerated forms stay byte for byte the same): the form was never saved by a
+      program that updates it;
+    - before the campaign's forms were first generated (`forms_since`, when known): no unit can
+      have saved our form before it existed (a wrong clock, or a copy of an older file);
+    - after `latest` (the earliest of now, the given file's modification time here and the time
+      of the email that carried it, with CLOCK_SKEW of tolerance): a reply cannot have been saved
+      after it reached us (a unit PC's clock running ahead, or a time set by hand).
+    """
+    if saved is None or saved == due_stamp:
+        return False
+    if forms_since is not None and saved < forms_since:
+        return False
+    return saved <= latest + CLOCK_SKEW
+
+
+def _saved_time(p: _Prepared, times: _Times) -> dt.datetime | None:
+    """The workbook's own saved time when it is plausible (in Vietnam time), else None."""
+    if p.converted or p.path is None:      # a converted file's times are LibreOffice's, not the unit's
+        return None
+    from tracker.intake.sources import workbook_saved_time
+
+    saved = workbook_saved_time(p.path)
+    item = p.item
+    latest = [times.now]
+    if p.mtime is not None and not item.attached:     # an attachment's file here is ours, of this merge
+        latest.append(p.mtime)
+    if item.received_source == "email" and item.received_time is not None:
+        latest.append(item.received_time)
+    if not plausible_saved_time(saved, forms_since=times.forms_since, due_stamp=times.due_stamp, latest=min(latest)):
+        return None
+    return saved.astimezone(VN_TZ).replace(microsecond=0)
+
+
+def _newer(when: dt.datetime, saved: dt.datetime | None, other_when: dt.datetime,
+           other_saved: dt.datetime | None) -> tuple[int, str]:
+    """(+1 newer, -1 older, 0 cannot tell; why: "time", "saved" or "order") of a version against another."""
+    if when != other_when:
+        return (1 if when > other_when else -1), "time"
+    if saved is not None and other_saved is not None and saved != other_saved:
+        return (1 if saved > other_saved else -1), "saved"
+    return 0, "order"
+
+
+def _check_sender(p: _Prepared, unit, times: _Times) -> None:
+    """A reply from an address not in units.csv, or from another unit's address, is merged and
+    flagged for the staff to check (never silently). A forwarded message counts its own From."""
+    item = p.item
+    chain = [a.lower() for a in (item.senders or (item.sender,)) if a]
+    if not chain:
+        return
+    addresses = times.addresses()
+    if any(unit.id in addresses.get(a, ()) for a in chain):
+        return
+    others = sorted({uid for a in chain for uid in addresses.get(a, ())})
+    registered = ", ".join(sorted(a for a, ids in addresses.items() if unit.id in ids))
+    if others:
+        names = ", ".join(times._ws.unit_by_id[uid].name for uid in others if uid in times._ws.unit_by_id)
+        p.res.findings.append(Finding("sender_other_unit", file=item.name, value=item.sender or chain[0],
+                                      sender=item.sender or chain[0], unit=unit.name, other_units=names))
+    else:
+        p.res.findings.append(Finding("sender_unknown", file=item.name, value=item.sender or chain[0],
+                                      sender=item.sender or chain[0], unit=unit.name, registered=registered))
+
+
+def _record(ws: Workspace, ledger: Ledger, db, p: _Prepared, reading, units_by_id: dict, times: _Times) -> None:
     """The return, its submission and its answers, in the caller's transaction."""
     res, item = p.res, p.item
     if _already_merged(ws, ledger, p, db=db):      # the same bytes twice in one batch
@@ -408,22 +577,36 @@ def _record(ws: Workspace, ledger: Ledger, db, p: _Prepared, reading, units_by_i
     if reading.errors:
         _record_return(ledger, db, p, "rejected", unit.id)
         return
+    p.saved_time = _saved_time(p, times)
+    if p.saved_time is not None and item.received_source in ("mtime", "today"):
+        # The unit's own save is nearer to when it replied than a copy's or a download's time here.
+        item.received_time, item.received, item.received_source = p.saved_time, p.saved_time.date(), "workbook"
+        res.received, res.received_time = item.received, item.received_time
+    _check_sender(p, unit, times)
+    from tracker.model.dates import when_of
+
+    when = when_of(item.received_time, item.received)
     current = ledger.current(unit.id, db)
-    stale = current is not None and current.source == "file" and item.received < current.received_at
-    if stale:
-        res.outcome = "stale"
-        res.findings.append(Finding("stale", file=item.name, received=f"{item.received:%d/%m/%Y}", unit=unit.name,
-                                    current=f"{current.received_at:%d/%m/%Y}"))
-    elif current is not None:
-        res.outcome = "replaced"
-        res.findings.append(Finding("replaced", file=item.name, unit=unit.name,
-                                    current=f"{current.received_at:%d/%m/%Y}"))
-    else:
+    stale = False
+    if current is None:
         res.outcome = "accepted"
+    else:
+        order, why = _newer(when, p.saved_time, current.when, ledger.saved_time(current.return_id, db))
+        shown = dict(received=show_time(when), unit=unit.name, current=show_time(current.when))
+        if order < 0:
+            stale, res.outcome = True, "stale"
+            res.findings.append(Finding("stale", file=item.name, why=why, **shown))
+        elif order > 0:
+            res.outcome = "replaced"
+            res.findings.append(Finding("replaced", file=item.name, why=why, **shown))
+        else:
+            res.outcome = "replaced"
+            res.findings.append(Finding("same_received_time", file=item.name, received=shown["received"],
+                                        unit=unit.name, earlier=ledger.return_name(current.return_id, db) or ""))
     return_id = _record_return(ledger, db, p, res.outcome, unit.id)
     sub = Submission(unit_id=unit.id, received_at=item.received, source="file", answers=reading.answers,
                      notes=reading.notes, domains=reading.domains, doc_number=reading.doc_number,
                      doc_date=reading.doc_date, signer=reading.signer, proposals=reading.proposals,
-                     sha256=p.digest, return_id=return_id, stale=stale)
+                     sha256=p.digest, return_id=return_id, stale=stale, received_time=item.received_time)
     ledger.add_submission(db, sub)
     checkpoint("merge.in_transaction")

@@ -124,8 +124,11 @@ class ProductRow:
     domain: str             # the registry's domain of a site ("" for a chuyên trang)
     status: str             # PRODUCT_KEYS
     deadline_status: str    # DEADLINE_KEYS, the unit's
-    received_at: dt.date | None   # the unit's first submission
+    received_at: dt.date | None   # the unit's first submission (the deadline's; the JSON's is the current one's)
     answers: dict[str, str]        # criterion id -> ANSWER_KEYS, in criterion order
+    # When the current submission was received, to the second with its offset (the start of its
+    # day when only the day is known): versions are ordered by it.
+    received_time: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -173,7 +176,10 @@ class Stats:
             "criteria": [{"id": cr.id, "name": cr.name, **cr.counts.as_dict()} for cr in self.criteria],
             "rows": [{"unit_id": r.unit_id, "unit_name": r.unit_name, "group": r.group, "product": r.product,
                       "status": r.status, "deadline_status": r.deadline_status,
-                      "received_at": r.received_at.isoformat() if r.received_at else None,
+                      # DESIGN.md §3: the current version's time, and its date (the deadline status
+                      # goes by the first version, as the master's "Ngày nhận" does).
+                      "received_at": r.received_time.date().isoformat() if r.received_time else None,
+                      "received_time": r.received_time.isoformat(timespec="seconds") if r.received_time else None,
                       "answers": dict(r.answers)} for r in self.rows],
         }
 
@@ -195,8 +201,11 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
     for unit in units:
         subs = [s for s in history.get(unit.id, []) if s.received_at <= as_of]
         live = [s for s in subs if not s.stale]
-        # At an earlier as_of only a stale copy may be visible: it was the unit's reply back then.
-        current = live[-1] if live else max(subs, key=lambda s: (s.received_at, s.id or 0), default=None)
+        # The last recorded version that is not stale is the latest received (merge records a
+        # version received before the current one as stale). At an earlier as_of only a stale copy
+        # may be visible: the latest received of those was the unit's reply back then.
+        current = live[-1] if live else max(subs, key=lambda s: (s.when, s.id or 0), default=None)
+        current_time = current.when if current is not None else None
         first = min((s.received_at for s in subs), default=None)
         dl = deadline_status(first, due, as_of)
         for bucket in (totals_u, g_units[unit.group]):
@@ -218,7 +227,8 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
             for c, v in answers.items():
                 criteria[c][v] += 1
             rows.append(ProductRow(unit.id, unit.name, unit.group, p.name, p.id, p.kind,
-                                   unit.domain if p.kind == "site" else "", status, dl, first, answers))
+                                   unit.domain if p.kind == "site" else "", status, dl, first, answers,
+                                   current_time))
     return Stats(
         CampaignFacts(campaign.id, campaign.title, due, as_of),
         UnitCounts(**totals_u), ProductCounts(**totals_p),

@@ -48,7 +48,20 @@ def verify(ws: Workspace) -> VerifyReport:
     _check_ledger(ws, rep)
     _check_outbox(ws, rep)
     _check_master(ws, rep)
+    _check_leftovers(ws, rep)
     return rep
+
+
+def _check_leftovers(ws: Workspace, rep: VerifyReport) -> None:
+    """Temporary files a killed command left (their process is gone): the next run of that command
+    removes them; verify only says where they are."""
+    from tracker.store.files import leftover_temps
+
+    found = leftover_temps(ws.root)
+    if found:
+        rep.add("verify_leftover_temp", count=len(found),
+                examples=", ".join(str(p.relative_to(ws.root)) for p in found[:3]))
+    rep.checked.append("tệp tạm")
 
 
 def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:

@@ -58,6 +58,18 @@ def parse_date(ctx, param, value):
         raise click.BadParameter(str(e)) from None
 
 
+def parse_when(ctx, param, value):
+    """--received: a date (that day) or a date and time."""
+    if value is None:
+        return None
+    from tracker.model.dates import parse_when as parse
+
+    try:
+        return parse(value)
+    except TrackerError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def screen(err: bool = False):
     from tracker.cli.screen import Screen
 
@@ -227,14 +239,17 @@ def build() -> click.Group:
     @main.command(cls=Command, context_settings=CONTEXT, help=_(
         "Ghép các tệp đơn vị gửi về (tệp, thư mục, thư .eml/.msg), kiểm tra từng tệp.\n"
         "\n"
-        "Mã thoát: 0 mọi tệp được nhận hoặc đã ghép trước đó; 1 có tệp bị từ chối; 2 sai cách dùng.\n"
+        "Mã thoát: 0 mọi tệp được nhận hoặc đã ghép trước đó; 1 có tệp bị từ chối hay không đọc (liên kết,\n"
+        "FIFO, thiết bị), hoặc có dòng nhập tay trên master.xlsx bị từ chối; 2 sai cách dùng.\n"
         "Ví dụ:\n"
         "  tracker merge inbox/\n"
-        "  tracker merge thu-phuong-hoan-kiem.eml --received 04/06/2026"))
+        "  tracker merge thu-phuong-hoan-kiem.eml --received \"04/06/2026 15:00\""))
     @click.argument("paths", nargs=-1, type=click.Path(), metavar=_("[TỆP_HOẶC_THƯ_MỤC]..."))
     @campaign_option()
-    @click.option("--received", callback=parse_date, metavar=_("NGÀY"),
-                  help=_("Ngày nhận cho mọi tệp (NN/TT/NNNN); mặc định: ngày của thư, nếu không thì ngày sửa tệp."))
+    @click.option("--received", callback=parse_when, metavar=_("NGÀY"),
+                  help=_("Thời điểm nhận cho mọi tệp: ngày NN/TT/NNNN, hoặc ngày giờ NN/TT/NNNN GG:PP, hoặc ISO 8601 "
+                         "(2026-06-04T15:00:00+07:00). Mặc định: thời điểm gửi của thư, nếu không thì thời điểm lưu "
+                         "ghi trong tệp Excel, nếu không thì thời điểm sửa tệp."))
     def merge(paths, campaign_dir, received):
         from tracker.cli.merge import run_merge
 

@@ -33,7 +33,7 @@ def stats_csv(stats, campaign) -> str:
     header = ["Mã đơn vị", "Đơn vị", "Khối", "Sản phẩm", "Kết quả", "Tình trạng hạn", "Ngày nhận"] + \
         [f"TC{i} {c.group}" for i, c in enumerate(crit, 1)]
     return _write(header, ([r.unit_id, r.unit_name, group_names.get(r.group, r.group), r.product, STATUS[r.status],
-                            DEADLINE[r.deadline_status], r.received_at.strftime("%d/%m/%Y") if r.received_at else "",
+                            DEADLINE[r.deadline_status], r.received_time.strftime("%d/%m/%Y") if r.received_time else "",
                             *[answer[r.answers[c.id]] for c in crit]] for r in stats.rows))
 
 

@@ -6,6 +6,7 @@ from tracker.cli.screen import Line, Screen
 from tracker.model.language import _
 
 STYLE = {"accepted": "green", "replaced": "green", "stale": "cyan", "duplicate": "dim", "rejected": "red"}
+WHICH_VERSION = ("replaced", "stale")
 
 
 def run_merge(campaign_dir, paths, received) -> int:
@@ -32,6 +33,8 @@ def print_merge(out: Screen, report) -> int:
         lines.append(Line((STYLE[f.outcome], labels.outcome(f.outcome)), f": {f.name}{unit}"))
         if f.outcome == "rejected":
             lines.append(f"    {f.message}")
+        # Which version is current, and why (its received time), on the file's own line.
+        lines += [f"    {w.message}" for w in f.findings if w.code in WHICH_VERSION]
         lines += [Line("    ", ("yellow", note), f" {w.message}") for w in f.findings if w.severity == "warning"]
         if len(lines) >= 500:
             out.print(*lines)
@@ -54,4 +57,4 @@ def print_merge(out: Screen, report) -> int:
     if report.report_path:
         lines.append(_("Báo cáo ghép (gửi lại đơn vị khi cần): {path}").format(path=report.report_path))
     out.print(*lines)
-    return 1 if any(n.severity == "error" for n in report.notices) else report.exit_code
+    return report.exit_code

@@ -27,6 +27,25 @@ def cell_of(wb, name: str):
     return wb[sheet][ref.replace("$", "")]
 
 
+def set_saved_time(path: Path, when: dt.datetime) -> Path:
+    """Make `when` the time the workbook says it was last saved (docProps/core.xml
+    dcterms:modified, in UTC as Excel writes it): openpyxl writes the time of the save itself."""
+    import re
+    import zipfile
+
+    when = when if when.tzinfo is not None else when.astimezone()
+    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(path) as zi:
+        members = [(info, zi.read(info)) for info in zi.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zo:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            zo.writestr(info, data)
+    return path
+
+
 def set_received(path: Path, day: dt.date) -> Path:
     """Make `day` the file's received date for merge (modification time at local noon)."""
     stamp = time.mktime(dt.datetime.combine(day, dt.time(12, 0)).timetuple())
@@ -73,6 +92,8 @@ def fill(src: Path, dest: Path, answers: dict | str = MET, *, notes: dict | None
     dest.parent.mkdir(parents=True, exist_ok=True)
     wb.save(dest)
     if received is not None:
+        # Saved that day, as the unit's Excel would say (merge prefers it to the file's time).
+        set_saved_time(dest, dt.datetime.combine(received, dt.time(12)))
         set_received(dest, received)
     return dest
 

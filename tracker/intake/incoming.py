@@ -13,5 +13,10 @@ class Incoming:
     name: str                    # shown to people
     origin: str                  # where it came from (path, or "email.eml › attachment.xlsx")
     received: dt.date | None = None
-    received_source: str = ""
-    sender: str = ""
+    received_source: str = ""    # option | email | workbook | mtime | today
+    sender: str = ""             # the From address of the saved email it came in
+    received_time: dt.datetime | None = None     # to the second, in Vietnam time; None: only the day is known
+    # The From addresses of the messages around it, the saved email's first (a forwarded message
+    # holds the unit's own): what the sender cross-check looks at.
+    senders: tuple[str, ...] = ()
+    attached: bool = False       # unpacked from a saved email into merge's private folder

@@ -1,10 +1,15 @@
 """Saved emails given to merge (.eml, Outlook .msg): their workbook attachments become returns.
 
 Each workbook attachment is written under merge's private tmp folder with a generated name (an
-attachment's name is display text, never a path), and carries the email's Date (as a date in
-Vietnam time) as its received date and the From address as its sender; merge archives the email
-itself too. An email holding no workbook is a notice (error). Attached emails (message/rfc822,
-embedded .msg) are looked into one level deep.
+attachment's name is display text, never a path), and carries the email's Date (to the second,
+in Vietnam time) as its received time and the From address as its sender; merge archives the
+email itself too. An email holding no workbook is a notice (error).
+
+What an email holds is read whole or not at all: attached emails (message/rfc822, .eml, an
+Outlook .msg, forwarded inside forwarded) and Outlook's rich-text `winmail.dat` (TNEF, read with
+tnefparse) are opened down to MAX_DEPTH levels; past that bound, or past MAX_WORKBOOKS workbooks,
+or MAX_PARTS parts of any kind (scans, pictures, signatures...), the whole email is refused and
+says why: never the first hundred workbooks merged and the rest dropped.
 """
 from __future__ import annotations
 
@@ -16,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.intake.incoming import Incoming
+from tracker.model.dates import VN_TZ, as_vn  # noqa: F401 - VN_TZ: imported from here by mail
 from tracker.model.findings import Finding
 
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 WORKBOOK_MIMES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -27,8 +32,16 @@ WORKBOOK_MIMES = {
     "application/vnd.oasis.opendocument.spreadsheet",
     "application/x-msexcel", "application/x-excel", "application/excel",
 }
+TNEF_MIMES = {"application/ms-tnef", "application/vnd.ms-tnef"}
+MSG_MIMES = {"application/vnd.ms-outlook", "application/x-ole-storage"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_EMAIL_BYTES = 100 * 1024 * 1024
-MAX_ATTACHMENTS = 200
+# One email may carry every unit's reply (a colleague forwarding 136 workbooks with their 136 PDF
+# scans): the bounds are far above that, and only stop an email made to exhaust the machine.
+MAX_WORKBOOKS = 2000        # workbooks in one email
+MAX_PARTS = 10000           # parts of any kind walked in one email, nested messages included
+MAX_DEPTH = 8               # messages inside messages (forwarded in forwarded, winmail.dat, .msg)
+MAX_ATTACHMENTS = MAX_PARTS     # the former name of the bound on parts
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -37,6 +50,7 @@ class Attachment:
     name: str          # as the email gives it: shown to people only
     mime: str
     data: bytes
+    senders: tuple[str, ...] = ()    # From addresses of the messages around it, outermost first
 
 
 @dataclass
@@ -47,55 +61,105 @@ class SavedEmail:
     attachments: list[Attachment]       # every leaf attachment, workbooks or not
 
 
-def incoming(path: Path, tmp: Path, notices: list[Finding]):
-    """Yield a tracker.intake.incoming.Incoming per workbook attached to the saved email at `path`."""
+class TooComplex(Exception):
+    """The email is past one of the bounds: `what` is "workbooks", "parts" or "depth"."""
 
+    def __init__(self, what: str, count: int, limit: int):
+        super().__init__(what)
+        self.what, self.count, self.limit = what, count, limit
+
+
+class _Walk:
+    """The bounds of one email's walk: parts seen so far."""
+
+    def __init__(self):
+        self.parts = 0
+
+    def part(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise TooComplex("parts", self.parts, MAX_PARTS)
+
+    @staticmethod
+    def deeper(depth: int) -> int:
+        if depth + 1 > MAX_DEPTH:
+            raise TooComplex("depth", depth + 1, MAX_DEPTH)
+        return depth + 1
+
+
+def incoming(path: Path, tmp: Path, notices: list[Finding], name: str | None = None, origin: str | None = None):
+    """Yield a tracker.intake.incoming.Incoming per workbook attached to the saved email at `path`
+    (merge gives its archived copy), shown as `name`, coming from `origin` (where it was given)."""
+    name = name or path.name
+    origin = origin or str(path)
     try:
         size = path.stat().st_size
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
     except OSError as e:
-        notices.append(Finding("unreadable", file=path.name, kind="email", reason=e.strerror or type(e).__name__))
+        notices.append(Finding("unreadable", file=name, kind="email", reason=e.strerror or type(e).__name__))
         return
     if size > MAX_EMAIL_BYTES:
-        notices.append(Finding("email_too_large", file=path.name, value=str(size), expected=f"<= {MAX_EMAIL_BYTES}",
+        notices.append(Finding("email_too_large", file=name, value=str(size), expected=f"<= {MAX_EMAIL_BYTES}",
                                size_mb=size // (1024 * 1024), max_mb=MAX_EMAIL_BYTES // (1024 * 1024)))
         return
+    # Outlook's .msg: by its name, or an OLE file whatever it is called; anything else is MIME text.
+    is_msg = name.lower().endswith(".msg") or magic[:4] == OLE_MAGIC[:4]
     try:
-        mail = read_msg(path) if path.suffix.lower() == ".msg" else read_eml(path)
-    except Exception as e:  # noqa: BLE001 - any parser failure on an untrusted file is a notice
-        notices.append(Finding("email_unreadable", file=path.name, value=type(e).__name__,
-                               format=path.suffix.lower().lstrip(".")))
+        mail = read_msg(path) if is_msg else read_eml(path)
+        workbooks = [a for a in mail.attachments if is_workbook(a)]
+        if len(workbooks) > MAX_WORKBOOKS:
+            raise TooComplex("workbooks", len(workbooks), MAX_WORKBOOKS)
+    except TooComplex as e:
+        notices.append(Finding("email_too_complex", file=name, value=str(e.count), expected=f"<= {e.limit}",
+                               what=e.what, limit=e.limit))
         return
-    workbooks = [a for a in mail.attachments if is_workbook(a)]
+    except ImportError:     # a reading library missing from this installation (extract-msg, tnefparse)
+        notices.append(Finding("email_unsupported", file=name))
+        return
+    except Exception as e:  # noqa: BLE001 - any parser failure on an untrusted file is a notice
+        notices.append(Finding("email_unreadable", file=name, value=type(e).__name__,
+                               format="msg" if is_msg else "eml"))
+        return
     if not workbooks:
         others = [display(a.name) or a.mime for a in mail.attachments]
-        notices.append(Finding("email_no_workbook", file=path.name, sender=mail.sender or "",
+        notices.append(Finding("email_no_workbook", file=name, sender=mail.sender or "",
                                subject=display(mail.subject), attachments=", ".join(others[:5])))
         return
     if mail.date is None:
-        notices.append(Finding("email_no_date", file=path.name))
-    received = received_date(mail.date)
-    folder = tmp / f"mail-{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]}"
+        notices.append(Finding("email_no_date", file=name))
+    when = received_time(mail.date)
+    folder = tmp / f"mail-{hashlib.sha256(str(path.resolve()).encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
     folder.mkdir(parents=True, exist_ok=True)
     for i, att in enumerate(workbooks, 1):
-        target = folder / f"{i:03d}-{safe_name(att.name, att.mime)}"
+        target = folder / f"{i:04d}-{safe_name(att.name, att.mime)}"
         # Belt and braces: the generated name cannot leave the folder.
         if target.resolve().parent != folder.resolve():  # pragma: no cover
             raise AssertionError(target)
         target.write_bytes(att.data)
+        att.data = b""          # written: not kept twice in memory
         shown = display(att.name) or f"tệp đính kèm {i}"
-        yield Incoming(path=target, name=f"{path.name} › {shown}", origin=str(path), received=received,
-                       received_source="email" if received else "", sender=mail.sender)
+        yield Incoming(path=target, name=f"{name} › {shown}", origin=origin,
+                       received=when.date() if when else None, received_source="email" if when else "",
+                       sender=mail.sender, received_time=when, senders=att.senders or (mail.sender,),
+                       attached=True)
 
 
 # ------------------------------------------------------------------ helpers
 
-def received_date(when: dt.datetime | None) -> dt.date | None:
-    """The date in Vietnam time (UTC+7); a date without a zone is taken as UTC."""
+def received_time(when: dt.datetime | None) -> dt.datetime | None:
+    """The time in Vietnam time (UTC+7), to the second; a Date without a zone is taken as UTC."""
     if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
-    return when.astimezone(VN_TZ).date()
+    return as_vn(when.replace(microsecond=0))
+
+
+def received_date(when: dt.datetime | None) -> dt.date | None:
+    """The date in Vietnam time (UTC+7); a date without a zone is taken as UTC."""
+    t = received_time(when)
+    return t.date() if t is not None else None
 
 
 def display(name: str | None) -> str:
@@ -134,6 +198,14 @@ def is_workbook(att: Attachment) -> bool:
     return name.endswith(WORKBOOK_SUFFIXES) or (att.mime or "").lower() in WORKBOOK_MIMES
 
 
+def _is_tnef(name: str, mime: str) -> bool:
+    return (mime or "").lower() in TNEF_MIMES or display(name).lower() == "winmail.dat"
+
+
+def _is_msg(name: str, mime: str, data: bytes) -> bool:
+    return data[:8] == OLE_MAGIC and ((mime or "").lower() in MSG_MIMES or display(name).lower().endswith(".msg"))
+
+
 def _address(value) -> str:
     from email.utils import getaddresses
 
@@ -160,8 +232,10 @@ def read_eml(path: Path) -> SavedEmail:
 
     with open(path, "rb") as f:
         msg = BytesParser(policy=policy.compat32).parse(f)
-    return SavedEmail(subject=_decoded(msg.get("Subject", "")), sender=_address(_decoded(msg.get("From", ""))),
-                      date=_header_date(msg.get("Date")), attachments=list(_eml_parts(msg, depth=0)))
+    sender = _address(_decoded(msg.get("From", "")))
+    return SavedEmail(subject=_decoded(msg.get("Subject", "")), sender=sender,
+                      date=_header_date(msg.get("Date")),
+                      attachments=list(_eml_parts(msg, 0, (sender,) if sender else (), _Walk())))
 
 
 def _decoded(value) -> str:
@@ -176,25 +250,84 @@ def _decoded(value) -> str:
         return str(value)
 
 
-def _eml_parts(msg, depth: int):
-    """Leaf parts that are attachments; attached emails looked into one level deep."""
-    for count, part in enumerate(_leaves(msg, top=True), 1):
-        if count > MAX_ATTACHMENTS:
-            break
+def _eml_parts(msg, depth: int, senders: tuple, walk: _Walk):
+    """Leaf parts that are attachments; attached emails, .msg and winmail.dat opened (bounded)."""
+    for part in _leaves(msg, top=True):
+        walk.part()
         ctype = part.get_content_type()
         name = _part_filename(part)
         if ctype == "message/rfc822" or (name or "").lower().endswith(".eml"):
-            if depth == 0:
-                inner = _inner_message(part)
-                if inner is not None:
-                    yield from _eml_parts(inner, depth + 1)
+            inner = _inner_message(part)
+            if inner is not None:
+                deeper = walk.deeper(depth)
+                sender = _address(_decoded(inner.get("From", "")))
+                yield from _eml_parts(inner, deeper, senders + ((sender,) if sender else ()), walk)
             continue
         disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
         if not name and disposition != "attachment" and ctype.startswith(("text/", "multipart/")):
             continue                                   # the body
         data = part.get_payload(decode=True)
-        if isinstance(data, bytes):
-            yield Attachment(name or "", ctype, data)
+        if not isinstance(data, bytes):
+            continue
+        if _is_tnef(name or "", ctype) and data[:4] == b"\x78\x9f\x3e\x22":
+            yield from _tnef_parts(data, walk.deeper(depth), senders, walk)
+        elif _is_msg(name or "", ctype, data):
+            yield from _msg_parts(data, walk.deeper(depth), senders, walk)
+        else:
+            yield Attachment(name or "", ctype, data, senders)
+
+
+def _tnef_parts(data: bytes, depth: int, senders: tuple, walk: _Walk, tnef=None):
+    """The attachments of Outlook's rich-text winmail.dat (TNEF), messages inside opened."""
+    import logging
+
+    from tnefparse import TNEF
+
+    logging.getLogger("tnefparse").setLevel(logging.ERROR)     # its checksum notes are not the user's
+    tnef = tnef if tnef is not None else TNEF(data, do_checksum=False)
+    for att in tnef.attachments:
+        walk.part()
+        inner = getattr(att, "embed", None)
+        if inner is not None:                          # a message attached inside the winmail.dat
+            yield from _tnef_parts(b"", walk.deeper(depth), senders, walk, inner)
+            continue
+        payload = att.data if isinstance(att.data, bytes) else b""
+        name = _tnef_name(att, tnef.codepage)
+        if _is_tnef(name, "") and payload[:4] == b"\x78\x9f\x3e\x22":
+            yield from _tnef_parts(payload, walk.deeper(depth), senders, walk)
+        elif _is_msg(name, "", payload):
+            yield from _msg_parts(payload, walk.deeper(depth), senders, walk)
+        else:
+            yield Attachment(name, "", payload, senders)
+
+
+def _tnef_name(att, codepage) -> str:
+    """An attachment's name in a TNEF file, decoded by its code page when it is not UTF-8."""
+    try:
+        name = att.long_filename()
+    except UnicodeDecodeError:
+        name = getattr(att, "_name", b"")
+    if isinstance(name, bytes):
+        try:
+            name = name.decode("utf-8")
+        except UnicodeDecodeError:
+            name = name.decode(codepage or "cp1252", errors="replace")
+    return (name or "").strip("\x00")
+
+
+def _msg_parts(data: bytes, depth: int, senders: tuple, walk: _Walk):
+    """The attachments of an Outlook .msg attached to an email."""
+    import logging
+
+    import extract_msg
+
+    logging.getLogger("extract_msg").setLevel(logging.ERROR)
+    msg = extract_msg.openMsg(data, delayAttachments=False)
+    try:
+        inner = _from_msg(msg, depth, senders, walk)
+    finally:
+        msg.close()
+    yield from inner.attachments
 
 
 def _leaves(part, top: bool = False):
@@ -242,12 +375,12 @@ def read_msg(path: Path) -> SavedEmail:
     logging.getLogger("extract_msg").setLevel(logging.ERROR)
     msg = extract_msg.openMsg(str(path), delayAttachments=False)
     try:
-        return _from_msg(msg, depth=0)
+        return _from_msg(msg, 0, (), _Walk())
     finally:
         msg.close()
 
 
-def _from_msg(msg, depth: int) -> SavedEmail:
+def _from_msg(msg, depth: int, senders: tuple, walk: _Walk) -> SavedEmail:
     from extract_msg.enums import AttachmentType
 
     header = getattr(msg, "header", None)
@@ -260,16 +393,22 @@ def _from_msg(msg, depth: int) -> SavedEmail:
         sender = _address(_decoded(header.get("From")))
     if not sender:
         sender = _address(getattr(msg, "sender", "") or "")
+    senders = senders + ((sender,) if sender else ())
     atts: list[Attachment] = []
-    for att in (getattr(msg, "attachments", None) or [])[:MAX_ATTACHMENTS]:
+    for att in getattr(msg, "attachments", None) or []:
+        walk.part()
         kind = getattr(att, "type", None)
         if kind is AttachmentType.MSG:
-            if depth == 0 and att.data is not None:
-                atts.extend(_from_msg(att.data, depth + 1).attachments)
+            if att.data is not None:
+                atts.extend(_from_msg(att.data, walk.deeper(depth), senders, walk).attachments)
             continue
         data = getattr(att, "data", None)
         if not isinstance(data, bytes):
             continue
         name = getattr(att, "longFilename", None) or getattr(att, "shortFilename", None) or ""
-        atts.append(Attachment(name, (getattr(att, "mimetype", None) or "").lower(), data))
+        mime = (getattr(att, "mimetype", None) or "").lower()
+        if _is_tnef(name, mime) and data[:4] == b"\x78\x9f\x3e\x22":
+            atts.extend(_tnef_parts(data, walk.deeper(depth), senders, walk))
+        else:
+            atts.append(Attachment(name, mime, data, senders))
     return SavedEmail(subject=getattr(msg, "subject", "") or "", sender=sender, date=date, attachments=atts)

@@ -112,10 +112,12 @@ def row_snapshot(row: ProductRow, sub, campaign: Campaign) -> dict:
 
 
 def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=None,
-                 source_names: dict[int, str] | None = None, created: dt.datetime | None = None) -> bytes | None:
+                 source_names: dict[int, str] | None = None, created: dt.datetime | None = None,
+                 kept: dict | None = None) -> bytes | None:
     """The master workbook. `stats`: compute() over all units (tracker.stats.Stats), or a function
     giving, for a group id, (compute() over that group's units, their source names): the workbook
-    is then built a group at a time, so its memory does not grow with the number of units."""
+    is then built a group at a time, so its memory does not grow with the number of units.
+    `kept`: product id -> tracker.master.sync.KeptRow, a refused hand entry written back as typed."""
     if callable(stats):
         of_group = stats
     else:
@@ -150,7 +152,7 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
         rows = [r for r in group_stats.rows if r.group == g.id]
         ws = group_sheets[g.id]
         group_ranges[g.id] = (ws.name, len(rows))
-        _group_sheet(wb, ws, st, campaign, g, rows, unit_rows, names)
+        _group_sheet(wb, ws, st, campaign, g, rows, unit_rows, names, kept or {})
         for r in rows:
             id_ws.write_string(snapshot_row, 0, r.product_id)
             id_ws.write_string(snapshot_row, 1, json.dumps(
@@ -170,7 +172,7 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
     return buf.getvalue() if buf is not None else None
 
 
-def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> None:
+def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kept=None) -> None:
     cols = columns(campaign)
     n_crit = len(campaign.criteria)
     c_first, c_last = CRITERIA_AT, CRITERIA_AT + n_crit - 1
@@ -247,6 +249,10 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> 
             source = "Nhập tay trên bảng tổng hợp" if sub.source == "manual" else source_names.get(sub.return_id, "")
         ws.write_string(x, col("Tệp nguồn"), source, body)
         ws.write_number(x, col("Dòng đầu đơn vị"), 1 if first_of_unit else 0, center)
+        if kept and r.product_id in kept:
+            _kept_row(ws, st, x, cols, kept[r.product_id], {"Ngày nhận": input_date, "Ghi chú": input_text,
+                                                             "Đề xuất, kiến nghị": input_text,
+                                                             "Người ký": input_text}, input_ans, body)
     last = FIRST_ROW + max(len(rows), 1) - 1
     ws.data_validation(FIRST_ROW, c_first, last, c_last, {
         "validate": "list", "source": [met, not_met], "ignore_blank": True,
@@ -272,6 +278,31 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names) -> 
     ws.repeat_rows(HEADER_ROW)
     # Printed: up to the result (notes, proposals and sources stay on screen), a page wide.
     ws.print_area(0, 0, last, col("Kết quả"))
+
+
+def _kept_row(ws, st, x: int, cols: dict, kept, formats: dict, answer_format, body) -> None:
+    """A refused hand entry written back as it was typed (the ledger does not hold it): the
+    refused cells filled red with a note saying why, the source column saying where it came from."""
+    for header, value in kept.values.items():
+        c = cols[header]
+        fmt = formats.get(header, answer_format)
+        if header in kept.bad:
+            fmt = st.get("input_td", font_size=11, bg_color="#FFC7CE", font_color="#9C0006", text_wrap=True,
+                         valign="top", **({"num_format": "dd/mm/yyyy"} if header == "Ngày nhận" else {}))
+        if value is None or value == "":
+            ws.write_blank(x, c, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(x, c, value, fmt)
+        elif isinstance(value, (int, float)):
+            ws.write_number(x, c, value, fmt)
+        elif isinstance(value, (dt.datetime, dt.date)):
+            ws.write_datetime(x, c, value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time()),
+                              fmt)
+        else:
+            ws.write_string(x, c, str(value), fmt)
+        if header in kept.bad:
+            ws.write_comment(x, c, kept.bad[header], {"x_scale": 3, "y_scale": 2})
+    ws.write_string(x, cols["Tệp nguồn"], f"Nhập tay chưa được ghi nhận (sửa ô tô đỏ), gõ trong {kept.source}", body)
 
 
 def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:

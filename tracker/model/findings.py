@@ -265,6 +265,16 @@ CODES = _codes(
              email=Variant(N_("Không đọc được thư '{file}' ({reason}).")))),
     Code("not_found", "error", "file", N_("không thấy tệp hay thư mục đã gõ trong lệnh"),
          N_("Không tìm thấy '{file}'."), staff=N_("Kiểm tra lại đường dẫn.")),
+    Code("not_regular_file", "error", "file",
+         N_("không phải tệp thật (liên kết, ống dẫn FIFO, thiết bị): không đọc, không ghép"),
+         N_("'{file}' không phải tệp thông thường: không đọc, không ghép."),
+         staff=N_("Nếu đây đúng là tệp đơn vị gửi, chép tệp thật vào thư mục rồi ghép lại."),
+         params=("kind",), by="kind", variants=_v(
+             symlink=Variant(N_("'{file}' là liên kết (symlink) tới tệp hay thư mục khác: không đọc theo liên kết, "
+                                "không ghép."), title=N_("liên kết (symlink)")),
+             fifo=Variant(N_("'{file}' là ống dẫn (FIFO), không phải tệp: không đọc, không ghép.")),
+             device=Variant(N_("'{file}' là thiết bị (như /dev/zero), không phải tệp: không đọc, không ghép.")),
+             socket=Variant(N_("'{file}' là socket, không phải tệp: không đọc, không ghép.")))),
 
     # ----- files that are not this unit's, of this round (refused)
     Code("other_campaign", "error", "identity",
@@ -324,6 +334,16 @@ CODES = _codes(
     Code("email_too_large", "error", "identity", N_("thư quá lớn (trên 100 MB)"),
          N_("Thư '{file}' quá lớn ({size_mb} MB, tối đa {max_mb} MB)."), staff=SAVE_ATTACHMENT,
          params=("size_mb", "max_mb")),
+    Code("email_too_complex", "error", "identity",
+         N_("thư có quá nhiều tệp đính kèm hoặc lồng quá nhiều lớp thư chuyển tiếp: không ghép tệp nào của thư"),
+         N_("Thư '{file}' có quá nhiều thành phần ({value}, tối đa {limit}): không ghép tệp nào của thư này."),
+         staff=N_("Lưu riêng các tệp Excel đính kèm vào một thư mục rồi ghép thư mục đó (với --received là thời "
+                  "điểm của thư)."),
+         params=("what", "limit"), by="what", variants=_v(
+             workbooks=Variant(N_("Thư '{file}' kèm quá nhiều tệp Excel ({value}, tối đa {limit}): không ghép tệp "
+                                  "nào của thư này, để không tệp nào bị bỏ sót.")),
+             depth=Variant(N_("Thư '{file}' lồng quá nhiều lớp thư chuyển tiếp (quá {limit} lớp): không ghép tệp nào "
+                              "của thư này.")))),
     Code("email_unsupported", "error", "identity", N_("máy chưa đọc được loại thư này"),
          N_("Chưa đọc được thư '{file}'."), staff=SAVE_ATTACHMENT),
 
@@ -462,6 +482,27 @@ CODES = _codes(
     Code("converted", "warning", "review", N_("tệp .xls/.ods đã được chuyển sang .xlsx bằng LibreOffice"),
          N_("Tệp '{file}' ở định dạng .{kind}; đã chuyển sang .xlsx bằng LibreOffice để đọc."),
          unit=N_("Lần sau đề nghị đơn vị lưu dạng .xlsx."), params=("kind",)),
+    Code("sender_unknown", "warning", "review", N_("thư gửi từ địa chỉ không có trong units.csv"),
+         N_("Tệp '{file}' (biên bản của {unit}) gửi từ địa chỉ {sender}, không có trong units.csv (email của đơn vị: "
+            "{registered}). Vẫn ghép."),
+         staff=N_("Xác nhận với đơn vị đây đúng là bản trả lời của họ; nếu đúng, thêm địa chỉ này vào cột email của "
+                  "đơn vị trong units.csv."),
+         params=("sender", "unit", "registered"), by="registered", variants=_v(**{
+             "": Variant(N_("Tệp '{file}' (biên bản của {unit}) gửi từ địa chỉ {sender}, không có trong units.csv "
+                            "(units.csv chưa có email của đơn vị này). Vẫn ghép."))})),
+    Code("sender_other_unit", "warning", "review", N_("thư gửi từ địa chỉ của đơn vị khác"),
+         N_("Tệp '{file}' là biên bản của {unit} nhưng gửi từ địa chỉ {sender} của {other_units} (theo units.csv). "
+            "Vẫn ghép cho {unit} theo nội dung."),
+         staff=N_("Kiểm tra với cả hai đơn vị: đơn vị gửi hộ, hay nhầm tệp của đơn vị khác."),
+         params=("sender", "unit", "other_units")),
+    Code("same_received_time", "warning", "review",
+         N_("hai bản của một đơn vị cùng thời điểm nhận, không biết bản nào mới hơn: dùng bản ghép sau"),
+         N_("Tệp '{file}' và bản đang dùng của {unit} ('{earlier}') cùng thời điểm nhận {received}, và thời điểm lưu "
+            "trong tệp không phân biệt được bản nào mới hơn: dùng bản ghép sau ('{file}'); bản kia vẫn lưu trong "
+            "lịch sử."),
+         staff=N_("Hỏi lại đơn vị bản nào là bản cuối; nếu là bản kia, sửa kết quả trên master.xlsx theo bản đó rồi "
+                  "chạy 'tracker merge'."),
+         params=("received", "unit", "earlier")),
     Code("email_no_date", "warning", "review", N_("thư không có ngày gửi: ngày nhận lấy theo ngày của tệp"),
          N_("Thư '{file}' không có ngày gửi (Date) đọc được: ngày nhận lấy theo ngày sửa tệp."),
          staff=N_("Nếu cần, ghép lại thư đó với --received NGÀY.")),
@@ -470,22 +511,37 @@ CODES = _codes(
     Code("duplicate", "info", "info", N_("tệp đã ghép trước đó"),
          N_("Tệp '{file}' đã được ghép ngày {merged_on} (tệp '{earlier}'); không ghép lại."),
          params=("merged_on", "earlier")),
-    Code("replaced", "info", "info", N_("thay bản trước"),
-         N_("Thay bản trước của {unit} (nhận {current}); bản trước vẫn lưu trong lịch sử."),
-         params=("unit", "current")),
+    Code("replaced", "info", "info", N_("bản mới hơn thay bản trước (theo thời điểm nhận)"),
+         N_("Bản nhận {received} là bản đang dùng của {unit} (mới hơn bản nhận {current}); bản trước vẫn lưu trong "
+            "lịch sử."),
+         params=("unit", "current", "received", "why"), by="why", variants=_v(**{
+             "saved": Variant(N_("Bản nhận {received} là bản đang dùng của {unit}: cùng thời điểm nhận với bản trước "
+                                 "nhưng được lưu (trong Excel) sau bản đó; bản trước vẫn lưu trong lịch sử."),
+                              title=N_("cùng thời điểm nhận, lưu sau")),
+             "": Variant(N_("Thay bản trước của {unit} (nhận {current}); bản trước vẫn lưu trong lịch sử."))})),
     Code("stale", "info", "info", N_("bản cũ hơn bản đang dùng, lưu lịch sử"),
          N_("Tệp '{file}' (nhận {received}) cũ hơn bản đang dùng của {unit} (nhận {current}); lưu vào lịch sử, không "
-            "thay bản đang dùng."), params=("received", "unit", "current")),
+            "thay bản đang dùng."), params=("received", "unit", "current", "why"), by="why", variants=_v(
+             saved=Variant(N_("Tệp '{file}' cùng thời điểm nhận ({received}) với bản đang dùng của {unit} nhưng được "
+                              "lưu (trong Excel) trước bản đó; lưu vào lịch sử, không thay bản đang dùng."),
+                           title=N_("cùng thời điểm nhận, lưu trước")))),
 
     # ----- the master ("Chú ý:" while merging)
-    Code("master_bad_answer", "warning", "master", N_("ô tiêu chí gõ tay sai giá trị trên master"),
+    Code("master_bad_answer", "error", "master", N_("ô tiêu chí gõ tay sai giá trị trên master: dòng được giữ như đã gõ"),
          N_("{file}, trang '{sheet}', ô {cell}: giá trị '{value}' không phải '{met}' hay '{not_met}'. Dòng nhập tay "
-            "của {unit} chưa được ghi nhận."), staff=N_("Sửa ô này rồi chạy lại 'tracker merge'."),
-         params=("met", "not_met", "unit")),
-    Code("master_bad_date", "warning", "master", N_("ngày nhận gõ tay sai dạng trên master"),
-         N_("{file}, trang '{sheet}', dòng {row}: ngày nhận '{value}' không hợp lệ (nhập dạng NN/TT/NNNN). Dòng nhập "
-            "tay của {unit} chưa được ghi nhận."), staff=N_("Sửa ô này rồi chạy lại 'tracker merge'."),
-         params=("row", "unit")),
+            "của {unit} chưa được ghi nhận; dòng được giữ nguyên như đã gõ (ô tô đỏ, có ghi chú) cho đến khi sửa."),
+         staff=N_("Sửa ô này rồi chạy lại 'tracker merge'."), params=("met", "not_met", "unit")),
+    Code("master_bad_date", "error", "master", N_("ngày nhận gõ tay sai dạng trên master: dòng được giữ như đã gõ"),
+         N_("{file}, trang '{sheet}', ô {cell}: ngày nhận '{value}' không hợp lệ (nhập dạng NN/TT/NNNN). Dòng nhập "
+            "tay của {unit} chưa được ghi nhận; dòng được giữ nguyên như đã gõ (ô tô đỏ, có ghi chú) cho đến khi "
+            "sửa."), staff=N_("Sửa ô này rồi chạy lại 'tracker merge'."),
+         params=("unit",)),
+    Code("master_beside", "info", "master", N_("đã đọc sửa tay trong bản master ghi bên cạnh (master-<thời điểm>.xlsx)"),
+         N_("Đã đọc sửa tay trong {file} (bản ghi bên cạnh khi master.xlsx đang mở): {count} đơn vị được ghi nhận."),
+         params=("count", "moved"), by="moved", variants=_v(
+             yes=Variant(N_("Đã đọc sửa tay trong {file} (bản ghi bên cạnh khi master.xlsx đang mở): {count} đơn vị "
+                            "được ghi nhận; tệp đã được chuyển vào backups/."),
+                         title=N_("đã ghi nhận, tệp chuyển vào backups/")))),
     Code("master_unreadable", "warning", "master", N_("master.xlsx hỏng, không đọc được"),
          N_("Không đọc được {file} ({value})."), staff=MASTER_KEPT),
     Code("master_no_snapshot", "warning", "master", N_("master.xlsx mất trang định danh (bị thay)"),
@@ -602,6 +658,11 @@ CODES = _codes(
          params=("backup",), by="backup", variants=_v(**{
              "": Variant(N_("Không thấy khóa xác thực {file}, trong khi thư mục đã có tệp gửi đơn vị hoặc sổ ghi làm bằng "
                             "khóa đó; chưa kiểm tra được mã xác thực các tệp trong outbox/."))})),
+    Code("verify_leftover_temp", "warning", "verify", N_("tệp tạm do lệnh bị ngắt để lại"),
+         N_("Còn {count} tệp tạm do lệnh bị ngắt giữa chừng để lại (ví dụ: {examples})."),
+         staff=N_("Chạy lại lệnh đã bị ngắt ('tracker generate' cho outbox/, 'tracker merge' cho archive/, reports/ "
+                  "và master.xlsx): tệp tạm của lệnh đã dừng được dọn. Các tệp này không chứa gì cần giữ."),
+         params=("count", "examples")),
     Code("verify_no_master", "warning", "verify", N_("chưa có master.xlsx"),
          N_("Chưa có master.xlsx."), staff=N_("Chạy 'tracker merge' (không cần tệp) hoặc 'tracker generate'.")),
     Code("verify_master_unreadable", "error", "verify", N_("master.xlsx hỏng, không đọc được"),

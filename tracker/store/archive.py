@@ -36,13 +36,16 @@ class Archived(NamedTuple):
     relative: str   # the path in the campaign folder, as the ledger keeps it
 
 
-def archive_file(root: Path, source: Path | str, known_digest: str | None = None) -> Archived:
+def archive_file(root: Path, source: Path | str, known_digest: str | None = None, opened=None) -> Archived:
     """Copy a given file into the archive under its SHA-256.
 
     The copy is the very bytes that were hashed (read once), written atomically; it is made
     durable in batches by the caller (os.sync before the ledger points at it). With
     `known_digest` (the file was hashed before and has not changed since), a file already
-    archived is not read again (its Archived has no `path`)."""
+    archived is not read again (its Archived has no `path`). With `opened` (the file opened and
+    checked by the caller: tracker.intake.sources.open_given, or a function opening it, called only
+    when the file must be read), its bytes are read from there and `source` only names it: what
+    was checked is what is archived."""
     suffix = _archive_suffix(os.fspath(source))
     if known_digest is not None:      # strings, not Paths: a re-merge does this for every file
         relative = f"archive/{known_digest[:2]}/{known_digest}{suffix}"
@@ -50,13 +53,18 @@ def archive_file(root: Path, source: Path | str, known_digest: str | None = None
             return Archived(known_digest, None, os.stat(f"{root}{os.sep}{relative}").st_size, b"", relative)
         except OSError:
             pass        # the copy is gone: read, hashed and archived again
+    if opened is None or callable(opened):      # a function opening the file: called only when it is read
+        with (opened() if opened is not None else open(source, "rb")) as fh:
+            return archive_file(root, source, opened=fh)
     data = None
-    if os.stat(source).st_size <= ARCHIVE_IN_MEMORY:
-        with open(source, "rb") as fh:
-            data = fh.read()
+    if os.fstat(opened.fileno()).st_size <= ARCHIVE_IN_MEMORY:
+        data = opened.read()
         digest = hashlib.sha256(data).hexdigest()
     else:
-        digest = sha256_file(source)
+        h = hashlib.sha256()
+        for chunk in iter(lambda: opened.read(1 << 20), b""):
+            h.update(chunk)
+        digest = h.hexdigest()
     dest = Path(root) / "archive" / digest[:2] / f"{digest}{suffix}"
     if data is not None:
         if not dest.exists():
@@ -65,9 +73,10 @@ def archive_file(root: Path, source: Path | str, known_digest: str | None = None
     if dest.exists():
         return Archived(digest, dest, dest.stat().st_size, b"", _relative(dest, root))
     fd, tmp = _create_temp(dest.parent, dest.name)
-    os.close(fd)
     try:
-        shutil.copyfile(source, tmp)
+        opened.seek(0)
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(opened, out, 1 << 20)
         if sha256_file(Path(tmp)) != digest:
             raise TrackerError(f"Tệp '{source}' thay đổi trong khi đang sao lưu. Chạy lại lệnh.")
         os.replace(tmp, dest)

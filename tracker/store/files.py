@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import re
 import os
 from pathlib import Path
 
@@ -49,3 +50,45 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+# ---------------------------------------------------------------------- leftovers of a killed run
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<n>\d+)\.tmp$")
+
+
+def leftover_temps(folder: Path, recursive: bool = True, *, only_dead: bool = True) -> list[Path]:
+    """Our own temporary files (`.<name>.<pid>.<n>.tmp`, made by _create_temp) under `folder`
+    whose process is gone (with only_dead=False: all of them): what a killed run left behind."""
+    from tracker.store.processes import alive
+
+    found, todo = [], [os.fspath(folder)]
+    while todo:
+        try:
+            entries = list(os.scandir(todo.pop()))
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                if recursive:
+                    todo.append(e.path)
+                continue
+            m = _TEMP_NAME.match(e.name) if e.name.startswith(".") and e.name.endswith(".tmp") else None
+            if m is None or not e.is_file(follow_symlinks=False):
+                continue
+            if only_dead and alive(int(m["pid"])):
+                continue
+            found.append(Path(e.path))
+    return sorted(found)
+
+
+def remove_leftover_temps(folders: list[tuple[Path, bool]]) -> list[Path]:
+    """Remove the temporary files that a killed run of this command left in `folders` ((folder,
+    recursive) pairs), when their process is gone; in the campaign's lock (no other run of ours
+    is writing there). Returns what was removed."""
+    removed = []
+    for folder, recursive in folders:
+        for path in leftover_temps(folder, recursive):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed

@@ -4,8 +4,16 @@ Every file given to merge is a `returns` row (rejected ones too), but for a file
 given again unchanged from where it was (a daily re-merge of the whole inbox): that is counted in
 the merge's `events` row, its first arrival being its record. Every accepted reading of a
 return, or a hand entry in the master, is a `submissions` row with its answers. A unit's current
-submission is its latest recorded one that is not `stale` (a file received before the current
-one, merged late, is kept in the history but does not win). Nothing is ever deleted.
+submission is its latest recorded one that is not `stale`: a version received before the current
+one (by its received time, to the second; merged late) is kept in the history but does not win, so
+the recorded non-stale versions of a unit follow each other in received time. Nothing is ever
+deleted.
+
+Schema 2 added the received time to the second with its offset (`received_time`, ISO 8601) beside
+the received date (`received_at`, kept for the deadline, which is counted in days), and the
+workbook's own saved time (`returns.saved_time`) that breaks ties between equal received times.
+Rows of schema 1 keep their date; their time is unknown (NULL) and is read as the start of that
+day, so they still order before any later-timed version.
 """
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS returns(
@@ -32,7 +40,9 @@ CREATE TABLE IF NOT EXISTS returns(
   merged_at TEXT NOT NULL,
   outcome TEXT NOT NULL CHECK(outcome IN ('accepted','replaced','duplicate','rejected','stale')),
   unit_id TEXT,
-  findings TEXT NOT NULL DEFAULT '[]'
+  findings TEXT NOT NULL DEFAULT '[]',
+  received_time TEXT,
+  saved_time TEXT
 );
 -- Contents are looked up only among decisive outcomes (returns_decisive): an index of every
 -- row would grow with the repeats, which are never looked up, and slow their writing.
@@ -52,7 +62,8 @@ CREATE TABLE IF NOT EXISTS submissions(
   signer TEXT NOT NULL DEFAULT '',
   proposals TEXT NOT NULL DEFAULT '',
   note TEXT NOT NULL DEFAULT '',
-  sha256 TEXT
+  sha256 TEXT,
+  received_time TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_unit ON submissions(unit_id);
 CREATE TABLE IF NOT EXISTS answers(
@@ -152,6 +163,22 @@ def _among(unit_ids, column: str) -> tuple[str, tuple]:
     return f" WHERE {column} IN (SELECT value FROM json_each(?))", (json.dumps(list(unit_ids)),)
 
 
+def _iso(when: dt.datetime | None) -> str | None:
+    return when.isoformat(timespec="seconds") if when is not None else None
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    from tracker.model.dates import from_iso_time
+
+    return from_iso_time(text)
+
+
+def _row_time(row: sqlite3.Row) -> dt.datetime | None:
+    """A submission row's received time; None for a row of schema 1 (and a ledger of schema 1 read
+    without being migrated: a reading command never writes)."""
+    return _time(row["received_time"]) if "received_time" in row.keys() else None
+
+
 def now_iso() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
@@ -173,6 +200,15 @@ class Submission:
     id: int | None = None
     return_id: int | None = None
     stale: bool = False
+    received_time: dt.datetime | None = None     # to the second, with its offset; None: only the day is known
+
+    @property
+    def when(self) -> dt.datetime:
+        """The received time that orders this version among the unit's (the start of its day
+        when only the day is known)."""
+        from tracker.model.dates import when_of
+
+        return when_of(self.received_time, self.received_at)
 
 
 # Seconds a write waits for another writer (a mail run and a merge may write at once: each
@@ -298,7 +334,23 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._migrate()
+
+    # Columns added since schema 1, in the order CREATE TABLE has them (so `SELECT *` reads alike).
+    _ADDED = (("returns", "received_time"), ("returns", "saved_time"), ("submissions", "received_time"))
+
+    def _migrate(self) -> None:
+        """Bring a ledger of an older schema to this one, in one transaction (a new ledger is made
+        at this schema by SCHEMA). Old rows keep what they held; the new columns are NULL there."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is not None and int(row[0]) >= SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            for table, column in self._ADDED:
+                have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+            db.execute("INSERT OR REPLACE INTO meta VALUES('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.db.close()
@@ -338,13 +390,27 @@ class Ledger:
             "ORDER BY id DESC LIMIT 1", (sha256,)).fetchone()
 
     _INSERT_RETURN = ("INSERT INTO returns(sha256,name,origin,archived,size,received_at,received_source,sender,"
-                      "merged_at,outcome,unit_id,findings) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")
+                      "merged_at,outcome,unit_id,findings,received_time,saved_time) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 
     @staticmethod
     def _return_values(merged_at, *, sha256, name, origin, archived, size, received_at, received_source, sender,
-                       outcome, unit_id, findings) -> tuple:
+                       outcome, unit_id, findings, received_time=None, saved_time=None) -> tuple:
         return (sha256, name, origin, archived, size, received_at.isoformat() if received_at else None,
-                received_source, sender, merged_at, outcome, unit_id, json.dumps(findings, ensure_ascii=False))
+                received_source, sender, merged_at, outcome, unit_id, json.dumps(findings, ensure_ascii=False),
+                _iso(received_time), _iso(saved_time))
+
+    def return_name(self, return_id: int | None, db=None) -> str | None:
+        if return_id is None:
+            return None
+        row = (db or self.db).execute("SELECT name FROM returns WHERE id=?", (return_id,)).fetchone()
+        return row[0] if row else None
+
+    def saved_time(self, return_id: int | None, db=None) -> dt.datetime | None:
+        """The workbook's own saved time recorded with a return (None when not known or not plausible)."""
+        if return_id is None:
+            return None
+        row = (db or self.db).execute("SELECT saved_time FROM returns WHERE id=?", (return_id,)).fetchone()
+        return _time(row[0]) if row else None
 
     def decisive_returns(self) -> dict[str, tuple]:
         """sha256 -> (unit_id, merged_at, name) of the last decisive outcome of each content: what
@@ -385,9 +451,10 @@ class Ledger:
         """Record a submission (in the caller's transaction); returns its id."""
         cur = db.execute(
             "INSERT INTO submissions(unit_id,return_id,source,received_at,recorded_at,stale,doc_number,"
-            "doc_date,signer,proposals,note,sha256) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            "doc_date,signer,proposals,note,sha256,received_time) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (sub.unit_id, sub.return_id, sub.source, sub.received_at.isoformat(), now_iso(),
-             int(sub.stale), sub.doc_number, sub.doc_date, sub.signer, sub.proposals, sub.note, sub.sha256))
+             int(sub.stale), sub.doc_number, sub.doc_date, sub.signer, sub.proposals, sub.note, sub.sha256,
+             _iso(sub.received_time)))
         sid = cur.lastrowid
         db.executemany("INSERT INTO answers VALUES(?,?,?,?)",
                        [(sid, p, c, v) for (p, c), v in sub.answers.items()])
@@ -411,7 +478,7 @@ class Ledger:
             source=row["source"], answers=answers, notes=notes, domains=domains,
             doc_number=row["doc_number"], doc_date=row["doc_date"], signer=row["signer"],
             proposals=row["proposals"], note=row["note"], sha256=row["sha256"], id=sid,
-            return_id=row["return_id"], stale=bool(row["stale"]))
+            return_id=row["return_id"], stale=bool(row["stale"]), received_time=_row_time(row))
 
     def history(self, as_of: dt.date | None = None, unit_ids=None) -> dict[str, list[Submission]]:
         """Every unit's submissions (received on or before `as_of`), oldest first; with `unit_ids`,
@@ -445,7 +512,7 @@ class Ledger:
                 answers=answers.get(sid, {}), notes=notes.get(sid, {}), domains=domains.get(sid, {}),
                 doc_number=row["doc_number"], doc_date=row["doc_date"], signer=row["signer"],
                 proposals=row["proposals"], note=row["note"], sha256=row["sha256"], id=sid,
-                return_id=row["return_id"], stale=bool(row["stale"])))
+                return_id=row["return_id"], stale=bool(row["stale"]), received_time=_row_time(row)))
         return out
 
     def source_names(self, unit_ids=None) -> dict[int, str]:
@@ -508,10 +575,28 @@ class Ledger:
         row = self.db.execute("SELECT value FROM meta WHERE key='master'").fetchone()
         return json.loads(row[0]) if row else {}
 
-    def set_master_record(self, state: str, sha256: str) -> None:
+    def set_master_record(self, state: str, sha256: str, *, kept: int = 0, beside: dict | None = None) -> None:
+        """`kept`: rows of refused hand entries written back as typed (read again next time though
+        the file is unchanged); `beside`: name -> SHA-256 of masters written beside a held one."""
+        record = {"state": state, "sha256": sha256}
+        if kept:
+            record["kept"] = kept
+        if beside:
+            record["beside"] = beside
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES('master', ?)",
-                       (json.dumps({"state": state, "sha256": sha256}),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES('master', ?)", (json.dumps(record),))
+
+    # ------------------------------------------------------------------ when the forms were made
+    def forms_generated_at(self) -> dt.datetime | None:
+        """When `generate` first made the campaign's forms (no unit saved one before): None when not
+        recorded (a campaign generated before this was kept)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='forms_generated_at'").fetchone()
+        return _time(row[0]) if row else None
+
+    def note_forms_generated(self, when: dt.datetime) -> None:
+        """Record the first generation only: a unit may still hold a form of the first one."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES('forms_generated_at', ?)", (_iso(when),))
 
     # ------------------------------------------------------------------ files seen before
     def seen_files(self) -> dict[str, tuple]:

@@ -15,6 +15,18 @@ import time
 SETTLED_NS = 3_000_000_000     # a file untouched this long before hashing is trusted by its stat
 
 
+def _storable(text: str) -> str:
+    """A path as SQLite can store it, one to one: a Windows zip's non-UTF-8 name (surrogate escapes
+    in Python) with its bytes as \\xNN."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 class SeenFiles:
     def __init__(self, ledger):
         self.ledger = ledger
@@ -24,15 +36,16 @@ class SeenFiles:
         self._folders: dict[str, str] = {}
 
     def key(self, path) -> str:
-        """os.path.abspath, with each folder made absolute once (a re-merge asks for thousands)."""
+        """os.path.abspath, with each folder made absolute once (a re-merge asks for thousands);
+        bytes of a name that are not UTF-8 as \\xNN (SQLite takes no surrogate escapes)."""
         folder, sep, name = os.fspath(path).rpartition(os.sep)
         if not sep or name in ("", ".", ".."):
-            return os.path.normpath(os.path.join(self._cwd, path))
+            return _storable(os.path.normpath(os.path.join(self._cwd, path)))
         absolute = self._folders.get(folder)
         if absolute is None:     # kept with its separator: joining is then a concatenation
             absolute = os.path.normpath(os.path.join(self._cwd, folder or os.sep))
-            absolute = self._folders[folder] = absolute if absolute.endswith(os.sep) else absolute + os.sep
-        return absolute + name
+            absolute = self._folders[folder] = _storable(absolute if absolute.endswith(os.sep) else absolute + os.sep)
+        return absolute + (name if name.isascii() else _storable(name))
 
     def digest(self, path, st: os.stat_result | None) -> str | None:
         """The file's SHA-256 if it is known and the file cannot have changed since; else None."""

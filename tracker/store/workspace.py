@@ -164,9 +164,9 @@ class Workspace:
                     "Chờ lệnh đó xong rồi chạy lại.")
         return held(self.state / "campaign.lock", timeout, busy, make_lock=lambda: self._lock)
 
-    def archive_file(self, source: Path | str, known_digest: str | None = None) -> Archived:
+    def archive_file(self, source: Path | str, known_digest: str | None = None, opened=None) -> Archived:
         """Copy a given file into the archive under its SHA-256 (see tracker.store.archive)."""
-        return archive_file(self.root, source, known_digest)
+        return archive_file(self.root, source, known_digest, opened)
 
 
 def init_workspace(root: Path, template: Path, registry: Path | None, force: bool) -> Workspace:
