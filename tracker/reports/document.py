@@ -157,6 +157,13 @@ def _setup(doc, rep: Report) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
+    from docx.oxml.ns import qn
+
+    # python-docx's template says <w:zoom w:val="bestFit"/> without the percent the schema requires
+    # (ISO/IEC 29500): Word tolerates it, a strict reader need not.
+    zoom = doc.settings.element.find(qn("w:zoom"))
+    if zoom is not None and zoom.get(qn("w:percent")) is None:
+        zoom.set(qn("w:percent"), "100")
     s = doc.sections[0]
     s.orientation = WD_ORIENT.PORTRAIT
     s.page_width, s.page_height = Mm(210), Mm(297)
