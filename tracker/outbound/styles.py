@@ -227,7 +227,14 @@ def a4_sheet(ws, *, landscape: bool = True, repeat: int | tuple[int, int] | None
 
 def cell_lines(text: str, px: float, pt: float = SHEET_PT, bold: bool = False) -> int:
     """Lines `text` takes in a column `px` pixels wide."""
-    return wrap_lines(str(text), px * PT_PER_PX, pt, bold) if text else 1
+    if not text:
+        return 1
+    text = str(text)
+    # No character of Times New Roman is wider than an em (with the safety margin): a text that short
+    # is one line, unmeasured (thousands of names and domains in a national master).
+    if "\n" not in text and len(text) * pt * WRAP_SAFETY <= px * PT_PER_PX - 2 * CELL_PAD_H:
+        return 1
+    return wrap_lines(text, px * PT_PER_PX, pt, bold)
 
 
 def sheet_row_height(lines: int, pt: float = SHEET_PT) -> float:

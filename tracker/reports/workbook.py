@@ -17,6 +17,8 @@ import xlsxwriter
 from tracker.model.dates import show_text
 from tracker.outbound.styles import (
     FORM_BASE,
+    PAGE_SAFETY,
+    PRINT_H,
     SHEET_PT,
     SHEET_WORKBOOK_OPTIONS,
     FormSheet,
@@ -28,8 +30,6 @@ from tracker.outbound.styles import (
     px_round,
     sheet_row_height,
     wrap_lines,
-    PRINT_H,
-    PAGE_SAFETY,
 )
 from tracker.outbound.wording import DEADLINE, SENT_REFUSED, STATUS
 from tracker.reports.model import Report, clean, percent
@@ -341,7 +341,7 @@ def _list_sheet(ws, st, title: str, note: str, columns: list[tuple[str, int]], p
     a4_sheet(ws, repeat=top, area=(0, 0, last, printed - 1))
 
 
-def _appendix(rep: Report, k: int, title: str) -> str:
+def _appendix(k: int, title: str) -> str:
     return f"Phụ lục {k}. {title}"
 
 
@@ -356,7 +356,7 @@ def _accepted(ws, st, rep: Report) -> None:
     rows = [[i, r.unit_name, r.group_name, r.product, r.kind_label, r.domain, r.received,
              DEADLINE[r.deadline_status], r.days_late or None, r.unit_id]
             for i, r in enumerate(rep.accepted, 1)]
-    _list_sheet(ws, st, _appendix(rep, 1, f"SẢN PHẨM ĐỦ ĐIỀU KIỆN NGHIỆM THU: {rep.volume}"), _attached(rep),
+    _list_sheet(ws, st, _appendix(1, f"SẢN PHẨM ĐỦ ĐIỀU KIỆN NGHIỆM THU: {rep.volume}"), _attached(rep),
                 columns, 9, rows)
 
 
@@ -367,7 +367,7 @@ def _not_accepted(ws, st, rep: Report) -> None:
     rows = [[i, r.unit_name, r.product, STATUS[r.status], "; ".join(r.unmet), "; ".join(r.blank), r.notes,
              r.proposals, r.received, r.group_name, r.signer, r.unit_id]
             for i, r in enumerate(rep.not_accepted, 1)]
-    _list_sheet(ws, st, _appendix(rep, 2, "SẢN PHẨM CHƯA ĐỦ ĐIỀU KIỆN NGHIỆM THU (đã gửi xác nhận)"),
+    _list_sheet(ws, st, _appendix(2, "SẢN PHẨM CHƯA ĐỦ ĐIỀU KIỆN NGHIỆM THU (đã gửi xác nhận)"),
                 f"{STATUS['not_accepted']}: có tiêu chí “{rep.texts.answer_not_met}”. {STATUS['incomplete']}: có tiêu "
                 f"chí để trống. {_attached(rep)}", columns, 9, rows)
 
@@ -386,7 +386,7 @@ def _not_replied(ws, st, rep: Report) -> None:
     rows = [[i, u.unit_name, u.group_name, u.email, u.phone, status(u), u.products, u.unit_id]
             for i, u in enumerate(rep.not_replied, 1)]
     refused = sum(1 for u in rep.not_replied if u.refused)
-    _list_sheet(ws, st, _appendix(rep, 3, f"ĐƠN VỊ CHƯA CÓ VĂN BẢN XÁC NHẬN HỢP LỆ: {len(rep.not_replied)} đơn vị"),
+    _list_sheet(ws, st, _appendix(3, f"ĐƠN VỊ CHƯA CÓ VĂN BẢN XÁC NHẬN HỢP LỆ: {len(rep.not_replied)} đơn vị"),
                 (f"{refused} đơn vị đã gửi nhưng tệp bị từ chối (lý do của lần gửi gần nhất). " if refused else "")
                 + f"Hạn gửi {rep.texts.due_text}. {_attached(rep)}", columns, 7, rows)
 
@@ -396,6 +396,6 @@ def _deadlines(ws, st, rep: Report) -> None:
                ("Số ngày muộn", 70), ("Số lần gửi", 70), ("Mã đơn vị", 100)]
     rows = [[i, u.unit_name, u.group_name, DEADLINE[u.deadline_status], u.received, u.days_late or None,
              u.submissions, u.unit_id] for i, u in enumerate(rep.units, 1)]
-    _list_sheet(ws, st, _appendix(rep, 4, "TÌNH TRẠNG HẠN GỬI THEO ĐƠN VỊ"),
+    _list_sheet(ws, st, _appendix(4, "TÌNH TRẠNG HẠN GỬI THEO ĐƠN VỊ"),
                 f"Hạn: nhận đến hết ngày {show_text(rep.campaign.due)}; đúng hạn hay muộn tính theo lần gửi đầu tiên. "
                 f"{_attached(rep)}", columns, len(columns), rows)
