@@ -189,6 +189,10 @@ def test_the_master_prints_readable_numbered_pages(printed):
     check_working_pages(pages, sizes)
     sections = master_sections(printed)
     assert sections["summary"][0] == 0 and len(sections["log"]) >= 1 and len(sections["group"]) >= 3
+    # The counts on one page, the chart on the next; 138 products on at most a dozen pages (rows of
+    # two lines at 11 pt: about fifteen a page).
+    assert len(sections["summary"]) == 2
+    assert len(sections["group"]) <= 12
 
 
 def test_the_master_group_sheets_print_every_product_under_its_header(printed):
@@ -260,6 +264,7 @@ def test_the_report_forwarded_to_a_unit_is_its_own(printed):
     ws = printed.ws
     pages, sizes = printed.pdfs["unit"], printed.sizes["unit"]
     check_working_pages(pages, sizes)
+    assert len(pages) == 1                      # one refused file and one note: a page to send
     text = " ".join(text_of(p) for p in pages)
     hoi = ws.unit_by_id["hoi-nongdan"]
     assert f"KẾT QUẢ KIỂM TRA TỆP GỬI VỀ - {hoi.name.upper()}" in text
@@ -279,6 +284,7 @@ def test_the_report_forwarded_to_a_unit_is_its_own(printed):
 def test_the_report_workbook_has_the_administrative_frame(printed):
     pages, sizes = printed.pdfs["report-xlsx"], printed.sizes["report-xlsx"]
     report = list(range(0, max(i for i, p in enumerate(pages) if has(p, "Nơi", "nhận:")) + 1))
+    assert len(report) <= 3                     # the report itself: three pages; the lists follow
     first = rules_out(pages[0])
     assert portrait(sizes[0])
     # Issuer, Quốc hiệu on one line, Tiêu ngữ, number, place and date; title and subject.
