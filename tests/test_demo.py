@@ -40,6 +40,13 @@ def test_the_rehearsal_runs_and_ends_by_saying_where_to_look(rehearsal):
         assert str(path) in tail
     assert "không gửi thư nào" in out
     assert not (root / "drafts").exists()
+    # The sheets named as they are, quoted (their names hold commas); the reports for the units.
+    assert "các trang “Tổng hợp”, “Sở, ban, ngành”, “Xã, phường”, “Nhật ký”" in tail
+    assert f"{merge_report.stem}-gui-don-vi" in tail
+    # Not a terminal (a log): a line as each part starts, so the log never stays silent for long.
+    for words in ("Tạo tệp gửi đơn vị", "Giả lập tệp đơn vị gửi về", "Ghép tệp, dựng lại master.xlsx",
+                  "Tính số liệu", "Viết báo cáo nghiệm thu"):
+        assert f"  … {words}" in out, words
     # The registry is the shipped one.
     from tracker.model.campaign import builtin_path
 
@@ -144,6 +151,26 @@ def test_a_previous_rehearsal_is_wiped_but_nothing_else(tmp_path):
     assert sorted(p.name for p in root.iterdir()) == ["cua-toi.txt"]
 
 
+def test_the_rehearsal_tells_each_part_and_each_item_as_it_goes(tmp_path):
+    """What a caller needs to never leave the user without news: each part as it starts, with its
+    count, then each item of it (a workbook written, a return simulated, a file merged)."""
+    told, counts = [], {}
+
+    def part(key, total=None):
+        told.append((key, total))
+
+    def progress(total=None, advance=1):
+        if total is None:
+            counts[told[-1][0]] = counts.get(told[-1][0], 0) + advance
+
+    done = list(demo.steps(tmp_path / "dien-tap", part=part, progress=progress))
+    assert [k for k, _ in told] == list(demo.PARTS)
+    sim = done[1].sim
+    assert dict(told)["outbox"] == counts["outbox"] == 136
+    assert dict(told)["returns"] == counts["returns"] == len(sim.cases)
+    assert counts["merge"] >= len([c for c in sim.cases if c.file])
+
+
 def test_the_where_to_look_list_names_every_result(ws, tmp_path):
     from tracker.cli.demo import where_to_look
 
@@ -162,3 +189,24 @@ def test_simulated_returns_keep_their_received_dates(ws, outbox, tmp_path):
     assert dt.date.fromtimestamp(path.stat().st_mtime) == day
     pdf = simulate.scan_pdf(tmp_path / "scan.pdf", "bien ban", received=day)
     assert pdf.read_bytes().startswith(b"%PDF-1.4") and pdf.read_bytes().rstrip().endswith(b"%%EOF")
+
+
+def test_every_document_of_the_rehearsal_passes_the_ooxml_checks(rehearsal):
+    """The master (with a paper reply typed in, then rebuilt), the merge reports (the staff's and each
+    unit's), both acceptance reports: will Excel and Word open them without "repair"?"""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tools = Path(__file__).resolve().parent.parent.parent / "shared" / "tools"
+    if not (tools / "ooxml_validate.py").exists():
+        pytest.skip("OOXML checkers not beside the clone")
+    pytest.importorskip("lxml")
+    root, _ = rehearsal
+    files = [root / "master.xlsx", *sorted((root / "reports").rglob("*.xlsx")),
+             *sorted((root / "reports").glob("*.docx"))]
+    assert len(files) >= 6
+    for check in ("ooxml_validate.py", "ooxml_rules.py"):
+        run = subprocess.run([sys.executable, str(tools / check), *map(str, files)], capture_output=True, text=True,
+                             check=False)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

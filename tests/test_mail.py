@@ -155,7 +155,8 @@ def test_draft_one_eml_per_unit_with_email_and_lists_the_others(ws):
     assert msg["X-Unsent"] == "1"
     text = body(msg)
     assert "Kính gửi: Sở Nội vụ." in text
-    assert "05/06/2026" in text and "trước ngày 06/6/2026" in text       # due date
+    # due date, in one style with the letter's (Nghị định 30: no leading zero on month 6)
+    assert "trước ngày 06/6/2026 (hạn cuối nhận: ngày 05/6/2026)" in text
     assert "bằng cách trả lời (Reply) thư này" in text                # where to send: no support email set
     assert "Bắt buộc gửi tệp Excel (.xlsx) đã điền; đề nghị gửi kèm bản scan" in text   # what to send
     assert "Nguyễn Thị Thanh Vân" in text and "0988755769" in text      # whom to call
@@ -210,7 +211,7 @@ def test_campaign_folder_overrides_a_mail_text(ws):
     out = mail.build(ws, ws.unit_by_id["so-yte"], "invite", "b", dt.date(2026, 6, 1), None)
     msg = BytesParser(policy=policy.compat32).parsebytes(out.as_bytes())
     assert decoded(msg["Subject"]) == "Thư riêng Sở Y tế"
-    assert body(msg) == "Hạn 05/06/2026.\n"
+    assert body(msg) == "Hạn 05/6/2026.\n"
     (ws.root / "mail-invite.txt").write_text("Tiêu đề: {khong_co}\n\nx\n", encoding="utf-8")
     with pytest.raises(TrackerError, match="khong_co"):
         mail.build(ws, ws.unit_by_id["so-yte"], "invite", "b", dt.date(2026, 6, 1), None)
@@ -449,7 +450,7 @@ def test_remind_targets_units_without_a_valid_return_before_and_after_due(ws, sm
     assert len(before.sent) == 134 and not set(done) & {u.id for u, _ in before.sent}
     m = next(x for x in smtpd.parsed() if x["X-Tracker-Unit"] == "xp-00082")
     assert decoded(m["Subject"]).startswith("Nhắc: ") and m["X-Tracker-Kind"] == "remind"
-    assert "còn 2 ngày" in body(m) and "03/06/2026" in body(m)
+    assert "còn 2 ngày" in body(m) and "Đến ngày 03/6/2026" in body(m)
     assert attachments(m)[0][2] == outbox["xp-00082"].read_bytes()
     # One reminder per unit per day.
     same_day = mail.send(ws, settings(smtpd.port), "remind", SENDER, today=dt.date(2026, 6, 3), rate=0)

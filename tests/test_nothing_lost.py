@@ -104,7 +104,9 @@ def test_hand_edits_in_a_master_written_beside_are_read_back_then_tidied(ws, out
     wb = openpyxl.load_workbook(beside)
     sh = wb["Xã, phường"]
     cols = {c.value: c.column for c in sh[4] if c.value}
-    r = next(c.row for c in sh["F"] if c.value == "xp-00082/site")
+    from openpyxl.utils import get_column_letter
+
+    r = next(c.row for c in sh[get_column_letter(cols["Mã sản phẩm"])] if c.value == "xp-00082/site")
     for k in range(1, 7):
         sh.cell(r, next(v for h, v in cols.items() if h.startswith(f"TC{k}."))).value = "Đáp ứng"
     sh.cell(r, cols["Ngày nhận"]).value = dt.datetime(2026, 6, 5)

@@ -21,7 +21,7 @@ from test_stats import AS_OF, CONTACTS, EVIL_AT, EVIL_LINK, build_scenario
 from tracker.cli import main
 from tracker.cli.exports import missing_csv
 from tracker.outbound.wording import DEADLINE as DEADLINE_VI, STATUS as STATUS_VI
-from tracker.reports.model import build_report, date_line, missing_units
+from tracker.reports.model import build_report, date_line, missing_units, refusals
 from tracker.reports.document import allocate
 from tracker.stats import campaign_stats
 from tracker.store.workspace import Workspace
@@ -82,14 +82,15 @@ def _sheet_rows(wb, name) -> list[list]:
     return [list(r) for r in wb[name].iter_rows(values_only=True)]
 
 
-def _table_after(rows, title_prefix: str) -> list[list]:
-    """The body rows of the table whose title row (column A) starts with `title_prefix`."""
-    start = next(i for i, r in enumerate(rows) if isinstance(r[0], str) and r[0].startswith(title_prefix))
+def _table_under(rows, *header: str) -> list[list]:
+    """The body rows of the table on the report's page whose header row starts with `header` (its
+    label column first, then its numbers; merged cells leave None between them)."""
+    start = next(i for i, r in enumerate(rows) if tuple(v for v in r if v is not None)[:len(header)] == header)
     body = []
-    for r in rows[start + 2:]:
+    for r in rows[start + 1:]:
         if r[0] is None:
             break
-        body.append(r)
+        body.append([v for v in r if v is not None])
     return body
 
 
@@ -98,52 +99,69 @@ def _list_body(rows) -> list[list]:
     return [r for r in rows[4:] if r[0] is not None]
 
 
+def _list(wb, name) -> list[dict]:
+    """The rows of a list sheet, by header."""
+    rows = _sheet_rows(wb, name)
+    return [dict(zip(rows[3], r)) for r in _list_body(rows)]
+
+
+def _volume(rows) -> tuple:
+    vol = next(r for r in rows if isinstance(r[0], str) and r[0].startswith("Khối lượng đủ điều kiện"))
+    return tuple(v for v in vol[1:] if isinstance(v, int))
+
+
 def test_workbook_numbers_equal_stats(written):
     ws, ids, stats, xlsx, _, _ = written
     wb = openpyxl.load_workbook(xlsx)
     assert wb.sheetnames == ["Tổng hợp", "Đạt", "Chưa đạt", "Chưa nộp", "Hạn nộp"]
     rows = _sheet_rows(wb, "Tổng hợp")
-    vol = next(r for r in rows if isinstance(r[0], str) and r[0].startswith("Khối lượng đủ điều kiện"))
-    assert (vol[1], vol[3]) == (stats.products.accepted, stats.products.total) == (7, 138)
+    assert _volume(rows) == (stats.products.accepted, stats.products.total) == (7, 138)
     names = [g.name for g in stats.groups] + ["Tổng cộng"]
     units = [[g.units[k] for k in UKEYS] for g in stats.groups] + [[stats.units[k] for k in UKEYS]]
-    assert [[r[0]] + r[1:7] for r in _table_after(rows, "1.")] == [[n] + u for n, u in zip(names, units)]
+    assert _table_under(rows, "Khối", "Số đơn vị") == [[n] + u for n, u in zip(names, units)]
     prods = [g.products for g in stats.groups] + [stats.products]
-    assert [r[:6] for r in _table_after(rows, "2.")] == [[n] + [p[k] for k in PKEYS] for n, p in zip(names, prods)]
-    assert [r[6] for r in _table_after(rows, "2.")] == ["33,3%", "2,4%", "5,1%"]
-    kinds = {r[0]: r[1:6] for r in _table_after(rows, "3.")}
+    by_group = _table_under(rows, "Khối", "Số sản phẩm")
+    assert [r[:6] for r in by_group] == [[n] + [p[k] for k in PKEYS] for n, p in zip(names, prods)]
+    assert [r[6] for r in by_group] == ["33,3%", "2,4%", "5,1%"]
+    kinds = {r[0]: r[1:6] for r in _table_under(rows, "Loại sản phẩm")}
     assert kinds == {"Trang TTĐT": [136, 6, 1, 1, 128], "Chuyên trang": [2, 1, 1, 0, 0]}
     assert sum(k[0] for k in kinds.values()) == stats.products.total
     assert sum(k[1] for k in kinds.values()) == stats.products.accepted
-    assert [r[1:4] for r in _table_after(rows, "4.")] == [[c.counts.met, c.counts.not_met, c.counts.blank]
-                                                          for c in stats.criteria]
+    # Criteria over products: met, not met, blank (returned, left blank), pending (nothing returned).
+    assert [r[1:] for r in _table_under(rows, "Tiêu chí")] == [
+        [c.counts.met, c.counts.not_met, c.counts.blank, c.counts.pending] for c in stats.criteria]
     assert wb["Tổng hợp"]._charts, "the summary carries a chart of acceptance by group"
     # Lists: exactly the stats' products and units, in registry order.
-    accepted = _list_body(_sheet_rows(wb, "Đạt"))
+    accepted = _list(wb, "Đạt")
     want = [r for r in stats.rows if r.status == "accepted"]
-    assert [(r[1], r[4]) for r in accepted] == [(r.unit_id, r.product) for r in want]
+    assert [(r["Mã đơn vị"], r["Sản phẩm"]) for r in accepted] == [(r.unit_id, r.product) for r in want]
     assert len(accepted) == stats.products.accepted
-    late = {r[1]: r[9] for r in accepted if r[8] == DEADLINE_VI["late"]}
+    late = {r["Mã đơn vị"]: r["Số ngày muộn"] for r in accepted if r["Tình trạng hạn"] == DEADLINE_VI["late"]}
     assert late == {"so-yte": 3, ids["late_xp"]: 5}
-    not_ok = _list_body(_sheet_rows(wb, "Chưa đạt"))
-    assert [(r[1], r[5], r[6], r[7]) for r in not_ok] == [
+    not_ok = _list(wb, "Chưa đạt")
+    assert [(r["Mã đơn vị"], r["Kết quả"], r["Tiêu chí chưa đáp ứng"], r["Tiêu chí để trống"]) for r in not_ok] == [
         ("so-noivu", STATUS_VI["not_accepted"], "TC3. Nội dung thông tin", None),
         ("so-xaydung", STATUS_VI["incomplete"], None, "TC5. Hiệu năng hệ thống"),
         (ids["manual"], STATUS_VI["not_accepted"], "TC6. Đào tạo, hỗ trợ", None),
     ]
     assert len(not_ok) == stats.products.not_accepted + stats.products.incomplete
-    assert "Thiếu mục văn bản chỉ đạo" in not_ok[0][8]
-    missing = _list_body(_sheet_rows(wb, "Chưa nộp"))
-    assert [r[1] for r in missing] == [u.unit_id for u in stats.unit_rows
-                                       if u.deadline_status in ("missing", "waiting")]
+    assert "Thiếu mục văn bản chỉ đạo" in not_ok[0]["Ghi chú"]
+    missing = _list(wb, "Chưa nộp")
+    assert [r["Mã đơn vị"] for r in missing] == [u.unit_id for u in stats.unit_rows
+                                                  if u.deadline_status in ("missing", "waiting")]
     assert len(missing) == stats.units.missing + stats.units.waiting
-    contacts = {r[1]: (r[4], r[5]) for r in missing}
+    contacts = {r["Mã đơn vị"]: (r["Email"], r["Điện thoại"]) for r in missing}
     assert contacts["so-congthuong"] == CONTACTS["so-congthuong"]
     assert contacts["so-dantoc-tongiao"] == (None, EVIL_AT)
-    deadlines = _list_body(_sheet_rows(wb, "Hạn nộp"))
+    # The unit whose only file was refused sent something: it says so, and why.
+    status = {r["Mã đơn vị"]: r["Tình trạng"] for r in missing}
+    assert status["so-congthuong"] == DEADLINE_VI["missing"]
+    assert status[ids["rejected"]].startswith("Đã gửi, bị từ chối (nhận ngày 03/6/2026): Tệp 'e-bad.xlsx'")
+    assert "'Có'" in status[ids["rejected"]]
+    deadlines = _list(wb, "Hạn nộp")
     assert len(deadlines) == stats.units.total
     for status in ("on_time", "late", "missing", "waiting"):
-        assert sum(1 for r in deadlines if r[4] == DEADLINE_VI[status]) == stats.units[status]
+        assert sum(1 for r in deadlines if r["Tình trạng hạn"] == DEADLINE_VI[status]) == stats.units[status]
 
 
 def _xml_parts(path: Path, prefix: str) -> dict[str, str]:
@@ -155,9 +173,9 @@ def test_unit_text_stays_text(written):
     ws, ids, _, xlsx, docx, _ = written
     # xlsx: the proposals are plain strings; no formula or hyperlink anywhere in the report.
     wb = openpyxl.load_workbook(xlsx)
-    not_ok = {r[1]: r for r in _list_body(_sheet_rows(wb, "Chưa đạt"))}
-    assert not_ok["so-noivu"][9] == EVIL_LINK
-    assert not_ok[ids["manual"]][9] == EVIL_AT
+    not_ok = {r["Mã đơn vị"]: r for r in _list(wb, "Chưa đạt")}
+    assert not_ok["so-noivu"]["Đề xuất, kiến nghị của đơn vị"] == EVIL_LINK
+    assert not_ok[ids["manual"]]["Đề xuất, kiến nghị của đơn vị"] == EVIL_AT
     assert wb["Chưa nộp"].cell(1, 1).data_type == "s"
     for name, xml in _xml_parts(xlsx, "xl/worksheets/").items():
         if name.endswith(".xml"):
@@ -236,7 +254,7 @@ def test_docx_numbers_equal_stats(written):
     assert any(p.startswith("Kết quả xác nhận") and "phục vụ nghiệm thu khối lượng theo Hợp đồng số "
                "1812/2025/TTDLCNS/VNPT-VTC-NEKO" in p for p in paragraphs)
     for heading in ("I. TỔNG HỢP KẾT QUẢ", "II. DANH SÁCH SẢN PHẨM ĐỦ ĐIỀU KIỆN NGHIỆM THU",
-                    "III. SẢN PHẨM CHƯA ĐỦ ĐIỀU KIỆN NGHIỆM THU", "IV. ĐƠN VỊ CHƯA GỬI VĂN BẢN XÁC NHẬN"):
+                    "III. SẢN PHẨM CHƯA ĐỦ ĐIỀU KIỆN NGHIỆM THU", "IV. ĐƠN VỊ CHƯA CÓ VĂN BẢN XÁC NHẬN HỢP LỆ"):
         assert heading in paragraphs
     p, u = stats.products, stats.units
     assert f"{p.accepted}/{p.total} sản phẩm đủ điều kiện nghiệm thu" in full
@@ -253,8 +271,9 @@ def test_docx_numbers_equal_stats(written):
     assert [r[:6] for r in kinds[1:]] == [["Trang TTĐT", "136", "6", "1", "1", "128"],
                                           ["Chuyên trang", "2", "1", "1", "0", "0"]]
     crit = _docx_table(doc, "Tiêu chí", "Đáp ứng")
-    assert crit[1:] == [[f"TC{i}. {c.name}", str(c.counts.met), str(c.counts.not_met), str(c.counts.blank)]
-                        for i, c in enumerate(stats.criteria, 1)]
+    assert crit[0][-1] == "Chưa nhận"
+    assert crit[1:] == [[f"TC{i}. {c.name}", str(c.counts.met), str(c.counts.not_met), str(c.counts.blank),
+                         str(c.counts.pending)] for i, c in enumerate(stats.criteria, 1)]
     late = _docx_table(doc, "STT", "Đơn vị", "Khối", "Ngày nhận", "Số ngày muộn")
     assert [(r[1], r[4]) for r in late[1:]] == [("Sở Y tế", "3"), (ws.unit_by_id[ids["late_xp"]].name, "5")]
     accepted = _docx_table(doc, "STT", "Đơn vị", "Sản phẩm", "Tên miền", "Ngày nhận")
@@ -264,12 +283,15 @@ def test_docx_numbers_equal_stats(written):
     assert len(not_ok) - 1 == p.not_accepted + p.incomplete
     assert "TC3. Nội dung thông tin" in not_ok[1][3] and "TC5. Hiệu năng hệ thống (để trống)" in not_ok[2][3]
     assert "Thiếu mục văn bản chỉ đạo" in not_ok[1][4]
-    replied = _docx_table(doc, "STT", "Đơn vị", "Khối", "Email", "Điện thoại")
+    replied = _docx_table(doc, "STT", "Đơn vị", "Khối", "Tình trạng", "Email, điện thoại")
     want = [x for x in stats.unit_rows if x.deadline_status in ("missing", "waiting")]
     assert [r[1] for r in replied[1:]] == [x.unit_name for x in want]
     assert len(replied) - 1 == u.missing + u.waiting
     row = next(r for r in replied if r[1] == "Sở Công Thương")
-    assert (row[3], row[4]) == CONTACTS["so-congthuong"]
+    assert (row[3], row[4]) == (DEADLINE_VI["missing"], "\n".join(CONTACTS["so-congthuong"]))
+    row = next(r for r in replied if r[1] == ws.unit_by_id[ids["rejected"]].name)
+    assert row[3].startswith("Đã gửi, bị từ chối (nhận ngày 03/6/2026): Tệp 'e-bad.xlsx'") and "'Có'" in row[3]
+    assert "1 đơn vị đã gửi nhưng tệp bị từ chối" in full
     # The chart: one bar per group and the total, labelled with accepted/total.
     chart = next(t for t in doc.tables if re.fullmatch(r"\d+/\d+ đạt", t.rows[0].cells[-1].text))
     assert [r.cells[-1].text for r in chart.rows] == [f"{x.accepted}/{x.total} đạt" for x in prods]
@@ -307,22 +329,30 @@ def test_missing_csv_and_table(scen):
     assert res.exit_code == 0
     assert res.output.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(res.output.lstrip("\ufeff"))))
-    assert rows[0] == ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Tình trạng"]
+    assert rows[0] == ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Tình trạng", "Lý do từ chối"]
     assert [r[1] for r in rows[1:]] == [u.unit_id for u in want]
     assert len(rows) - 1 == stats.units.missing == 128
     by = {r[1]: r for r in rows[1:]}
-    assert by["so-congthuong"][4:] == [*CONTACTS["so-congthuong"], DEADLINE_VI["missing"]]
+    assert by["so-congthuong"][4:] == [*CONTACTS["so-congthuong"], DEADLINE_VI["missing"], ""]
     assert by["so-dantoc-tongiao"][5] == "'" + EVIL_AT          # neutralised for spreadsheets
-    assert ids["rejected"] in by                                 # a rejected file is no valid return
+    # A unit whose only file was refused has no valid return, but it did send one: say so, and why.
+    refused = by[ids["rejected"]]
+    assert refused[6] == "Đã gửi, bị từ chối"
+    assert refused[7].startswith("Nhận ngày 03/06/2026: Tệp 'e-bad.xlsx', trang") and "'Có'" in refused[7]
+    assert [r[1] for r in rows[1:] if r[6] == "Đã gửi, bị từ chối"] == [ids["rejected"]]
     assert not any(uid in by for uid in ("so-khcn", ids["manual"], ids["late_xp"]))
-    # Before the due date the same units are waiting, and those that replied by then are gone.
+    # Before the due date the same units are waiting, and those that replied by then are gone; a
+    # file refused after that date is not known yet.
+    early = missing_units(campaign_stats(ws, dt.date(2026, 6, 2)), refusals(ws, dt.date(2026, 6, 2)))
+    assert {r.deadline_status for r in early} == {"waiting"} and not any(r.refused for r in early)
     early = missing_units(campaign_stats(ws, dt.date(2026, 6, 4)))
     assert {r.deadline_status for r in early} == {"waiting"} and len(early) == 131
     assert missing_csv(early).count(DEADLINE_VI["waiting"]) == 131
     res = _run("missing", "-C", str(ws.root), "--as-of", "10/06/2026")
     assert res.exit_code == 0
-    assert "Tổng: 128 đơn vị chưa gửi." in res.output
+    assert "128 đơn vị chưa có văn bản hợp lệ: 127 đơn vị chưa gửi, 1 đơn vị đã gửi nhưng tệp bị từ chối" in res.output
     assert "vanphong@socongthuong.hanoi.gov.vn" in res.output and EVIL_AT in res.output
+    assert "Đã gửi, bị từ" in res.output and "e-bad.xlsx" in res.output     # in a table: words wrap
 
 
 # ------------------------------------------------------------------------------------ PDF
@@ -393,6 +423,5 @@ def test_report_extremes_nothing_returned_and_everything_accepted(ws):
         assert f"{volume} sản phẩm đủ điều kiện nghiệm thu" in text and absent in text
         assert all(len(t.rows) >= 1 for t in doc.tables)
         wb = openpyxl.load_workbook(io.BytesIO(build_report_workbook(rep)))
-        vol = next(r for r in _sheet_rows(wb, "Tổng hợp") if isinstance(r[0], str) and r[0].startswith("Khối lượng"))
-        assert f"{vol[1]}/{vol[3]}" == volume
+        assert "/".join(map(str, _volume(_sheet_rows(wb, "Tổng hợp")))) == volume
         assert len(_list_body(_sheet_rows(wb, "Chưa nộp"))) == stats.units.missing

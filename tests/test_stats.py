@@ -130,11 +130,13 @@ def _products(total, accepted, not_accepted, incomplete, pending):
             "pending": pending}
 
 
-def _criteria(*triples):
+def _criteria(*counts):
+    """(met, not_met, blank, pending) per criterion: blank counts returned products left blank,
+    pending products with nothing returned; they add up to the products."""
     names = ["Chức năng hệ thống", "Giao diện UX/UI", "Nội dung thông tin", "Tương thích", "Hiệu năng hệ thống",
              "Đào tạo, hỗ trợ"]
-    return [{"id": f"c{i}", "name": n, "met": m, "not_met": nm, "blank": b}
-            for i, (n, (m, nm, b)) in enumerate(zip(names, triples), 1)]
+    return [{"id": f"c{i}", "name": n, "met": m, "not_met": nm, "blank": b, "pending": p}
+            for i, (n, (m, nm, b, p)) in enumerate(zip(names, counts), 1)]
 
 
 def _answers(**not_met_or_blank):
@@ -156,8 +158,9 @@ def test_json_every_number(scen):
         {"id": "xa-phuong", "name": "Xã, phường", "units": _counts(126, 4, 3, 1, 122, 0),
          "products": _products(126, 3, 1, 0, 122)},
     ]
-    assert doc["criteria"] == _criteria((10, 0, 128), (10, 0, 128), (9, 1, 128), (10, 0, 128), (9, 0, 129),
-                                        (9, 1, 128))
+    assert doc["criteria"] == _criteria((10, 0, 0, 128), (10, 0, 0, 128), (9, 1, 0, 128), (10, 0, 0, 128),
+                                        (9, 0, 1, 128), (9, 1, 0, 128))
+    assert all(c["met"] + c["not_met"] + c["blank"] + c["pending"] == 138 for c in doc["criteria"])
     # Rows: one per product, in registry order, exactly the contract's keys.
     rows = doc["rows"]
     assert len(rows) == 138
@@ -206,7 +209,7 @@ def test_json_every_number(scen):
     # Before the due date, no reply is "waiting"; replies received later are not seen yet.
     (D(2026, 6, 4), _counts(136, 5, 5, 0, 0, 131), _counts(10, 2, 2, 0, 0, 8), _counts(126, 3, 3, 0, 0, 123),
      _products(138, 3, 2, 1, 132), _products(12, 2, 0, 1, 9), _products(126, 1, 2, 0, 123),
-     _criteria((6, 0, 132), (5, 1, 132), (6, 0, 132), (6, 0, 132), (5, 0, 133), (5, 1, 132))),
+     _criteria((6, 0, 0, 132), (5, 1, 0, 132), (6, 0, 0, 132), (6, 0, 0, 132), (5, 0, 1, 132), (5, 1, 0, 132))),
     # On the due date itself still waiting; the next day missing.
     (D(2026, 6, 5), _counts(136, 6, 6, 0, 0, 130), _counts(10, 3, 3, 0, 0, 7), _counts(126, 3, 3, 0, 0, 123),
      _products(138, 4, 3, 1, 130), _products(12, 3, 1, 1, 7), _products(126, 1, 2, 0, 123), None),
@@ -215,7 +218,7 @@ def test_json_every_number(scen):
     # Only the stale copy (received 01/06) existed then: it was the unit's reply at that date.
     (D(2026, 6, 1), _counts(136, 1, 1, 0, 0, 135), _counts(10, 0, 0, 0, 0, 10), _counts(126, 1, 1, 0, 0, 125),
      _products(138, 0, 1, 0, 137), _products(12, 0, 0, 0, 12), _products(126, 0, 1, 0, 125),
-     _criteria((0, 1, 137), (1, 0, 137), (1, 0, 137), (1, 0, 137), (1, 0, 137), (1, 0, 137))),
+     _criteria((0, 1, 0, 137), (1, 0, 0, 137), (1, 0, 0, 137), (1, 0, 0, 137), (1, 0, 0, 137), (1, 0, 0, 137))),
 ])
 def test_as_of(scen, as_of, units, sbn_units, xp_units, products, sbn_products, xp_products, criteria):
     ws, _ = scen
@@ -275,16 +278,21 @@ def test_cli_csv_rows_agree(scen):
     header, body = table[0], table[1:]
     assert header[:7] == ["Mã đơn vị", "Đơn vị", "Khối", "Sản phẩm", "Kết quả", "Tình trạng hạn", "Ngày nhận"]
     assert len(body) == len(stats["rows"]) == 138
-    answer = {"met": MET, "not_met": NOT_MET, "blank": ""}
+    answer = {"met": MET, "not_met": NOT_MET, "blank": "Để trống"}
     groups = {g["id"]: g["name"] for g in stats["groups"]}
     for line, r in zip(body, stats["rows"]):
         received = dt.date.fromisoformat(r["received_at"]).strftime("%d/%m/%Y") if r["received_at"] else ""
+        answers = [answer[r["answers"][f"c{i}"]] if r["status"] != "pending" else "" for i in range(1, 7)]
         assert line == [r["unit_id"], r["unit_name"], groups[r["group"]], r["product"], STATUS_VI[r["status"]],
-                        DEADLINE_VI[r["deadline_status"]], received] + [answer[r["answers"][f"c{i}"]]
-                                                                          for i in range(1, 7)]
-    # The CSV's counts are the JSON's counts.
+                        DEADLINE_VI[r["deadline_status"]], received] + answers
+    # The CSV's counts are the JSON's counts: products by result, criteria by answer (a product not
+    # returned has no answer: its criteria are pending, not blank).
     for key, label in STATUS_VI.items():
         assert sum(1 for line in body if line[4] == label) == stats["products"][key]
+    for i, cr in enumerate(stats["criteria"], 7):
+        column = [line[i] for line in body]
+        assert [column.count(MET), column.count(NOT_MET), column.count("Để trống"), column.count("")] == \
+            [cr["met"], cr["not_met"], cr["blank"], cr["pending"]]
 
 
 def _numbers(line: str) -> list[int]:
@@ -310,7 +318,7 @@ def test_cli_table_shows_the_same_totals(scen):
             [g["products"][k] for k in ("total", "accepted", "not_accepted", "incomplete", "pending")]
     for i, cr in enumerate(stats["criteria"], 1):
         line = next(x for x in lines if f"TC{i}. {cr['name']}" in x)
-        assert _numbers(line)[-3:] == [cr["met"], cr["not_met"], cr["blank"]]
+        assert _numbers(line)[-4:] == [cr["met"], cr["not_met"], cr["blank"], cr["pending"]]
 
 
 # ------------------------------------------------------------------------------------ the master
@@ -328,7 +336,7 @@ def summary_values(path: Path) -> dict:
             out["groups"][r[0]] = list(r[1:12])
         vol = next(r for r in rows if r and isinstance(r[0], str) and r[0].startswith("Khối lượng"))
         out["volume"] = next(v for v in vol[1:] if v is not None)
-        out["criteria"] = [list(r[1:4]) for r in rows if r and isinstance(r[0], str) and re.match(r"TC\d+\.", r[0])]
+        out["criteria"] = [list(r[1:5]) for r in rows if r and isinstance(r[0], str) and re.match(r"TC\d+\.", r[0])]
         out["rows"] = {}
         for name in wb.sheetnames:
             if name in (master_form.SUMMARY_SHEET, master_form.LOG_SHEET, master_form.ID_SHEET):
@@ -350,7 +358,7 @@ def expected_summary(stats) -> dict:
     groups = {g.name: [g.units[k] for k in ukeys] + [g.products[k] for k in pkeys] for g in stats.groups}
     groups["Tổng cộng"] = [stats.units[k] for k in ukeys] + [stats.products[k] for k in pkeys]
     return {"groups": groups, "volume": f"{stats.products.accepted} / {stats.products.total}",
-            "criteria": [[c.counts.met, c.counts.not_met, c.counts.blank] for c in stats.criteria],
+            "criteria": [[c.counts.met, c.counts.not_met, c.counts.blank, c.counts.pending] for c in stats.criteria],
             "rows": {r.product_id: (STATUS_VI[r.status], DEADLINE_VI[r.deadline_status]) for r in stats.rows}}
 
 

@@ -31,27 +31,30 @@ PT_PER_INCH = 72
 
 @dataclass(frozen=True)
 class Shot:
-    """One picture: a page of a source PDF (the first page holding `marker`), at `dpi`, optionally
-    cropped to (left, top, width, height) in points from the page's top-left corner."""
+    """One picture: a page of a source PDF (the first page holding `marker`), at `dpi`; the whole page,
+    or the region from the line of the words `top` to the line of the words `bottom` (the page's text
+    from left to right, tables with their borders), found on the page rather than measured by hand, so
+    that a picture never cuts a word or a column off when the layout changes."""
     name: str
     source: str                  # key of the source file
     marker: str                  # text on the wanted page ("" for the first page)
     dpi: int
-    crop: tuple[float, float, float, float] | None = None
+    region: tuple[str, str] | None = None
     what: str = ""
 
 
 # What each picture shows, for docs/huong-dan.md (the guide names these files).
 SHOTS = [
     Shot("unit-form.png", "form", "", 72, None, "Biên bản của một xã đã điền (trang in A4)"),
-    Shot("unit-form-table.png", "blank", "Nội dung đánh giá chi tiết", 140, (80, 50, 470, 340),
-         "Bảng tiêu chí của tệp chưa điền: ô nền vàng để chọn"),
-    Shot("unit-guide.png", "form", "HƯỚNG DẪN ĐIỀN", 90, (40, 40, 520, 420), "Trang “Hướng dẫn” trong tệp"),
-    Shot("master.png", "master", "XÃ, PHƯỜNG -", 170, (28, 45, 560, 200), "master.xlsx, trang Xã, phường"),
-    Shot("summary.png", "master", "TỔNG HỢP -", 90, (20, 28, 800, 400), "master.xlsx, trang Tổng hợp"),
-    Shot("merge-report.png", "merge_report", "", 120, (28, 40, 790, 250), "Báo cáo kết quả ghép"),
+    Shot("unit-form-table.png", "blank", "Nội dung đánh giá chi tiết", 120,
+         ("3. Nội dung triển khai", "II. Kết luận"), "Bảng tiêu chí của tệp chưa điền: ô nền vàng để chọn"),
+    Shot("unit-guide.png", "form", "HƯỚNG DẪN ĐIỀN", 90, ("HƯỚNG DẪN ĐIỀN", ""), "Trang “Hướng dẫn” trong tệp"),
+    Shot("master.png", "master", "XÃ, PHƯỜNG -", 110, ("XÃ, PHƯỜNG -", "7 "), "master.xlsx, trang Xã, phường"),
+    Shot("summary.png", "master", "TỔNG HỢP -", 100, ("TỔNG HỢP -", ""), "master.xlsx, trang Tổng hợp"),
+    Shot("merge-report.png", "merge_report", "", 100, ("KẾT QUẢ GHÉP TỆP", "3 "), "Báo cáo kết quả ghép"),
     Shot("report-docx.png", "report_docx", "", 72, None, "Báo cáo nghiệm thu (.docx), trang đầu"),
 ]
+PAD = 8          # points around the region: table borders lie beyond their text
 
 
 def _tool(name: str) -> str:
@@ -112,13 +115,48 @@ def page_with(pdf: Path, marker: str) -> int:
     raise SystemExit(f"render_docs_images: no page of {pdf.name} holds '{marker}'")
 
 
+def page_lines(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]:
+    """The page's lines of words: (text, x0, top, x1, bottom) in points, top to bottom."""
+    import html
+    import re
+
+    out = subprocess.run([_tool("pdftotext"), "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         check=True, capture_output=True, text=True).stdout
+    words = [(html.unescape(t), float(a), float(b), float(c), float(d)) for a, b, c, d, t in re.findall(
+        r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)</word>', out)]
+    lines: dict[int, list] = {}
+    for w in words:
+        lines.setdefault(round(w[2]), []).append(w)
+    return [(" ".join(w[0] for w in sorted(ws, key=lambda w: w[1])), min(w[1] for w in ws), min(w[2] for w in ws),
+             max(w[3] for w in ws), max(w[4] for w in ws)) for _, ws in sorted(lines.items())]
+
+
+def region(pdf: Path, page: int, top: str, until: str) -> tuple[float, float, float, float]:
+    """(left, top, width, height) in points: from the first line starting with `top` down to the row of
+    the first line after it starting with `until` (excluded), or to the end of the page's text when
+    `until` is empty; as wide as the page's text, with PAD around."""
+    lines = [line for line in page_lines(pdf, page) if not line[0].startswith("Trang ")]   # not the footer
+    first = next(i for i, line in enumerate(lines) if line[0].startswith(top))
+    if until:
+        stop = next(line for i, line in enumerate(lines) if i > first and line[0].startswith(until))
+        # A table row prints its top-aligned cells above its centred ones: stop above the row's highest line.
+        y1 = min(line[2] for line in lines if stop[2] - 12 <= line[2] <= stop[2]) - 2
+    else:
+        y1 = max(line[4] for line in lines) + PAD
+    y0 = lines[first][2] - PAD
+    inside = [line for line in lines if y0 <= line[2] and line[4] <= y1]
+    x0 = min(line[1] for line in inside) - PAD
+    x1 = max(line[3] for line in inside) + PAD
+    return x0, y0, x1 - x0, y1 - y0
+
+
 def render(shot: Shot, pdf: Path, out: Path) -> Path:
     page = page_with(pdf, shot.marker)
     target = out / shot.name
     cmd = [_tool("pdftoppm"), "-png", "-r", str(shot.dpi), "-f", str(page), "-l", str(page), "-singlefile"]
-    if shot.crop:
+    if shot.region:
         scale = shot.dpi / PT_PER_INCH
-        x, y, w, h = (round(v * scale) for v in shot.crop)
+        x, y, w, h = (round(v * scale) for v in region(pdf, page, *shot.region))
         cmd += ["-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h)]
     subprocess.run(cmd + [str(pdf), str(target.with_suffix(""))], check=True, capture_output=True, timeout=120)
     size = target.stat().st_size

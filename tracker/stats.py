@@ -24,6 +24,7 @@ PRODUCT_KEYS = ("accepted", "not_accepted", "incomplete", "pending")
 UNIT_KEYS = ("returned", "on_time", "late", "missing", "waiting")
 DEADLINE_KEYS = ("on_time", "late", "missing", "waiting")
 ANSWER_KEYS = ("met", "not_met", "blank")
+CRITERION_KEYS = ANSWER_KEYS + ("pending",)   # pending: the product was not returned (no answer yet)
 NOT_REPLIED = ("missing", "waiting")
 
 
@@ -79,9 +80,12 @@ class ProductCounts(_Counts):
 
 @dataclass(frozen=True, slots=True)
 class CriterionCounts(_Counts):
+    """Over products: met + not_met + blank + pending = products. `blank` counts returned products
+    whose criterion was left blank; a product with nothing returned is `pending`, not blank."""
     met: int = 0
     not_met: int = 0
     blank: int = 0
+    pending: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +198,7 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
     g_units = {g.id: dict(zero_u) for g in campaign.groups}
     g_products = {g.id: dict(zero_p) for g in campaign.groups}
     totals_u, totals_p = dict(zero_u), dict(zero_p)
-    criteria = {c: dict.fromkeys(ANSWER_KEYS, 0) for c in crit_ids}
+    criteria = {c: dict.fromkeys(CRITERION_KEYS, 0) for c in crit_ids}
     by_kind: dict[str, dict] = {}
     rows, unit_rows = [], []
     due = campaign.due
@@ -225,7 +229,7 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
                 bucket["total"] += 1
                 bucket[status] += 1
             for c, v in answers.items():
-                criteria[c][v] += 1
+                criteria[c]["pending" if status == "pending" else v] += 1
             rows.append(ProductRow(unit.id, unit.name, unit.group, p.name, p.id, p.kind,
                                    unit.domain if p.kind == "site" else "", status, dl, first, answers,
                                    current_time))

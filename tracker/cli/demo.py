@@ -6,7 +6,7 @@ import click
 
 from tracker.cli.app import CONTEXT, Command, screen
 from tracker.cli.screen import Line
-from tracker.model.language import _
+from tracker.model.language import N_, _
 
 
 def demo_command() -> click.Command:
@@ -31,6 +31,71 @@ def demo_command() -> click.Command:
     return demo
 
 
+PART_WORDS = {      # what each part of the rehearsal is doing (tracker.demo.rehearsal.PARTS)
+    "init": N_("Tạo thư mục chiến dịch"), "outbox": N_("Tạo tệp gửi đơn vị và master.xlsx"),
+    "returns": N_("Giả lập tệp đơn vị gửi về"), "merge": N_("Ghép tệp, dựng lại master.xlsx, viết báo cáo ghép"),
+    "stats": N_("Tính số liệu"), "report": N_("Viết báo cáo nghiệm thu (.xlsx, .docx)"),
+}
+
+
+class Progress:
+    """How far the rehearsal is: on a terminal, a bar (spinner, part, count, time) redrawn as it goes;
+    elsewhere (a log), a line when each part starts and, for a long part, a line every two seconds."""
+
+    EVERY_S = 2.0
+
+    def __init__(self, out):
+        self.out = out
+        try:
+            self.tty = out.stream.isatty()
+        except (AttributeError, ValueError):
+            self.tty = False
+        self.bar = self.task = None
+        self.done, self.total, self.said = 0, None, 0.0
+
+    def __enter__(self):
+        if self.tty:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn, TextColumn, \
+                TimeElapsedColumn
+
+            self.bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn(), transient=True, console=Console(file=self.out.stream))
+            self.bar.__enter__()
+            self.task = self.bar.add_task("", total=None)
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+            self.bar = None
+
+    def part(self, key: str, total: int | None = None) -> None:
+        import time
+
+        words = _(PART_WORDS.get(key, key))
+        self.done, self.total, self.said = 0, total, time.monotonic()
+        if self.bar is not None:
+            self.bar.reset(self.task, total=total, description=words)
+        else:
+            self.out.print(f"  … {words}" + (f" ({total})" if total else ""))
+
+    def advance(self, total: int | None = None, advance: int = 1) -> None:
+        import time
+
+        if total is not None:      # merge says its count first (progress(total=n)), then each file
+            self.total = total
+            if self.bar is not None:
+                self.bar.update(self.task, total=total)
+            return
+        self.done += advance
+        if self.bar is not None:
+            self.bar.update(self.task, total=self.total, advance=advance)
+        elif time.monotonic() - self.said >= self.EVERY_S:
+            self.said = time.monotonic()
+            self.out.print(f"    {self.done}/{self.total}" if self.total else f"    {self.done}")
+
+
 def run_demo(directory, force) -> None:
     from pathlib import Path
 
@@ -50,9 +115,14 @@ def run_demo(directory, force) -> None:
     out.print(Line(("bold", _("DIỄN TẬP trong thư mục {root}").format(root=root)),
                    " " + _("(dữ liệu giả lập; không gửi thư nào).")),
               "", step(1, _("Tạo chiến dịch và tệp gửi đơn vị"), _("(như 'tracker init' rồi 'tracker generate')")))
-    bar, progress = out.progress(_("Đang ghép"))
-    steps = lib.steps(root, force, progress=progress)
-    made = next(steps)
+    shown = Progress(out)
+    steps = lib.steps(root, force, progress=shown.advance, part=shown.part)
+
+    def next_step():
+        with shown:
+            return next(steps)
+
+    made = next_step()
     ws, c = made.ws, made.ws.campaign
     out.print(_("Chiến dịch {id}: {units} đơn vị, {products} sản phẩm, hạn nộp {due}. Đã tạo {n} tệp trong {outbox}/ "
                 "và {master}.").format(id=c.id, units=len(ws.units), products=sum(len(u.products) for u in ws.units),
@@ -60,7 +130,7 @@ def run_demo(directory, force) -> None:
                                        master=ws.master_file),
               "", step(2, _("Giả lập tệp đơn vị gửi về"), _("vào {inbox}/").format(inbox=ws.root / "inbox")))
 
-    sim = next(steps).sim
+    sim = next_step().sim
     files = [x for x in sim.cases if x.file]
     plain = [x for x in sim.cases if x.kind in lib.PLAIN_KINDS]
     on_time = sum(1 for x in plain if x.received <= c.due)
@@ -73,17 +143,16 @@ def run_demo(directory, force) -> None:
               _("{n} đơn vị không gửi gì.").format(n=len(sim.silent)),
               "", step(3, _("Ghép tệp"), _("(như 'tracker merge {inbox}')").format(inbox=sim.inbox)))
 
-    with bar:
-        merged = next(steps)
+    merged = next_step()
     print_merge(out, merged.report)
 
     out.print("", step(4, _("Số liệu"), _("(như 'tracker stats --as-of {day}'): tính đến ngày {day}, sau hạn {due}, "
                                          "để thấy đơn vị nộp muộn và đơn vị quá hạn chưa nộp.").format(
                                              day=as_of, due=show(c.due))))
-    out.print(*stats_blocks(next(steps).stats, c))
+    out.print(*stats_blocks(next_step().stats, c))
 
     out.print("", step(5, _("Báo cáo nghiệm thu"), _("(như 'tracker report --as-of {day}')").format(day=as_of)))
-    reported = next(steps)
+    reported = next_step()
     out.print(*(f"  {p}" for p in reported.paths), "", Line(("bold", _("Xem kết quả ở đâu:"))),
               *(f"  - {what}: {where}" for what, where in where_to_look(ws, reported.merge_report, reported.paths)),
               _("Thử tiếp: 'tracker missing -C {root} --as-of {day}' (đơn vị chưa nộp). Hướng dẫn đầy đủ: "
@@ -97,10 +166,16 @@ def where_to_look(ws, merge_report, report_paths) -> list[tuple[str, str]]:
         (_("Tệp gửi từng đơn vị (đã tạo, chưa điền)"), f"{ws.outbox}/"),
         (_("Tệp đơn vị gửi về (giả lập)"), f"{ws.root / 'inbox'}/"),
         (_("Bảng tổng hợp: các trang {sheets}").format(
-            sheets=", ".join(["Tổng hợp", *(g.name for g in ws.campaign.groups), "Nhật ký"])), str(ws.master_file)),
+            sheets=", ".join(f"“{name}”" for name in ["Tổng hợp", *(g.name for g in ws.campaign.groups), "Nhật ký"])),
+         str(ws.master_file)),
     ]
     if merge_report is not None:
-        rows.append((_("Kết quả ghép từng tệp (gửi lại đơn vị khi tệp bị từ chối)"), str(merge_report)))
+        from tracker.reports.merge_report import unit_reports_dir
+
+        rows.append((_("Kết quả ghép từng tệp (cho cán bộ)"), str(merge_report)))
+        folder = unit_reports_dir(merge_report)
+        if folder.is_dir():
+            rows.append((_("Kết quả kiểm tra gửi lại từng đơn vị có tệp bị từ chối hoặc cần lưu ý"), f"{folder}/"))
     for p in report_paths:
         rows.append((_("Báo cáo nghiệm thu (văn bản Word, in A4)") if p.suffix == ".docx"
                      else _("Báo cáo nghiệm thu (bảng tính)"), str(p)))

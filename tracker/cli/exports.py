@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tracker.outbound.wording import DEADLINE, STATUS
+from tracker.outbound.wording import DEADLINE, SENT_REFUSED, STATUS
 
 
 def csv_safe(value) -> str:
@@ -25,22 +25,37 @@ def _write(header: list[str], rows) -> str:
     return "\ufeff" + buf.getvalue()
 
 
+BLANK_ANSWER = "Để trống"
+
+
 def stats_csv(stats, campaign) -> str:
-    """One row per product."""
+    """One row per product. A criterion cell says what the unit answered, "Để trống" when its
+    returned form left it blank, and nothing for a product not returned (its "Kết quả" says so):
+    counting a column's words gives the criteria counts of `tracker stats`."""
     crit = list(campaign.criteria)
-    answer = {"met": campaign.answer_met, "not_met": campaign.answer_not_met, "blank": ""}
+    answer = {"met": campaign.answer_met, "not_met": campaign.answer_not_met, "blank": BLANK_ANSWER}
     group_names = {g.id: g.name for g in campaign.groups}
     header = ["Mã đơn vị", "Đơn vị", "Khối", "Sản phẩm", "Kết quả", "Tình trạng hạn", "Ngày nhận"] + \
         [f"TC{i} {c.group}" for i, c in enumerate(crit, 1)]
     return _write(header, ([r.unit_id, r.unit_name, group_names.get(r.group, r.group), r.product, STATUS[r.status],
                             DEADLINE[r.deadline_status], r.received_time.strftime("%d/%m/%Y") if r.received_time else "",
-                            *[answer[r.answers[c.id]] for c in crit]] for r in stats.rows))
+                            *[answer[r.answers[c.id]] if r.status != "pending" else "" for c in crit]]
+                           for r in stats.rows))
 
 
-MISSING_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Tình trạng"]
+MISSING_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Tình trạng", "Lý do từ chối"]
+
+
+def refusal_text(refusal) -> str:
+    """'Nhận ngày 03/06/2026: Tệp 'x.xlsx', trang ...: <why it was refused>' (the unit's latest refused file)."""
+    when = f"Nhận ngày {refusal.received:%d/%m/%Y}: " if refusal.received else ""
+    return f"{when}{refusal.reason('vi')}"
 
 
 def missing_csv(units) -> str:
-    """The units yet to reply (tracker.reports.model.missing_units), with their contacts."""
+    """The units yet to reply (tracker.reports.model.missing_units), with their contacts; a unit whose
+    files were all refused says so, and why (its latest refused file)."""
     return _write(MISSING_HEADERS, ([i, u.unit_id, u.unit_name, u.group_name, u.email, u.phone,
-                                     DEADLINE[u.deadline_status]] for i, u in enumerate(units, 1)))
+                                     SENT_REFUSED if u.refused else DEADLINE[u.deadline_status],
+                                     refusal_text(u.refused) if u.refused else ""]
+                                    for i, u in enumerate(units, 1)))

@@ -26,5 +26,10 @@ def outcome(key: str) -> str:
     return _(wording.OUTCOME[key])
 
 
+def sent_refused() -> str:
+    """A unit whose files were all refused: "Đã gửi, bị từ chối"."""
+    return _(wording.SENT_REFUSED)
+
+
 def mail_status(key: str | None) -> str:
     return _(MAIL_STATUS.get(key, MAIL_STATUS[None]))

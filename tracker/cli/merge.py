@@ -21,6 +21,21 @@ def run_merge(campaign_dir, paths, received) -> int:
     return print_merge(out, report)
 
 
+SHOWN = 5      # findings of a refused file shown on screen; the report has them all
+
+
+def refusal_lines(findings) -> list:
+    """Why a file was refused: each error on a line of its own (at most SHOWN, then how many more),
+    then what to do, each piece of advice once."""
+    errors = [w for w in findings if w.severity == "error"]
+    lines: list = [f"    {w.statement()}" for w in errors[:SHOWN]]
+    if len(errors) > SHOWN:
+        lines.append("    " + _("và {n} lỗi khác, xem báo cáo ghép.").format(n=len(errors) - SHOWN))
+    advice = list(dict.fromkeys(a for a in (w.advice() for w in errors) if a))
+    lines += [Line("    → ", a) for a in advice]
+    return lines
+
+
 def print_merge(out: Screen, report) -> int:
     """The merge's notices, a line per file, the totals, the master and the report; the exit code."""
 
@@ -32,7 +47,7 @@ def print_merge(out: Screen, report) -> int:
         unit = f" → {f.unit_name}" if f.unit_name else ""
         lines.append(Line((STYLE[f.outcome], labels.outcome(f.outcome)), f": {f.name}{unit}"))
         if f.outcome == "rejected":
-            lines.append(f"    {f.message}")
+            lines += refusal_lines(f.findings)
         # Which version is current, and why (its received time), on the file's own line.
         lines += [f"    {w.message}" for w in f.findings if w.code in WHICH_VERSION]
         lines += [Line("    ", ("yellow", note), f" {w.message}") for w in f.findings if w.severity == "warning"]
@@ -55,6 +70,13 @@ def print_merge(out: Screen, report) -> int:
     else:
         lines.append(_("Bảng tổng hợp: {path}").format(path=m.path))
     if report.report_path:
-        lines.append(_("Báo cáo ghép (gửi lại đơn vị khi cần): {path}").format(path=report.report_path))
+        from tracker.reports.merge_report import unit_reports_dir
+
+        lines.append(_("Báo cáo ghép (cho cán bộ, đủ mọi tệp): {path}").format(path=report.report_path))
+        folder = unit_reports_dir(report.report_path)
+        forwarded = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+        if forwarded:
+            lines.append(_("Báo cáo gửi lại từng đơn vị ({n} đơn vị có tệp bị từ chối hoặc cần lưu ý): {path}").format(
+                n=len(forwarded), path=folder))
     out.print(*lines)
     return report.exit_code

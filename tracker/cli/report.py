@@ -55,13 +55,13 @@ def missing_command() -> click.Command:
         from tracker.cli import labels
         from tracker.cli.exports import missing_csv
         from tracker.cli.screen import Table
-        from tracker.reports.model import missing_units
+        from tracker.reports.model import missing_units, refusals
         from tracker.stats import campaign_stats
         from tracker.store.workspace import Workspace
 
         ws = Workspace.find(campaign_dir)
         stats = campaign_stats(ws, as_of or dt.date.today())
-        rows = missing_units(stats)
+        rows = missing_units(stats, refusals(ws, stats.as_of))
         if fmt == "csv":
             sys.stdout.write(missing_csv(rows))
             return
@@ -69,12 +69,23 @@ def missing_command() -> click.Command:
         if not rows:
             screen().print(_("Tính đến ngày {day}, mọi đơn vị đã gửi văn bản xác nhận.").format(day=day))
             return
-        t = Table(_("Đơn vị chưa gửi văn bản xác nhận (tính đến {day})").format(day=day))
+        t = Table(_("Đơn vị chưa có văn bản xác nhận hợp lệ (tính đến {day})").format(day=day))
         for h in (_("STT"), _("Mã đơn vị"), _("Đơn vị"), _("Khối"), _("Email"), _("Điện thoại"), _("Tình trạng")):
             t.add_column(h, justify="right" if not t.columns else "left")
         for i, r in enumerate(rows, 1):
-            t.add_row(str(i), r.unit_id, r.unit_name, r.group_name, r.email, r.phone, labels.deadline(r.deadline_status))
-        lines: list = [t, _("Tổng: {n} đơn vị chưa gửi.").format(n=len(rows))]
+            status = labels.deadline(r.deadline_status)
+            if r.refused:
+                x = r.refused
+                status = (_("{status} (nhận ngày {day}): {reason}") if x.received else
+                          _("{status}: {reason}")).format(
+                    status=labels.sent_refused(), day=f"{x.received:%d/%m/%Y}" if x.received else "",
+                    reason=x.reason(None))
+            t.add_row(str(i), r.unit_id, r.unit_name, r.group_name, r.email, r.phone, status)
+        refused = sum(1 for r in rows if r.refused)
+        lines: list = [t, _("Tổng: {n} đơn vị chưa gửi.").format(n=len(rows) - refused) if not refused else
+                       _("Tổng: {n} đơn vị chưa có văn bản hợp lệ: {missing} đơn vị chưa gửi, {refused} đơn vị đã gửi "
+                         "nhưng tệp bị từ chối (xem lý do; báo cáo gửi đơn vị trong reports/).").format(
+                           n=len(rows), missing=len(rows) - refused, refused=refused)]
         no_contact = sum(1 for r in rows if not r.email)
         if no_contact:
             lines.append(_("{n} đơn vị chưa có email: điền vào {registry} để gửi thư nhắc.").format(

@@ -54,10 +54,10 @@ def stats_blocks(stats, campaign) -> list:
         t.add_row(kinds.get(k.kind, k.kind), *(str(k.products[x]) for x in PRODUCT_KEYS))
     blocks.append(t)
     t = Table(_("Theo tiêu chí (đếm trên sản phẩm)"))
-    for h in (_("Tiêu chí"), _("Đáp ứng"), _("Chưa đáp ứng"), _("Để trống")):
+    for h in (_("Tiêu chí"), _("Đáp ứng"), _("Chưa đáp ứng"), _("Để trống"), labels.status("pending")):
         t.add_column(h, justify="right" if t.columns else "left")
     for i, cr in enumerate(stats.criteria, 1):
-        t.add_row(f"TC{i}. {cr.name}", str(cr.counts.met), str(cr.counts.not_met), str(cr.counts.blank))
+        t.add_row(f"TC{i}. {cr.name}", *(str(cr.counts[k]) for k in ("met", "not_met", "blank", "pending")))
     blocks.append(t)
     late = [u for u in stats.unit_rows if u.deadline_status == "late"]
     if late:

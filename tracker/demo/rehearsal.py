@@ -136,10 +136,15 @@ def _wipe(root: Path) -> None:
         extra.unlink()
 
 
-def start(root: Path = DEFAULT_DIR, force: bool = False):
+def _quiet(key: str, total: int | None = None) -> None:
+    pass
+
+
+def start(root: Path = DEFAULT_DIR, force: bool = False, progress=None, part=_quiet):
     """Check and (re)make the folder, init the built-in campaign there and generate.
 
-    Returns (workspace, GenerateResult)."""
+    Returns (workspace, GenerateResult). `part(key, total)` is told of each part as it starts,
+    `progress(total=None, advance=1)` of each unit workbook written."""
     from tracker.model.campaign import template_path
     from tracker.api import generate
     from tracker.store.workspace import init_workspace
@@ -153,8 +158,10 @@ def start(root: Path = DEFAULT_DIR, force: bool = False):
         "Mọi tệp ở đây là dữ liệu giả lập để tập dượt, không dùng cho chiến dịch thật; không gửi thư nào.\n"
         "Chạy lại 'tracker demo' sẽ xóa các tệp diễn tập ở đây rồi tạo lại: đừng để tệp thật trong thư mục này.\n",
         encoding="utf-8")
+    part("init")
     ws = init_workspace(root, template_path(None), None, force=False)
-    return ws, generate(ws)
+    part("outbox", len(ws.units))
+    return ws, generate(ws, progress=progress)
 
 
 # ---------------------------------------------------------------------------------------- the plan
@@ -277,11 +284,12 @@ def plan(ws: Workspace, seed: int = SEED) -> tuple[list[Case], list[str]]:
 
 
 # ---------------------------------------------------------------------------------------- the files
-def simulate(ws: Workspace, seed: int = SEED) -> Simulation:
+def simulate(ws: Workspace, seed: int = SEED, progress=None, part=_quiet) -> Simulation:
     """Write the planned returns into ws.root/inbox and type the paper reply into master.xlsx."""
     from tracker.demo import simulate as sim
 
     cases, silent = plan(ws, seed)
+    part("returns", len(cases))
     inbox = ws.root / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
     campaign, units = ws.campaign, ws.unit_by_id
@@ -318,6 +326,8 @@ def simulate(ws: Workspace, seed: int = SEED) -> Simulation:
         elif c.kind == "manual":
             sim.type_into_master(ws, unit, c.answers, received=c.received, note=c.notes.get("", ""),
                                  signer=c.signer)
+        if progress:
+            progress()
     return Simulation(ws, inbox, cases, silent)
 
 
@@ -357,20 +367,30 @@ class Reported:
 STEPS = 5
 
 
-def steps(root: Path = DEFAULT_DIR, force: bool = False, seed: int = SEED, progress=None):
+PARTS = ("init", "outbox", "returns", "merge", "stats", "report")
+
+
+def steps(root: Path = DEFAULT_DIR, force: bool = False, seed: int = SEED, progress=None, part=_quiet):
     """The rehearsal, a step at a time: each step runs when the next result is asked for, so a
-    caller can say what comes before it runs. Yields Made, Simulated, Merged, Counted, Reported."""
+    caller can say what comes before it runs. Yields Made, Simulated, Merged, Counted, Reported.
+
+    `part(key, total=None)` is told when each part (PARTS) starts, with its count of items when it
+    has one; `progress(total=None, advance=1)` of each item done (a workbook, a return, a file
+    merged): a caller shows them so that the rehearsal is never silent for long."""
     from tracker.api import merge
     from tracker.reports.acceptance import write_report
     from tracker.stats import campaign_stats
 
-    ws, generated = start(root, force)
+    ws, generated = start(root, force, progress, part)
     yield Made(ws, generated)
-    sim = simulate(ws, seed)
+    sim = simulate(ws, seed, progress, part)
     yield Simulated(sim)
+    part("merge")
     report = merge(ws, [sim.inbox], progress=progress)
     yield Merged(report)
+    part("stats")
     yield Counted(campaign_stats(ws, AS_OF))
+    part("report")
     result = write_report(ws, AS_OF)
     yield Reported(list(result.paths), report.report_path)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.model.campaign import letter_reference, submission
+from tracker.model.dates import show_text
 from tracker.model.errors import TrackerError
 from tracker.model.registry import Unit, unit_facts
 from tracker.store.workspace import Workspace
@@ -102,8 +103,10 @@ def text_values(ws: Workspace, unit: Unit, today: dt.date, attachment: str) -> d
         "subject": subject, "topic": topic, "title": c.title,
         **letter_reference(c), **submission(c, in_mail=True),
         "issuer": issuer.get("name", ""), "issuer_short": issuer.get("short", ""),
-        "due": c.due.strftime("%d/%m/%Y"), "due_text": section.get("due_text", f"trước ngày {c.due:%d/%m/%Y}"),
-        "today": today.strftime("%d/%m/%Y"),
+        # dates as the letter writes them (Nghị định 30: "06/6/2026"), so that "trước ngày 06/6/2026
+        # (hạn cuối nhận: ngày 05/6/2026)" reads in one style
+        "due": show_text(c.due), "due_text": section.get("due_text", f"đến hết ngày {show_text(c.due)}"),
+        "today": show_text(today),
         "days_left": max(days_left, 0), "days_late": max(-days_left, 0),
         "time_left": "hôm nay là ngày cuối" if days_left == 0 else f"còn {max(days_left, 0)} ngày",
         "attachment": attachment, "answer_met": c.answer_met, "answer_not_met": c.answer_not_met,

@@ -19,9 +19,19 @@ from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell, xl_rowcol_to_cell_fast
 
 from tracker.model.campaign import Campaign
-from tracker.model.dates import show
+from tracker.model.dates import from_iso, show_text
 from tracker.model.findings import Finding
-from tracker.outbound.styles import WORKBOOK_OPTIONS, Styles, a4_landscape
+from tracker.outbound.styles import (
+    FORM_BASE,
+    LANDSCAPE_PX,
+    SHEET_PT,
+    SHEET_WORKBOOK_OPTIONS,
+    Styles,
+    a4_sheet,
+    cell_lines,
+    sheet_row_height,
+    split_to_rows,
+)
 from tracker.model.registry import Unit
 from tracker.stats import ProductRow, Stats
 from tracker.outbound.wording import DEADLINE, OUTCOME_SHORT, STATUS
@@ -34,11 +44,21 @@ HEADER_ROW = 3          # 0-based row of the column headers on group sheets
 FIRST_ROW = HEADER_ROW + 1
 PRODUCT_ID_HEADER = "Mã sản phẩm"
 
-# Column headers of a group sheet, in order; criteria columns are inserted at CRITERIA_AT.
-BASE_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Tên miền", "Sản phẩm", PRODUCT_ID_HEADER, "Hạn nộp",
-                "Ngày nhận", "Tình trạng hạn"]
-TAIL_HEADERS = ["Kết quả", "Ghi chú", "Đề xuất, kiến nghị", "Người ký", "Tệp nguồn", "Dòng đầu đơn vị"]
+# Column headers of a group sheet, in order; criteria columns are inserted at CRITERIA_AT. The
+# columns up to "Kết quả" are printed; the others are for the screen (and for merge, which finds
+# every column by its header).
+BASE_HEADERS = ["STT", "Đơn vị", "Sản phẩm", "Ngày nhận", "Tình trạng hạn"]
+TAIL_HEADERS = ["Kết quả", "Ghi chú", "Đề xuất, kiến nghị", "Người ký", "Tên miền", "Mã đơn vị", "Hạn nộp",
+                "Tệp nguồn", PRODUCT_ID_HEADER, "Dòng đầu đơn vị"]
 CRITERIA_AT = len(BASE_HEADERS)
+LAST_PRINTED = "Kết quả"
+HIDDEN = (PRODUCT_ID_HEADER, "Dòng đầu đơn vị")
+# Pixel widths (Times New Roman 12 is the workbook's default font); the criteria share what the
+# printed columns leave of a landscape page.
+WIDTH_PX = {"STT": 34, "Đơn vị": 166, "Sản phẩm": 110, "Ngày nhận": 78, "Tình trạng hạn": 84, "Kết quả": 96,
+            "Ghi chú": 240, "Đề xuất, kiến nghị": 240, "Người ký": 140, "Tên miền": 180, "Mã đơn vị": 110,
+            "Hạn nộp": 80, "Tệp nguồn": 240, PRODUCT_ID_HEADER: 110, "Dòng đầu đơn vị": 40}
+PT = SHEET_PT
 
 
 class _MasterSheet(Worksheet):
@@ -127,9 +147,9 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
     # constant_memory: rows go to a temporary file as they are written, so memory does not grow
     # with the number of units (strings are then written inline, which Excel reads the same).
     # Each sheet keeps its own place: the group sheets and the snapshot rows are written together.
-    wb = xlsxwriter.Workbook(target or buf, {**WORKBOOK_OPTIONS, "constant_memory": True})
+    wb = xlsxwriter.Workbook(target or buf, {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
     wb.set_properties({"title": f"Tổng hợp - {campaign.title}", **({"created": created} if created else {})})
-    st = Styles(wb)
+    st = Styles(wb, FORM_BASE)
     summary_ws = wb.add_worksheet(SUMMARY_SHEET, worksheet_class=_MasterSheet)
     group_sheets = {g.id: wb.add_worksheet(sheet_name(g.name), worksheet_class=_MasterSheet)
                     for g in campaign.groups}
@@ -172,38 +192,57 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
     return buf.getvalue() if buf is not None else None
 
 
+def widths(campaign: Campaign) -> dict[str, int]:
+    """Pixel width of each column of a group sheet, by header (criteria: "TC1"...)."""
+    n = len(campaign.criteria)
+    fixed = sum(WIDTH_PX[h] for h in BASE_HEADERS + [LAST_PRINTED])
+    tc = max(56, min(80, (LANDSCAPE_PX - fixed) // max(n, 1)))
+    return {h: WIDTH_PX.get(h, tc) for h in columns(campaign)}
+
+
 def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kept=None) -> None:
     cols = columns(campaign)
+    px = widths(campaign)
     n_crit = len(campaign.criteria)
     c_first, c_last = CRITERIA_AT, CRITERIA_AT + n_crit - 1
     col = lambda h: cols[h]  # noqa: E731
-    small = {"font_size": 11}
-    title = st.get("bold", font_size=14, text_wrap=False)
-    ws.write_string(0, 0, f"{group.name.upper()} - {campaign.title}", title)
-    ws.write_string(1, 0, f"{group.form}. Hạn nộp: {campaign.section('campaign').get('due_text', '')} "
-                          f"(nhận đến hết ngày {show(campaign.due)}).", st.get("left", text_wrap=False, **small))
-    th = st.get("th", font_size=11, text_wrap=True)
+    last_printed = col(LAST_PRINTED)
+    printed_px = sum(px[h] for h in cols if cols[h] <= last_printed)
+    for h, i in cols.items():
+        ws.set_column_pixels(i, i, px[h], None, {"hidden": h in HIDDEN})
+    # Title and the deadline, over the printed columns.
+    title = f"{group.name.upper()} - {campaign.title}"
+    ws.merge_range(0, 0, 0, last_printed, "", st.get("bold", font_size=14))
+    ws.write_string(0, 0, title, st.get("bold", font_size=14))
+    ws.set_row(0, sheet_row_height(cell_lines(title, printed_px, 14, True), 14))
+    due = (f"{group.form}. Hạn nộp: {campaign.section('campaign').get('due_text', '')} "
+           f"(nhận đến hết ngày {show_text(campaign.due)}).")
+    ws.merge_range(1, 0, 1, last_printed, "", st.get("left", font_size=PT))
+    ws.write_string(1, 0, due, st.get("left", font_size=PT))
+    ws.set_row(1, sheet_row_height(cell_lines(due, printed_px)))
+    th = st.get("th", font_size=PT)
+    head_lines = 1
     for h, i in cols.items():
         label = h
         if c_first <= i <= c_last:
-            cr = campaign.criteria[i - c_first]
-            label = f"TC{i - c_first + 1}. {cr.group}"
+            label = f"TC{i - c_first + 1}. {campaign.criteria[i - c_first].group}"
         ws.write_string(HEADER_ROW, i, label, th)
-    ws.set_row(HEADER_ROW, 48)
-    widths = {"STT": 5, "Mã đơn vị": 11, "Đơn vị": 30, "Tên miền": 24, "Sản phẩm": 22, PRODUCT_ID_HEADER: 14,
-              "Hạn nộp": 11, "Ngày nhận": 11, "Tình trạng hạn": 14, "Kết quả": 15, "Ghi chú": 30,
-              "Đề xuất, kiến nghị": 30, "Người ký": 18, "Tệp nguồn": 26, "Dòng đầu đơn vị": 6}
-    for h, i in cols.items():
-        hidden = h in (PRODUCT_ID_HEADER, "Dòng đầu đơn vị")
-        ws.set_column(i, i, widths.get(h, 13), None, {"hidden": hidden})
-    body = st.get("td", font_size=11, text_wrap=True, valign="top")
-    center = st.get("td_center", font_size=11)
-    date_fmt = st.get("td_center", font_size=11, num_format="dd/mm/yyyy")
-    input_date = st.get("input_td", font_size=11, num_format="dd/mm/yyyy", align="center")
-    input_ans = st.get("input_td", font_size=11, align="center")
-    input_text = st.get("input_td", font_size=11, text_wrap=True, valign="top")
+        if h not in HIDDEN:
+            head_lines = max(head_lines, cell_lines(label, px[h], PT, True))
+    ws.set_row(HEADER_ROW, sheet_row_height(head_lines))
+    body = st.get("td", font_size=PT, valign="top")
+    center = st.get("td_center", font_size=PT)
+    date_fmt = st.get("td_center", font_size=PT, num_format="dd/mm/yyyy")
+    input_date = st.get("input_td", font_size=PT, num_format="dd/mm/yyyy", align="center")
+    input_ans = st.get("input_td", font_size=PT, align="center")
+    input_text = st.get("input_td", font_size=PT, valign="top")
     met, not_met = campaign.answers
     answer_vi = {"met": met, "not_met": not_met, "blank": ""}
+    # Every row holds whatever its formulas and dropdowns may come to say, not only what they say now.
+    least = max([cell_lines(a, px["TC1"] if n_crit else 64) for a in (met, not_met)]
+                + [cell_lines(v, px["Kết quả"]) for v in STATUS.values()]
+                + [cell_lines(v, px["Tình trạng hạn"]) for v in DEADLINE.values()])
+    G, H = xl_col_to_name(col("Hạn nộp")), xl_col_to_name(col("Ngày nhận"))
     seen_units = set()
     for i, r in enumerate(rows):
         x = FIRST_ROW + i
@@ -211,19 +250,23 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kep
         sub = unit_rows[r.unit_id].current
         first_of_unit = r.unit_id not in seen_units
         seen_units.add(r.unit_id)
+        domain = (sub.domains.get(r.product_id) if sub else None) or r.domain or ""
+        source = ""
+        if sub is not None:
+            source = "Nhập tay trên bảng tổng hợp" if sub.source == "manual" else source_names.get(sub.return_id, "")
+        texts = {"Đơn vị": r.unit_name, "Sản phẩm": r.product, "Ghi chú": notes_text(sub, campaign),
+                 "Đề xuất, kiến nghị": sub.proposals if sub else "", "Người ký": sub.signer if sub else "",
+                 "Tên miền": domain, "Mã đơn vị": r.unit_id, "Tệp nguồn": source}
+        ws.set_row(x, sheet_row_height(max([least] + [cell_lines(v, px[h]) for h, v in texts.items() if v])))
         ws.write_number(x, col("STT"), i + 1, center)
-        ws.write_string(x, col("Mã đơn vị"), r.unit_id, body)
-        ws.write_string(x, col("Đơn vị"), r.unit_name, body)
-        domain = (sub.domains.get(r.product_id) if sub else None) or r.domain
-        ws.write_string(x, col("Tên miền"), domain or "", body)
-        ws.write_string(x, col("Sản phẩm"), r.product, body)
+        for h in ("Đơn vị", "Sản phẩm", "Tên miền", "Mã đơn vị", "Tệp nguồn"):
+            ws.write_string(x, col(h), texts[h], body)
         ws.write_string(x, col(PRODUCT_ID_HEADER), r.product_id, body)
         ws.write_datetime(x, col("Hạn nộp"), dt.datetime.combine(campaign.due, dt.time()), date_fmt)
         if r.received_at:
             ws.write_datetime(x, col("Ngày nhận"), dt.datetime.combine(r.received_at, dt.time()), input_date)
         else:
             ws.write_blank(x, col("Ngày nhận"), None, input_date)
-        G, H = xl_col_to_name(col("Hạn nộp")), xl_col_to_name(col("Ngày nhận"))
         ws.write_formula(x, col("Tình trạng hạn"),
                          f'=IF({H}{R}<>"",IF({H}{R}<={G}{R},"{DEADLINE["on_time"]}","{DEADLINE["late"]}"),'
                          f'IF(TODAY()>{G}{R},"{DEADLINE["missing"]}","{DEADLINE["waiting"]}"))',
@@ -241,13 +284,8 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kep
                          f'"{STATUS["not_accepted"]}",IF(COUNTIF({a}:{b},"{met}")={n_crit},'
                          f'"{STATUS["accepted"]}","{STATUS["incomplete"]}")))',
                          center, STATUS[r.status])
-        ws.write_string(x, col("Ghi chú"), notes_text(sub, campaign), input_text)
-        ws.write_string(x, col("Đề xuất, kiến nghị"), sub.proposals if sub else "", input_text)
-        ws.write_string(x, col("Người ký"), sub.signer if sub else "", input_text)
-        source = ""
-        if sub is not None:
-            source = "Nhập tay trên bảng tổng hợp" if sub.source == "manual" else source_names.get(sub.return_id, "")
-        ws.write_string(x, col("Tệp nguồn"), source, body)
+        for h in ("Ghi chú", "Đề xuất, kiến nghị", "Người ký"):
+            ws.write_string(x, col(h), texts[h], input_text)
         ws.write_number(x, col("Dòng đầu đơn vị"), 1 if first_of_unit else 0, center)
         if kept and r.product_id in kept:
             _kept_row(ws, st, x, cols, kept[r.product_id], {"Ngày nhận": input_date, "Ghi chú": input_text,
@@ -274,10 +312,11 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kep
                               {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": amber})
     ws.freeze_panes(FIRST_ROW, col("Đơn vị") + 1)
     ws.autofilter(HEADER_ROW, 0, last, len(cols) - 1)
-    a4_landscape(ws)
-    ws.repeat_rows(HEADER_ROW)
-    # Printed: up to the result (notes, proposals and sources stay on screen), a page wide.
-    ws.print_area(0, 0, last, col("Kết quả"))
+    # Printed: the columns up to the result (notes, proposals, sources and ids stay on screen).
+    a4_sheet(ws, repeat=HEADER_ROW, area=(0, 0, last, last_printed))
+
+
+SUMMARY_PX = [150] + [74] * 11
 
 
 def _kept_row(ws, st, x: int, cols: dict, kept, formats: dict, answer_format, body) -> None:
@@ -308,14 +347,23 @@ def _kept_row(ws, st, x: int, cols: dict, kept, formats: dict, answer_format, bo
 def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:
     cols = columns(campaign)
     c = lambda h: xl_col_to_name(cols[h])  # noqa: E731
-    th = st.get("th", font_size=11)
-    td = st.get("td", font_size=11)
-    num = st.get("td_center", font_size=11)
-    bold_num = st.get("td_center", font_size=11, bold=True)
-    ws.write_string(0, 0, f"TỔNG HỢP - {campaign.title}", st.get("bold", font_size=14, text_wrap=False))
-    ws.write_string(1, 0, f"{campaign.section('contract').get('short', '')}. Hạn nộp: {show(campaign.due)}. "
-                          f"Số liệu tính đến ngày {show(stats.as_of)} "
-                          "(công thức tự tính lại khi mở tệp).", st.get("left", font_size=11, text_wrap=False))
+    th = st.get("th", font_size=PT)
+    td = st.get("td", font_size=PT)
+    num = st.get("td_center", font_size=PT)
+    bold_num = st.get("td_center", font_size=PT, bold=True)
+    for i, p in enumerate(SUMMARY_PX):
+        ws.set_column_pixels(i, i, p)
+    width = sum(SUMMARY_PX)
+    last_col = len(SUMMARY_PX) - 1
+    title = f"TỔNG HỢP - {campaign.title}"
+    ws.merge_range(0, 0, 0, last_col, "", st.get("bold", font_size=14))
+    ws.write_string(0, 0, title, st.get("bold", font_size=14))
+    ws.set_row(0, sheet_row_height(cell_lines(title, width, 14, True), 14))
+    line = (f"{campaign.section('contract').get('short', '')}. Hạn nộp: {show_text(campaign.due)}. "
+            f"Số liệu tính đến ngày {show_text(stats.as_of)} (công thức tự tính lại khi mở tệp).")
+    ws.merge_range(1, 0, 1, last_col, "", st.get("left", font_size=PT))
+    ws.write_string(1, 0, line, st.get("left", font_size=PT))
+    ws.set_row(1, sheet_row_height(cell_lines(line, width)))
     headers = ["Khối", "Số đơn vị", "Đã nộp", "Đúng hạn", "Muộn", "Quá hạn, chưa nộp", "Đang chờ",
                "Số sản phẩm", "Đạt (nghiệm thu)", "Không đạt", "Chưa đủ", "Chưa nhận"]
     keys = ["total", "returned", "on_time", "late", "missing", "waiting"]
@@ -323,9 +371,7 @@ def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:
     top = 3
     for i, h in enumerate(headers):
         ws.write_string(top, i, h, th)
-    ws.set_row(top, 32)
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, len(headers) - 1, 12)
+    ws.set_row(top, sheet_row_height(max(cell_lines(h, p, PT, True) for h, p in zip(headers, SUMMARY_PX))))
     groups = {g.id: g for g in stats.groups}
     for gi, g in enumerate(campaign.groups):
         x = top + 1 + gi
@@ -334,6 +380,7 @@ def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:
         last = FIRST_ROW + max(n, 1)
         rng = lambda h: f"{sh}!${c(h)}${FIRST_ROW + 1}:${c(h)}${last}"  # noqa: E731
         flag = rng("Dòng đầu đơn vị")
+        ws.set_row(x, sheet_row_height(cell_lines(g.name, SUMMARY_PX[0])))
         ws.write_string(x, 0, g.name, td)
         unit_formulas = [
             f"=COUNTIF({flag},1)",
@@ -350,7 +397,7 @@ def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:
         for k, (f, key) in enumerate(zip(prod_formulas, pkeys), 7):
             ws.write_formula(x, k, f, num, groups[g.id].products[key])
     total_row = top + 1 + len(campaign.groups)
-    ws.write_string(total_row, 0, "Tổng cộng", st.get("td", font_size=11, bold=True))
+    ws.write_string(total_row, 0, "Tổng cộng", st.get("td", font_size=PT, bold=True))
     all_vals = [stats.units[k] for k in keys] + [stats.products[k] for k in pkeys]
     for k in range(1, len(headers)):
         colname = xl_col_to_name(k)
@@ -359,28 +406,41 @@ def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:
     vol = total_row + 2
     accepted_cell = xl_rowcol_to_cell(total_row, 8)
     total_cell = xl_rowcol_to_cell(total_row, 7)
+    ws.merge_range(vol, 0, vol, 6, "", st.get("bold", font_size=12, valign="vcenter"))
     ws.write_string(vol, 0, "Khối lượng đủ điều kiện nghiệm thu (sản phẩm đạt / tổng số):",
-                    st.get("bold", font_size=12, text_wrap=False))
-    ws.write_formula(vol, 5, f'={accepted_cell}&" / "&{total_cell}', st.get("bold", font_size=12),
+                    st.get("bold", font_size=12, valign="vcenter"))
+    ws.write_formula(vol, 7, f'={accepted_cell}&" / "&{total_cell}', st.get("bold_center", font_size=12),
                      f"{stats.products.accepted} / {stats.products.total}")
-    # Criteria over products.
+    ws.set_row(vol, sheet_row_height(1, 12))
+    # Criteria over products: met + not met + blank (returned, left blank) + pending (nothing returned).
     crit_top = vol + 2
-    for i, h in enumerate(["Tiêu chí", "Đáp ứng", "Chưa đáp ứng", "Để trống"]):
+    crit_heads = ["Tiêu chí", "Đáp ứng", "Chưa đáp ứng", "Để trống", STATUS["pending"]]
+    for i, h in enumerate(crit_heads):
         ws.write_string(crit_top, i, h, th)
+    ws.set_row(crit_top, sheet_row_height(max(cell_lines(h, p, PT, True) for h, p in zip(crit_heads, SUMMARY_PX))))
     met, not_met = campaign.answers
     crit_stats = {cr.id: cr.counts for cr in stats.criteria}
+    pending = STATUS["pending"]
+    result = c("Kết quả")
+    parts = [(quote_sheet(n), FIRST_ROW + 1, FIRST_ROW + max(cnt, 1)) for n, cnt in group_ranges.values()]
     for k, cr in enumerate(campaign.criteria):
         x = crit_top + 1 + k
         colname = xl_col_to_name(CRITERIA_AT + k)
-        parts = [(quote_sheet(n), FIRST_ROW + 1, FIRST_ROW + max(cnt, 1)) for n, cnt in group_ranges.values()]
-        f_met = "=" + "+".join(f'COUNTIF({s}!${colname}${a}:${colname}${b},"{met}")' for s, a, b in parts)
-        f_not = "=" + "+".join(f'COUNTIF({s}!${colname}${a}:${colname}${b},"{not_met}")' for s, a, b in parts)
-        f_blank = "=" + "+".join(f"COUNTBLANK({s}!${colname}${a}:${colname}${b})" for s, a, b in parts)
-        ws.write_string(x, 0, f"TC{k + 1}. {cr.group}", td)
-        ws.write_formula(x, 1, f_met, num, crit_stats[cr.id].met)
-        ws.write_formula(x, 2, f_not, num, crit_stats[cr.id].not_met)
-        ws.write_formula(x, 3, f_blank, num, crit_stats[cr.id].blank)
-    # Chart: products by result, per group.
+
+        def total(test: str, on_result: bool = False) -> str:
+            if on_result:
+                return "=" + "+".join(f'COUNTIF({s}!${result}${a}:${result}${b},"{test}")' for s, a, b in parts)
+            return "=" + "+".join(f'COUNTIFS({s}!${colname}${a}:${colname}${b},"{test}",'
+                                  f'{s}!${result}${a}:${result}${b},"<>{pending}")' for s, a, b in parts)
+
+        label = f"TC{k + 1}. {cr.group}"
+        ws.set_row(x, sheet_row_height(cell_lines(label, SUMMARY_PX[0])))
+        ws.write_string(x, 0, label, td)
+        ws.write_formula(x, 1, total(met), num, crit_stats[cr.id].met)
+        ws.write_formula(x, 2, total(not_met), num, crit_stats[cr.id].not_met)
+        ws.write_formula(x, 3, total(""), num, crit_stats[cr.id].blank)
+        ws.write_formula(x, 4, total(pending, on_result=True), num, crit_stats[cr.id].pending)
+    # Chart: products by result, per group, on a page of its own.
     chart = wb.add_chart({"type": "column", "subtype": "stacked"})
     colors = ["#70AD47", "#C00000", "#FFC000", "#A6A6A6"]
     n_groups = len(campaign.groups)
@@ -394,30 +454,76 @@ def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:
     chart.set_title({"name": "Kết quả xác nhận theo khối (số sản phẩm)"})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 720, "height": 320})
-    ws.insert_chart(crit_top + len(campaign.criteria) + 2, 0, chart)
-    a4_landscape(ws)
+    # On a page of its own: a row after the page break, so that no edge of it reaches the page before.
+    page_break = crit_top + len(campaign.criteria) + 2
+    ws.insert_chart(page_break + 1, 0, chart)
+    # 320 px of chart over rows of the default height (21 px for Times New Roman 12)
+    a4_sheet(ws, area=(0, 0, page_break + 18, last_col), breaks=[page_break])
+
+
+LOG_HEADERS = ["STT", "Thời điểm ghép", "Tệp", "Ngày nhận", "Đơn vị", "Kết quả", "Lý do / ghi chú", "SHA-256"]
+LOG_PX = [34, 110, 180, 78, 110, 96, 380, 470]
+LOG_PT = 10
 
 
 def _log_sheet(ws, st, returns) -> None:
-    th = st.get("th", font_size=11)
-    td = st.get("td", font_size=10, text_wrap=True, valign="top")
-    headers = ["STT", "Thời điểm ghép", "Tệp", "Ngày nhận", "Đơn vị", "Kết quả", "Lý do / ghi chú", "SHA-256"]
-    widths = [5, 18, 30, 11, 14, 14, 60, 20]
-    for i, (h, w) in enumerate(zip(headers, widths)):
+    th = st.get("th", font_size=PT)
+    td = st.get("td", font_size=LOG_PT, valign="top")
+    num = st.get("td_center", font_size=LOG_PT, valign="top")
+    when_fmt = st.get("td_center", font_size=LOG_PT, valign="top", num_format="dd/mm/yyyy hh:mm")
+    day_fmt = st.get("td_center", font_size=LOG_PT, valign="top", num_format="dd/mm/yyyy")
+    mono = st.get("td", font_size=LOG_PT, valign="top", font_name="Courier New")
+    for i, (h, p) in enumerate(zip(LOG_HEADERS, LOG_PX)):
         ws.write_string(0, i, h, th)
-        ws.set_column(i, i, w)
-    k = 0
+        ws.set_column_pixels(i, i, p)
+    ws.set_row(0, sheet_row_height(max(cell_lines(h, p, PT, True) for h, p in zip(LOG_HEADERS, LOG_PX))))
+    reason_px = LOG_PX[LOG_HEADERS.index("Lý do / ghi chú")]
+    k = row = 0
     for r in returns:     # streamed from the ledger: a row at a time
         if r["outcome"] == "duplicate":     # each distinct file once
             continue
         k += 1
         # Rendered from the fields the ledger keeps (an old ledger's findings: their stored text).
         reason = "\n".join(Finding.from_record(f).text("vi") for f in json.loads(r["findings"] or "[]"))
-        received = show(dt.date.fromisoformat(r["received_at"])) if r["received_at"] else ""
-        values = [str(k), r["merged_at"].replace("T", " "), r["name"], received, r["unit_id"] or "",
-                  OUTCOME_SHORT.get(r["outcome"], r["outcome"]), reason, r["sha256"][:16]]
-        for i, v in enumerate(values):
-            ws.write_string(k, i, v, td)
+        received = from_iso(r["received_at"])
+        merged = _local(r["merged_at"])
+        # A long reason goes on over the next rows: no row is higher than Excel allows.
+        pieces = split_to_rows(reason, reason_px, LOG_PT) if reason else [""]
+        for p, piece in enumerate(pieces):
+            row += 1
+            ws.set_row(row, sheet_row_height(max(cell_lines(piece, reason_px, LOG_PT),
+                                                 cell_lines(r["name"], LOG_PX[2], LOG_PT)), LOG_PT))
+            if p:
+                ws.write_number(row, 0, k, num)
+                ws.write_string(row, 2, f"{r['name']} (tiếp)", td)
+                ws.write_string(row, 6, piece, td)
+                continue
+            ws.write_number(row, 0, k, num)
+            if merged is not None:
+                ws.write_datetime(row, 1, merged, when_fmt)
+            else:
+                ws.write_string(row, 1, r["merged_at"] or "", td)
+            ws.write_string(row, 2, r["name"], td)
+            if received is not None:
+                ws.write_datetime(row, 3, dt.datetime.combine(received, dt.time()), day_fmt)
+            else:
+                ws.write_blank(row, 3, None, td)
+            ws.write_string(row, 4, r["unit_id"] or "", td)
+            ws.write_string(row, 5, OUTCOME_SHORT.get(r["outcome"], r["outcome"]), td)
+            ws.write_string(row, 6, piece, td)
+            ws.write_string(row, 7, r["sha256"], mono)
     ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(k, 1), len(headers) - 1)
-    a4_landscape(ws)
+    ws.autofilter(0, 0, max(row, 1), len(LOG_HEADERS) - 1)
+    # Printed without the digests (on screen for whoever looks a file up in archive/).
+    a4_sheet(ws, repeat=0, area=(0, 0, max(row, 1), len(LOG_HEADERS) - 2))
+
+
+def _local(stamp: str | None) -> dt.datetime | None:
+    """A ledger time as the local wall-clock time Excel shows (no offset: Excel has none)."""
+    if not stamp:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return when.astimezone().replace(tzinfo=None) if when.tzinfo else when

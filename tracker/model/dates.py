@@ -35,6 +35,16 @@ def show(d: dt.date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else ""
 
 
+def show_text(d: dt.date | None) -> str:
+    """A date in the running text of a document, as Nghị định 30/2020 writes dates and as the
+    letter does ("ngày 06/5/2024", "trước ngày 06/6/2026"): a leading zero on days below 10 and on
+    months 1 and 2 only. Tables and the command line keep DD/MM/YYYY (`show`)."""
+    if d is None:
+        return ""
+    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+    return f"{d.day:02d}/{month}/{d.year}"
+
+
 def iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d else None
 

@@ -58,8 +58,13 @@ class Unit:
 
     @property
     def file_stem(self) -> str:
-        """ASCII file name that tells the unit: `xp-00070-phuong-hoan-kiem`."""
-        return f"{self.id}-{slug(self.name)}"[:80].rstrip("-")
+        """ASCII file name that tells the unit: `xp-00070-phuong-hoan-kiem`; a long name is cut after
+        a whole word (never inside the id, which keeps the names unique), at 80 characters at most."""
+        stem = f"{self.id}-{slug(self.name)}".rstrip("-")
+        if len(stem) <= FILE_STEM_MAX:
+            return stem
+        cut = stem.rfind("-", len(self.id) + 1, FILE_STEM_MAX + 1)
+        return stem[:cut] if cut > len(self.id) else stem[:FILE_STEM_MAX].rstrip("-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +102,9 @@ def _missing_facts(campaign: Campaign, unit: Unit) -> list[str]:
 
 _FACT_LABELS = {"governing_body": "cơ quan chủ quản", "head_title": "chức danh thủ trưởng",
                 "copies": "danh sách nơi nhận"}
+
+
+FILE_STEM_MAX = 80
 
 
 def ascii_fold(text: str) -> str:

@@ -138,6 +138,32 @@ def wrap_lines(text: str, width_pt: float, pt: float = BODY_PT, bold: bool = Fal
     return lines
 
 
+def wrap_text(text: str, width_pt: float, pt: float = BODY_PT, bold: bool = False) -> list[str]:
+    """The lines of `text` in a cell `width_pt` wide, as wrap_lines counts them (to cut a text
+    where a line ends)."""
+    room = max(1.0, width_pt - 2 * CELL_PAD_H)
+    space = char_width(" ", bold) * pt * WRAP_SAFETY
+    out: list[str] = []
+    for para in str(text).split("\n"):
+        line, used = "", None
+        for word in para.split(" "):
+            w = text_width(word, pt, bold) * WRAP_SAFETY
+            if used is not None and used + space + w <= room:
+                line, used = f"{line} {word}", used + space + w
+                continue
+            if used is not None:
+                out.append(line)
+            line, used = "", 0.0
+            for ch in word:                         # a word longer than the line breaks anywhere
+                cw = text_width(ch, pt, bold) * WRAP_SAFETY
+                if line and used + cw > room:
+                    out.append(line)
+                    line, used = "", 0.0
+                line, used = line + ch, used + cw
+        out.append(line)
+    return out
+
+
 def form_row_height(lines: int, pt: float = BODY_PT) -> float:
     """Points for `lines` lines of `pt` text, in whole pixels (Excel draws rows in pixels)."""
     return px_round(lines * pt * LINE + 2 * CELL_PAD_V)
@@ -161,6 +187,73 @@ def a4_landscape(ws) -> None:
     ws.set_landscape()
     ws.set_margins(left=20 * MM, right=15 * MM, top=20 * MM, bottom=20 * MM)
     ws.fit_to_pages(1, 0)
+
+
+# ---------------------------------------------------------------------- working sheets
+# The master, the merge report and the report's lists: tables printed on A4 landscape at their
+# own size (columns given in pixels of the workbook's default font, Times New Roman 12 as in the
+# unit form, so Excel and LibreOffice lay them out alike), pages numbered, the header row again
+# on every page, rows as high as their wrapped text (neither program grows a row on opening).
+SHEET_WORKBOOK_OPTIONS = FORM_WORKBOOK_OPTIONS
+SHEET_MM = {"left": 20, "right": 15, "top": 18, "bottom": 18, "header": 8, "footer": 8}
+LANDSCAPE_PX = int((PAGE_H - (SHEET_MM["left"] + SHEET_MM["right"]) * 72 / 25.4) / PT_PER_PX)    # 990
+PORTRAIT_PX = int((PAGE_W - (SHEET_MM["left"] + SHEET_MM["right"]) * 72 / 25.4) / PT_PER_PX)     # 661
+SHEET_PT = 11            # table text
+MAX_ROW_PT = 409         # Excel's highest row
+PAGE_NUMBER = f'&C&"{FONT},Regular"&10Trang &P/&N'
+
+
+def a4_sheet(ws, *, landscape: bool = True, repeat: int | tuple[int, int] | None = None,
+             area: tuple[int, int, int, int] | None = None, breaks: list[int] = ()) -> None:
+    """A working sheet's page: A4, `area` (first row, first col, last row, last col) printed a
+    page wide (the columns are made to fit at 100 %), its `repeat` rows atop every page, "Trang
+    n/N" at the foot of each page."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=SHEET_MM["left"] * MM, right=SHEET_MM["right"] * MM, top=SHEET_MM["top"] * MM,
+                   bottom=SHEET_MM["bottom"] * MM)
+    ws.set_footer(PAGE_NUMBER, {"margin": SHEET_MM["footer"] * MM})
+    ws.fit_to_pages(1, 0)
+    if repeat is not None:
+        ws.repeat_rows(*((repeat, repeat) if isinstance(repeat, int) else repeat))
+    if area is not None:
+        ws.print_area(*area)
+    if breaks:
+        ws.set_h_pagebreaks(list(breaks))
+
+
+def cell_lines(text: str, px: float, pt: float = SHEET_PT, bold: bool = False) -> int:
+    """Lines `text` takes in a column `px` pixels wide."""
+    if not text:
+        return 1
+    text = str(text)
+    # No character of Times New Roman is wider than an em (with the safety margin): a text that short
+    # is one line, unmeasured (thousands of names and domains in a national master).
+    if "\n" not in text and len(text) * pt * WRAP_SAFETY <= px * PT_PER_PX - 2 * CELL_PAD_H:
+        return 1
+    return wrap_lines(text, px * PT_PER_PX, pt, bold)
+
+
+def sheet_row_height(lines: int, pt: float = SHEET_PT) -> float:
+    """Points for `lines` lines of `pt` text, never above Excel's maximum."""
+    return min(MAX_ROW_PT, form_row_height(max(1, lines), pt))
+
+
+def max_lines(pt: float = SHEET_PT) -> int:
+    """The most lines of `pt` text a row can hold."""
+    return int((MAX_ROW_PT - 2 * CELL_PAD_V) / (pt * LINE))
+
+
+def split_to_rows(text: str, px: float, pt: float = SHEET_PT, most: int | None = None) -> list[str]:
+    """`text` cut (where its lines end) into pieces that each fit a row of a column `px` wide."""
+    most = most or max_lines(pt) - 1         # a line spare: the measure is an estimate
+    lines = wrap_text(text, px * PT_PER_PX, pt)
+    if len(lines) <= most:
+        return [text]
+    return ["\n".join(lines[i:i + most]) for i in range(0, len(lines), most)]
 
 
 class Styles:

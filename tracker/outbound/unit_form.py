@@ -22,7 +22,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tracker.model import ident
 from tracker.model.campaign import Campaign, letter_reference, submission
-from tracker.model.dates import show
+from tracker.model.dates import show_text
 from tracker.model.registry import Unit, unit_facts
 from tracker.outbound.styles import (
     FORM_BASE,
@@ -536,7 +536,7 @@ def guide_steps(campaign: Campaign) -> list[str]:
     answers = campaign.answers
     issuer = campaign.section("issuer")
     values = {"form_sheet": ident.FORM_SHEET, "met": answers[0], "not_met": answers[1],
-              "recipient": issuer.get("recipient", ""), "due": show(campaign.due),
+              "recipient": issuer.get("recipient", ""), "due": show_text(campaign.due),
               "due_text": campaign.section("campaign").get("due_text", ""), **submission(campaign)}
     steps = campaign.section("guide").get("steps", [])
     if steps:

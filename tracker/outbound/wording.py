@@ -19,3 +19,5 @@ OUTCOME = {"accepted": N_("Đã nhận"), "replaced": N_("Đã nhận, thay bả
 # The same, shorter, in the narrow result column of the master's log sheet.
 OUTCOME_SHORT = {"accepted": "Đã nhận", "replaced": "Thay bản trước", "duplicate": "Đã ghép trước đó",
                  "rejected": "Từ chối", "stale": "Bản cũ hơn, lưu lịch sử"}
+# A unit with no valid reply that did send files, all refused (`tracker missing`, the report's lists).
+SENT_REFUSED = N_("Đã gửi, bị từ chối")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.model.errors import TrackerError
-from tracker.reports.model import FORMATS, Report, build_report
+from tracker.reports.model import FORMATS, Report, build_report, refusals
 from tracker.reports.document import build_report_docx
 from tracker.reports.workbook import build_report_workbook
 from tracker.stats import campaign_stats
@@ -29,7 +29,7 @@ def write_report(ws, as_of: dt.date | None = None, formats=FORMATS, folder: Path
     from tracker.store.files import atomic_write_bytes
 
     stats = campaign_stats(ws, as_of or dt.date.today())
-    rep = build_report(ws.campaign, stats)
+    rep = build_report(ws.campaign, stats, refusals(ws, stats.as_of))
     targets = report_paths(ws, rep.as_of)
     if folder is not None:
         targets = {fmt: Path(folder) / p.name for fmt, p in targets.items()}

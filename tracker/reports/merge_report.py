@@ -1,4 +1,13 @@
-"""The merge report as a workbook the staff can filter and send back to units."""
+"""The merge report: what became of each file a merge was given, and what is wrong with it.
+
+Two kinds of workbook, written together:
+- for the staff, `reports/ket-qua-ghep-<time>.xlsx`: every file, every finding with all its advice
+  (for the unit and for the staff);
+- to forward to a unit, `reports/ket-qua-ghep-<time>-gui-don-vi/<unit>.xlsx`: that unit's files and
+  findings only, each with what the unit should do (never the staff's advice, never another unit's
+  file). One is written for each unit with a refused file or a finding that asks something of it.
+Both print on A4 landscape at their own size, pages numbered, the header row on every page.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +17,26 @@ import xlsxwriter
 
 from tracker.model.findings import SEVERITY_TITLE
 from tracker.model.language import in_language
-from tracker.outbound.styles import WORKBOOK_OPTIONS, Styles, a4_landscape, lines_needed, row_height
+from tracker.outbound.styles import (
+    FORM_BASE,
+    SHEET_PT,
+    SHEET_WORKBOOK_OPTIONS,
+    Styles,
+    a4_sheet,
+    cell_lines,
+    sheet_row_height,
+    split_to_rows,
+)
+
+HEADER_ROW = 3
+PT = SHEET_PT
+# (header, pixels); the columns after the last printed one are for filtering on screen.
+STAFF_COLUMNS = [("STT", 34), ("Tệp", 150), ("Đơn vị", 140), ("Ngày nhận", 78), ("Kết quả", 100), ("Mức độ", 58),
+                 ("Nội dung", 430), ("Trang", 110), ("Ô", 50), ("Giá trị gặp", 110), ("Giá trị cho phép", 150)]
+STAFF_PRINTED = 7
+UNIT_COLUMNS = [("STT", 34), ("Tệp", 170), ("Ngày nhận", 78), ("Kết quả", 100), ("Mức độ", 58),
+                ("Nội dung", 300), ("Đề nghị đơn vị", 250)]
+MORE = "(tiếp)"
 
 
 def report_path(ws) -> Path:
@@ -16,45 +44,134 @@ def report_path(ws) -> Path:
     return ws.reports / f"ket-qua-ghep-{stamp}.xlsx"
 
 
-def write_merge_report(ws, report, path: Path | None = None) -> Path:
-    from tracker.outbound.wording import OUTCOME
+def unit_reports_dir(path: Path) -> Path:
+    """Where the reports to forward to units go, beside the staff's report `path`."""
+    return path.with_name(path.stem + "-gui-don-vi")
 
+
+def to_forward(f) -> bool:
+    """Does the unit need to hear of this file: refused, or a finding that asks something of it?"""
+    return bool(f.unit_id) and (f.outcome == "rejected" or any(x.advice("vi", to="unit") for x in f.findings))
+
+
+def write_merge_report(ws, report, path: Path | None = None) -> Path:
+    """The staff's report at `path` (default: a new name in reports/), and one report for each unit
+    that has something to act on, in unit_reports_dir(path). Returns the staff's report's path."""
     path = path or report_path(ws)
     ws.reports.mkdir(parents=True, exist_ok=True)
-    # constant_memory: rows go to disk as they are written (a national merge reports thousands).
-    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": True})
-    st = Styles(wb)
-    sh = wb.add_worksheet("Kết quả ghép")
-    th = st.get("th", font_size=11)
-    td = st.get("td", font_size=11, valign="top")
-    headers = ["STT", "Tệp", "Đơn vị", "Ngày nhận", "Kết quả", "Mức độ", "Trang", "Ô", "Nội dung", "Giá trị gặp",
-               "Giá trị cho phép"]
-    widths = [5, 22, 20, 11, 14, 9, 14, 7, 60, 14, 14]   # fits a landscape page at a readable scale
-    sh.write_string(0, 0, f"KẾT QUẢ GHÉP TỆP - {ws.campaign.title}", st.get("bold", font_size=13, text_wrap=False))
-    sh.write_string(1, 0, f"Thời điểm: {dt.datetime.now():%d/%m/%Y %H:%M}. Đã nhận: "
-                          f"{report.count('accepted') + report.count('replaced') + report.count('stale')}; "
-                          f"đã ghép trước đó: {report.count('duplicate')}; từ chối: {report.count('rejected')}.",
-                    st.get("left", font_size=11, text_wrap=False))
-    for i, (h, w) in enumerate(zip(headers, widths)):
-        sh.write_string(3, i, h, th)
-        sh.set_column(i, i, w)
-    row = 4
-    for n, f in enumerate(report.files, 1):
-        findings = f.findings or [None]
-        for finding in findings:
-            values = [str(n), f.name, f.unit_name or (f.unit_id or ""),
-                      f.received.strftime("%d/%m/%Y") if f.received else "", OUTCOME.get(f.outcome, f.outcome),
-                      in_language("vi", SEVERITY_TITLE[finding.severity]) if finding else "",
-                      finding.sheet if finding else "", finding.cell if finding else "",
-                      finding.text("vi") if finding else "",     # a document: always Vietnamese
-                      finding.value if finding else "", finding.expected if finding else ""]
-            for i, v in enumerate(values):
-                sh.write_string(row, i, v, td)
-            # Wrapped text: Excel and LibreOffice keep the default height unless it is set.
-            sh.set_row(row, row_height(max(lines_needed(v, w, 11) for v, w in zip(values, widths)), 11))
-            row += 1
-    sh.freeze_panes(4, 2)
-    sh.autofilter(3, 0, max(row - 1, 4), len(headers) - 1)
-    a4_landscape(sh)
-    wb.close()
+    now = dt.datetime.now()
+    _staff_report(ws, report, path, now)
+    by_unit: dict[str, list] = {}
+    for f in report.files:
+        if to_forward(f):
+            by_unit.setdefault(f.unit_id, []).append(f)
+    if by_unit:
+        folder = unit_reports_dir(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        for unit_id, files in by_unit.items():
+            unit = ws.unit_by_id.get(unit_id)
+            if unit is not None:
+                _unit_report(ws, unit, files, folder / f"{unit.file_stem}.xlsx", now)
     return path
+
+
+def _outcome(key: str) -> str:
+    from tracker.outbound.wording import OUTCOME
+
+    return OUTCOME.get(key, key)
+
+
+class _Table:
+    """Rows under a header, each as high as its wrapped text; a text too long for one row (Excel's
+    rows stop at 409 points) goes on over the next rows, marked as continued."""
+
+    def __init__(self, sh, st, columns: list[tuple[str, int]], printed: int, title: str, line: str):
+        self.sh, self.columns, self.printed = sh, columns, printed
+        self.px = [p for _, p in columns]
+        self.td = st.get("td", font_size=PT, valign="top")
+        self.center = st.get("td_center", font_size=PT, valign="top")
+        for i, p in enumerate(self.px):
+            sh.set_column_pixels(i, i, p)
+        # Rows in order: the sheet is written a row at a time (constant_memory).
+        width = sum(self.px[:printed])
+        for r, (text, fmt, pt, bold) in enumerate(((title, st.get("bold", font_size=13), 13, True),
+                                                   (line, st.get("left", font_size=PT), PT, False))):
+            sh.merge_range(r, 0, r, printed - 1, "", fmt)
+            sh.write_string(r, 0, text, fmt)
+            sh.set_row(r, sheet_row_height(cell_lines(text, width, pt, bold), pt))
+        self.row = HEADER_ROW
+        th = st.get("th", font_size=PT)
+        for i, (h, p) in enumerate(columns):
+            sh.write_string(HEADER_ROW, i, h, th)
+        sh.set_row(HEADER_ROW, sheet_row_height(max(cell_lines(h, p, PT, True) for h, p in columns)))
+
+    def add(self, number: int, values: list[str], long: int) -> None:
+        """A row of `values`; the one at index `long` may run over several rows."""
+        for k, piece in enumerate(split_to_rows(values[long], self.px[long]) if values[long] else [""]):
+            row = list(values) if k == 0 else ["" for _ in values]
+            row[long] = piece
+            if k:
+                row[1] = f"{values[1]} {MORE}"
+            self.row += 1
+            self.sh.write_number(self.row, 0, number, self.center)
+            for i, v in enumerate(row[1:], 1):
+                self.sh.write_string(self.row, i, v, self.td)
+            self.sh.set_row(self.row, sheet_row_height(max(cell_lines(v, p) for v, p in zip(row[1:], self.px[1:]))))
+
+    def finish(self) -> None:
+        self.sh.freeze_panes(HEADER_ROW + 1, 2)
+        last = max(self.row, HEADER_ROW + 1)
+        self.sh.autofilter(HEADER_ROW, 0, last, len(self.columns) - 1)
+        a4_sheet(self.sh, repeat=HEADER_ROW, area=(0, 0, last, self.printed - 1))
+
+
+def _workbook(path: Path, title: str):
+    # constant_memory: rows go to disk as they are written (a national merge reports thousands).
+    wb = xlsxwriter.Workbook(str(path), {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
+    wb.set_properties({"title": title})
+    return wb, Styles(wb, FORM_BASE)
+
+
+def _staff_report(ws, report, path: Path, now: dt.datetime) -> None:
+    wb, st = _workbook(path, f"Kết quả ghép tệp - {ws.campaign.title}")
+    sh = wb.add_worksheet("Kết quả ghép")
+    received = report.count("accepted") + report.count("replaced") + report.count("stale")
+    forwarded = len({f.unit_id for f in report.files if to_forward(f)})
+    line = (f"Thời điểm: {now:%d/%m/%Y %H:%M}. Đã nhận: {received}; đã ghép trước đó: {report.count('duplicate')}; "
+            f"từ chối: {report.count('rejected')}. Bản dành cho cán bộ (có hướng dẫn xử lý)"
+            + (f"; bản gửi từng đơn vị ({forwarded} đơn vị) ở thư mục {unit_reports_dir(path).name}." if forwarded
+               else "."))
+    table = _Table(sh, st, STAFF_COLUMNS, STAFF_PRINTED, f"KẾT QUẢ GHÉP TỆP - {ws.campaign.title}", line)
+    for n, f in enumerate(report.files, 1):
+        common = [str(n), f.name, f.unit_name or (f.unit_id or ""),
+                  f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
+        for finding in f.findings or [None]:
+            if finding is None:
+                table.add(n, common + ["", "", "", "", "", ""], 6)
+                continue
+            table.add(n, common + [in_language("vi", SEVERITY_TITLE[finding.severity]),
+                                   finding.text("vi"),     # a document: always Vietnamese, all the advice
+                                   finding.sheet, finding.cell, finding.value, finding.expected], 6)
+    table.finish()
+    wb.close()
+
+
+def _unit_report(ws, unit, files: list, path: Path, now: dt.datetime) -> None:
+    wb, st = _workbook(path, f"Kết quả kiểm tra tệp gửi về - {unit.name}")
+    sh = wb.add_worksheet("Kết quả kiểm tra")
+    refused = sum(1 for f in files if f.outcome == "rejected")
+    ask = ("Đề nghị đơn vị sửa theo các đề nghị dưới đây rồi gửi lại tệp." if refused else
+           "Tệp đã được nhận; đề nghị đơn vị lưu ý các điểm dưới đây.")
+    table = _Table(sh, st, UNIT_COLUMNS, len(UNIT_COLUMNS), f"KẾT QUẢ KIỂM TRA TỆP GỬI VỀ - {unit.name.upper()}",
+                   f"{ws.campaign.title}. Kiểm tra lúc {now:%d/%m/%Y %H:%M}: {len(files)} tệp, {refused} tệp chưa "
+                   f"được nhận. {ask}")
+    for n, f in enumerate(files, 1):
+        common = [str(n), f.name, f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
+        for finding in f.findings or [None]:
+            if finding is None:
+                table.add(n, common + ["", "", ""], 5)
+                continue
+            table.add(n, common + [in_language("vi", SEVERITY_TITLE[finding.severity]), finding.statement("vi"),
+                                   finding.advice("vi", to="unit")], 5)
+    table.finish()
+    wb.close()

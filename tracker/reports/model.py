@@ -14,7 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from tracker.model.campaign import Campaign
-from tracker.model.dates import show
+from tracker.model.dates import show_text
+from tracker.model.findings import Finding
 from tracker.stats import NOT_REPLIED, ProductCounts, ProductRow, Stats, UnitRow
 
 FORMATS = ("xlsx", "docx")
@@ -79,7 +80,7 @@ def report_texts(campaign: Campaign, as_of: dt.date) -> ReportTexts:
     subject = rep.get("subject") or (
         f"Kết quả {_lower_first(campaign.title)} phục vụ nghiệm thu khối lượng"
         + (f" theo {contract_short}" if contract_short else ""))
-    due_text = c.get("due_text", "") or f"đến hết ngày {show(campaign.due)}"
+    due_text = c.get("due_text", "") or f"đến hết ngày {show_text(campaign.due)}"
     intro = []
     if contract.get("text"):
         intro.append(f"Căn cứ {contract['text']};")
@@ -95,7 +96,7 @@ def report_texts(campaign: Campaign, as_of: dt.date) -> ReportTexts:
                      + f", các cơ quan, đơn vị gửi văn bản xác nhận {due_text}"
                      + (f" để phục vụ {purpose}" if purpose else "") + ";")
     intro.append(f"{issuer_full} báo cáo kết quả tổng hợp xác nhận của các cơ quan, đơn vị, số liệu tính đến ngày "
-                 f"{show(as_of)} (hạn gửi {due_text}, tức nhận đến hết ngày {show(campaign.due)}), như sau:")
+                 f"{show_text(as_of)} (hạn gửi {due_text}, tức nhận đến hết ngày {show_text(campaign.due)}), như sau:")
     closing = rep.get("closing") or (
         "Trên đây là kết quả tổng hợp xác nhận của các cơ quan, đơn vị phục vụ nghiệm thu khối lượng"
         + (f" theo {contract_short}" if contract_short else "") + f"; {issuer_full} trân trọng báo cáo./.")
@@ -146,11 +147,24 @@ class ProductItem:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Refusal:
+    """A unit's latest refused return: it did send something, and this is why it does not count."""
+    file: str
+    received: dt.date | None
+    finding: Finding | None        # the first error found in it
+
+    def reason(self, lang: str | None = "vi") -> str:
+        return self.finding.statement(lang) if self.finding is not None else ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class UnitItem:
-    """A unit of the report: the stats' unit row, its group's name and its number of products."""
+    """A unit of the report: the stats' unit row, its group's name and its number of products; a
+    unit with no valid reply that did send a file has its latest refusal."""
     row: UnitRow
     group_name: str
     products: int
+    refused: Refusal | None = None
 
     unit_id = property(lambda self: self.row.unit_id)
     unit_name = property(lambda self: self.row.unit_name)
@@ -190,12 +204,40 @@ class Report:
         return f"{p.accepted}/{p.total}"
 
 
-def _unit_items(stats: Stats, group_names: dict[str, str]) -> list[UnitItem]:
+def _unit_items(stats: Stats, group_names: dict[str, str], refused: dict[str, Refusal] | None = None
+                ) -> list[UnitItem]:
     n_products = Counter(r.unit_id for r in stats.rows)
-    return [UnitItem(u, group_names.get(u.group, u.group), n_products[u.unit_id]) for u in stats.unit_rows]
+    refused = refused or {}
+    return [UnitItem(u, group_names.get(u.group, u.group), n_products[u.unit_id],
+                     refused.get(u.unit_id) if u.deadline_status in NOT_REPLIED else None)
+            for u in stats.unit_rows]
 
 
-def build_report(campaign: Campaign, stats: Stats) -> Report:
+def refusals(ws, as_of: dt.date) -> dict[str, Refusal]:
+    """Each unit's latest refused return received by `as_of` (one of unknown date counts too):
+    a unit that sent only refused files has sent something, and should hear why it does not count."""
+    if not ws.ledger_file.exists():
+        return {}
+    import json
+
+    from tracker.model.dates import from_iso
+    from tracker.store.ledger import Ledger
+
+    out: dict[str, Refusal] = {}
+    with Ledger.reader(ws.ledger_file) as ledger:
+        for r in ledger.distinct_returns():        # oldest first: the latest one stays
+            if r["outcome"] != "rejected" or not r["unit_id"]:
+                continue
+            received = from_iso(r["received_at"])
+            if received is not None and received > as_of:
+                continue
+            errors = [Finding.from_record(f) for f in json.loads(r["findings"] or "[]")]
+            errors = [f for f in errors if f.severity == "error"] or errors
+            out[r["unit_id"]] = Refusal(r["name"], received, errors[0] if errors else None)
+    return out
+
+
+def build_report(campaign: Campaign, stats: Stats, refused: dict[str, Refusal] | None = None) -> Report:
     from tracker.master.workbook import notes_text
 
     group_names = {g.id: g.name for g in stats.groups}
@@ -218,7 +260,7 @@ def build_report(campaign: Campaign, stats: Stats) -> Report:
                 blank=tuple(labels[c] for c, v in r.answers.items() if v == "blank"),
                 notes=notes_text(sub, campaign), proposals=sub.proposals if sub else "",
                 signer=sub.signer if sub else ""))
-    for item in _unit_items(stats, group_names):
+    for item in _unit_items(stats, group_names, refused):
         rep.units.append(item)
         if item.deadline_status in NOT_REPLIED:
             rep.not_replied.append(item)
@@ -228,10 +270,13 @@ def build_report(campaign: Campaign, stats: Stats) -> Report:
     return rep
 
 
-def missing_units(stats: Stats) -> list[UnitItem]:
-    """Units with no valid return at `as_of` (deadline status missing or waiting), registry order."""
-    return [u for u in _unit_items(stats, {g.id: g.name for g in stats.groups}) if u.deadline_status in NOT_REPLIED]
+# ---------------------------------------------------------------------------- tracker missing
+def missing_units(stats: Stats, refused: dict[str, Refusal] | None = None) -> list[UnitItem]:
+    """Units with no valid return at `as_of` (deadline status missing or waiting), registry order;
+    those that sent only refused files carry their latest refusal (`refusals`)."""
+    return [u for u in _unit_items(stats, {g.id: g.name for g in stats.groups}, refused)
+            if u.deadline_status in NOT_REPLIED]
 
 
-__all__ = ["FORMATS", "KindItem", "ProductItem", "Report", "ReportTexts", "UnitItem", "build_report",
-           "clean", "date_line", "missing_units", "percent", "report_texts"]
+__all__ = ["FORMATS", "KindItem", "ProductItem", "Refusal", "Report", "ReportTexts", "UnitItem",
+           "build_report", "clean", "date_line", "missing_units", "percent", "refusals", "report_texts"]
