@@ -154,6 +154,21 @@ def test_scans_are_read_at_any_turn_tilt_and_noise(form_pdf, ctx, tmp_path, dpi,
 
 
 @needs_soffice
+@pytest.mark.parametrize("dpi, blur, attempt", [(100, 0, "upscaled"), (150, 1.2, "sharpened")])
+def test_coarse_and_blurred_scans_are_read_by_the_later_attempts(camp, form_pdf, ctx, tmp_path, dpi, blur, attempt):
+    """Below what the form is made for (the densest code, 100 dpi; or blurred): zxing-cpp's own
+    pass misses these, the ladder's later attempts read them."""
+    from PIL import ImageFilter
+
+    page = signing.stamp_qr(signing.rasterise(form_pdf, dpi, 1), ident.qr_png(signing.qr_payload(camp, LONG)), dpi)
+    if blur:
+        page = page.filter(ImageFilter.GaussianBlur(blur))
+    page = signing.degrade(page, seed=dpi, tilt=2.5, noise=15, jpeg=50)
+    r = read(signing.save_scan([page], tmp_path / "blurred.jpg", dpi), ctx)
+    assert (r.qr_unit_id, r.qr.attempt, codes(r)) == (LONG, attempt, [])
+
+
+@needs_soffice
 @pytest.mark.parametrize("suffix", [".pdf", ".png", ".tif"])
 def test_two_page_scans_in_every_container(form_pdf, ctx, tmp_path, suffix):
     """A scanner's PDF (one picture a page), a PNG and a multi-page TIFF, the QR on page 1."""
