@@ -178,7 +178,10 @@ def load_trust_roots(folder: Path) -> tuple[tuple[bytes, ...], list[Finding]]:
 
 # --------------------------------------------------------------------------- reading one file
 def read_signed_copy(path, display_name: str, ctx: CopyContext, as_of: dt.datetime) -> SignedCopyReading:
-    """Read one signed copy; IntakeError when it cannot be read at all."""
+    """Read one signed copy; IntakeError when it cannot be read at all. Signatures are judged as
+    of `as_of` (the time the copy was received; a naive time is taken as this machine's local time)."""
+    if as_of.tzinfo is None:
+        as_of = as_of.astimezone()
     path = Path(path)
     name = display_name or path.name
     try:
