@@ -74,7 +74,7 @@ def main() -> None:
         png = ident.qr_png(signing.qr_payload(ws, UNIT))
         form = signing.print_form(ws.outbox_path(unit), png, tmp / "printed", soffice_convert)
         pki = signing.make_pki(unit.name)
-        ctx = sc.copy_context(ws.campaign, ws.units, ws.secret, (pki.root.der,))
+        ctx = sc.copy_context(ws.campaign, ws.units, signing.SECRET, (pki.root.der,))
 
         page200 = signing.degrade(signing.rasterise(form, 200), tilt=2, noise=12, jpeg=60)
         scan_pdf = signing.save_scan([page200], tmp / "scan-200dpi.pdf", 200)

@@ -216,8 +216,13 @@ def simple_page(text: bytes = b"Bien ban") -> tuple[bytes, bytes]:
 
 
 # ------------------------------------------------------------------------------------------ the printed form
+# A campaign folder's secret is random, and so would be the token and the module pattern of every
+# QR code: whether a code at the edge of legibility reads would change from run to run.
+SECRET = b"a fixed secret: the same QR pattern every run"
+
+
 def qr_payload(ws, unit_id: str) -> str:
-    return ident.qr_payload_for(ws.secret, ws.campaign.id, unit_id, ws.campaign.version)
+    return ident.qr_payload_for(SECRET, ws.campaign.id, unit_id, ws.campaign.version)
 
 
 def workbook_with_qr(xlsx: Path, png: bytes, dest: Path, side_mm: float) -> Path:

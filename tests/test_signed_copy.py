@@ -40,7 +40,7 @@ def pki(camp):
 
 @pytest.fixture(scope="session")
 def ctx(camp, pki) -> CopyContext:
-    return copy_context(camp.campaign, camp.units, camp.secret, (pki.root.der,))
+    return copy_context(camp.campaign, camp.units, signing.SECRET, (pki.root.der,))
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +71,7 @@ def codes(reading) -> list[str]:
 
 # ------------------------------------------------------------------------------------------ the QR payload
 def test_payload_round_trip_and_each_reason(camp):
-    secret, cid, version = camp.secret, camp.campaign.id, camp.campaign.version
+    secret, cid, version = signing.SECRET, camp.campaign.id, camp.campaign.version
     units = set(camp.unit_by_id)
     text = ident.qr_payload_for(secret, cid, UNIT, version)
     assert text.startswith(f"TRK1|{cid}|{UNIT}|{version}|")
@@ -197,7 +197,7 @@ def test_qr_on_a_later_page_is_found_and_pages_read_are_bounded(form_pdf, ctx, t
 
 @needs_soffice
 def test_qr_of_another_campaign_is_an_error_with_the_campaign_named(camp, form_pdf, ctx, tmp_path):
-    other = ident.qr_png(ident.qr_payload_for(camp.secret, "hanoi-ttdt-2025", UNIT, "2025.1"))
+    other = ident.qr_png(ident.qr_payload_for(signing.SECRET, "hanoi-ttdt-2025", UNIT, "2025.1"))
     page = signing.stamp_qr(signing.rasterise(form_pdf, 200, 1), other, 200)     # on the page without ours
     dest = signing.save_scan([signing.degrade(page, noise=8, jpeg=70)], tmp_path / "other-campaign.jpg", 200)
     r = read(dest, ctx)
