@@ -12,10 +12,10 @@ bounded workers (`read_signed_copies`, or `bounded.run_bounded(read_signed_copy,
 - Every PDF's first pages are rasterised with PDFium, and every image decoded with Pillow, to
   look for the form's QR code with zxing-cpp (it finds codes at any rotation and a few degrees
   of tilt by itself; an upscaled, a binarised and a halved copy are tried after that).
-- Whatever cannot be read is refused with an IntakeError (a Finding with a Vietnamese message);
-  what was read but does not hold (a signature that is broken, modified, untrusted, expired; a QR
-  of another campaign) is a Finding of severity "error" in the reading, which keeps what it
-  could read (signer, QR), so staff know who sent it.
+- Whatever cannot be read is refused with an IntakeError (one finding of the registry's "signed"
+  group); what was read but does not hold (a signature that is broken, modified, untrusted,
+  expired; a QR of another campaign) is a finding of severity "error" in the reading, which keeps
+  what it could read (signer, QR), so staff know who sent it.
 """
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracker.intake.safety import _fail, _label, _label_lc, _mb, _num
+from tracker.intake.safety import _fail, _mb, _unreadable
 from tracker.model import ident
+from tracker.model.dates import show
 from tracker.model.findings import Finding, IntakeError
 
 MiB = 1024 * 1024
@@ -164,10 +165,7 @@ def load_trust_roots(folder: Path) -> tuple[tuple[bytes, ...], list[Finding]]:
             else:
                 certs = [x509.load_der_x509_certificate(data)]
         except (OSError, ValueError) as e:
-            findings.append(Finding("trust_bad_file", "warning",
-                                    f"Tệp '{path.name}' trong thư mục trust/ không phải chứng thư số đọc được "
-                                    f"({type(e).__name__}); đã bỏ qua. Thay bằng tệp chứng thư gốc (.cer, .crt, "
-                                    "hoặc .pem) tải từ trang của tổ chức chứng thực.", file=path.name))
+            findings.append(Finding("trust_bad_file", file=path.name, value=type(e).__name__))
             continue
         for cert in certs:
             der = cert.public_bytes(Encoding.DER)
@@ -189,21 +187,15 @@ def read_signed_copy(path, display_name: str, ctx: CopyContext, as_of: dt.dateti
         with open(path, "rb") as fh:
             head = fh.read(1024)
     except OSError as e:
-        raise _fail("unreadable", f"Không đọc được {_label_lc(name)} ({e.strerror}). Kiểm tra lại tệp rồi chạy "
-                    "lại.", name) from None
+        raise _unreadable(name, e) from None
     if size > MAX_COPY_BYTES:
-        raise _fail("signed_file_too_large",
-                    f"{_label(name)} quá lớn ({_mb(size)} MB, tối đa {MAX_COPY_BYTES // MiB} MB) cho một bản "
-                    "biên bản đã ký. Đề nghị đơn vị quét lại biên bản ở 200–300 dpi (ảnh xám hoặc đen trắng), "
-                    "chỉ gồm các trang biên bản, rồi gửi lại.", name,
-                    value=f"{_mb(size)} MB", expected=f"<= {MAX_COPY_BYTES // MiB} MB")
+        raise _fail("signed_file_too_large", name, value=str(size), expected=str(MAX_COPY_BYTES),
+                    size_mb=_mb(size), max_mb=str(MAX_COPY_BYTES // MiB))
     if b"%PDF-" in head:
         return _read_pdf(path, name, ctx, as_of)
     if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or head[:4] in (b"II*\x00", b"MM\x00*"):
         return _read_image(path, name, ctx)
-    raise _fail("signed_not_supported",
-                f"{_label(name)} không phải tệp PDF hay ảnh (JPG, PNG, TIF) nên không đọc được như bản biên bản "
-                "đã ký. Đề nghị đơn vị gửi bản quét dạng PDF hoặc JPG, hoặc tệp PDF đã ký số.", name)
+    raise _fail("signed_not_supported", name)
 
 
 def _read_pdf(path: Path, name: str, ctx: CopyContext, as_of: dt.datetime) -> SignedCopyReading:
@@ -215,19 +207,13 @@ def _read_pdf(path: Path, name: str, ctx: CopyContext, as_of: dt.datetime) -> Si
     except pdfium.PdfiumError as e:
         if getattr(e, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             raise _encrypted(name) from None
-        raise _fail("signed_damaged",
-                    f"Tệp PDF '{name}' bị hỏng, không mở được. Đề nghị đơn vị xuất lại tệp PDF (hoặc quét lại "
-                    "biên bản) rồi gửi lại.", name, value=str(e)[:200]) from None
+        raise _fail("signed_damaged", name, value=str(e)[:200], problem="pdf") from None
     try:
         pages = len(doc)
         if pages > MAX_PDF_PAGES:
-            raise _fail("signed_too_many_pages",
-                        f"{_label(name)} có {pages} trang, quá {MAX_PDF_PAGES} trang: biên bản xác nhận chỉ có vài "
-                        "trang. Đề nghị đơn vị quét riêng biên bản đã ký, đóng dấu thành một tệp rồi gửi lại.",
-                        name, value=str(pages), expected=f"<= {MAX_PDF_PAGES}")
+            raise _too_many_pages(name, pages)
         if pages == 0:
-            raise _fail("signed_damaged", f"Tệp PDF '{name}' không có trang nào. Đề nghị đơn vị xuất lại tệp "
-                        "PDF (hoặc quét lại biên bản) rồi gửi lại.", name)
+            raise _fail("signed_damaged", name, problem="no_pages")
         n_sigs = pdfium_c.FPDF_GetSignatureCount(doc.raw)
         reader = _pyhanko_reader(path, name, must=n_sigs > 0)
         first = min(pages, QR_PAGES)
@@ -247,15 +233,20 @@ def _read_pdf(path: Path, name: str, ctx: CopyContext, as_of: dt.datetime) -> Si
 
 
 def _encrypted(name: str) -> IntakeError:
-    return _fail("signed_encrypted",
-                 f"Tệp PDF '{name}' có đặt mật khẩu nên không đọc được. Đề nghị đơn vị bỏ mật khẩu (nếu là tệp ký "
-                 "số thì bỏ mật khẩu trước rồi mới ký) và gửi lại.", name)
+    return _fail("signed_encrypted", name)
 
 
-def _bomb(name: str, detail: str) -> IntakeError:
-    return _fail("signed_pdf_bomb",
-                 f"Tệp PDF '{name}' có cấu trúc bất thường ({detail}), bị từ chối để bảo đảm an toàn. Đề nghị "
-                 "đơn vị quét lại biên bản, hoặc in lại ra PDF từ tệp mẫu, rồi gửi lại.", name, value=detail)
+def _too_many_pages(name: str, pages: int) -> IntakeError:
+    return _fail("signed_too_many_pages", name, value=str(pages), expected=f"<= {MAX_PDF_PAGES}",
+                 max=str(MAX_PDF_PAGES))
+
+
+def _bomb(name: str, problem: str = "stream", page: int = 0, width: float = 0, height: float = 0) -> IntakeError:
+    """A PDF refused before PDFium decodes it: a stream inflating past MAX_STREAM_BYTES ("stream"),
+    a page box ("page_box") or a picture ("image") of `width` x `height`."""
+    size = f"{width:g} × {height:g}" if width else ""
+    return _fail("signed_pdf_bomb", name, value=f"{problem} {page} {size}".strip(), problem=problem,
+                 max_mb=str(MAX_STREAM_BYTES // MiB), page=str(page or ""), size=size)
 
 
 def _pyhanko_reader(path: Path, name: str, must: bool):
@@ -286,13 +277,10 @@ def _pyhanko_reader(path: Path, name: str, must: bool):
     except IntakeError:
         raise
     except PdfDecodeLimitError as e:
-        raise _bomb(name, f"một luồng dữ liệu giải nén quá {MAX_STREAM_BYTES // MiB} MB") from e
+        raise _bomb(name) from e
     except Exception as e:
         if must:
-            raise _fail("signed_unreadable",
-                        f"Tệp PDF '{name}' có chữ ký số nhưng cấu trúc tệp không kiểm tra được chữ ký "
-                        f"({type(e).__name__}). Đề nghị đơn vị gửi lại đúng tệp đã ký (không qua phần mềm "
-                        "chuyển đổi, nén hay ghép tệp).", name, value=str(e)[:200]) from None
+            raise _fail("signed_unreadable", name, value=f"{type(e).__name__}: {e}"[:200], signature="") from None
         return None
 
 
@@ -310,7 +298,7 @@ def _check_pages(reader, name: str, first: int) -> None:
             if box is not None and len(box) == 4:
                 w, h = abs(float(box[2]) - float(box[0])), abs(float(box[3]) - float(box[1]))
                 if max(w, h) * float(page.get("/UserUnit", 1)) > MAX_PAGE_SIDE_PT:
-                    raise _bomb(name, f"trang {i + 1} rộng {_num(round(w))} × {_num(round(h))} điểm")
+                    raise _bomb(name, "page_box", i + 1, round(w), round(h))
             contents = page.get("/Contents")
             streams = contents if isinstance(contents, generic.ArrayObject) else [contents] if contents else []
             for s in streams:
@@ -321,7 +309,7 @@ def _check_pages(reader, name: str, first: int) -> None:
     except IntakeError:
         raise
     except PdfDecodeLimitError as e:
-        raise _bomb(name, f"một luồng dữ liệu giải nén quá {MAX_STREAM_BYTES // MiB} MB") from e
+        raise _bomb(name) from e
     except Exception:
         return      # a structure pyHanko does not follow: PDFium decides, the worker's limits hold
 
@@ -342,7 +330,7 @@ def _check_resources(resources, name: str, page_no: int, depth: int) -> None:
         if x.get("/Subtype") == "/Image":
             w, h = int(x.get("/Width", 0)), int(x.get("/Height", 0))
             if w * h > MAX_IMAGE_PIXELS:
-                raise _bomb(name, f"ảnh trong trang {page_no} khai báo {w} × {h} điểm ảnh")
+                raise _bomb(name, "image", page_no, w, h)
         elif x.get("/Subtype") == "/Form":
             _ = x.data
             _check_resources(x.get("/Resources"), name, page_no, depth + 1)
@@ -370,17 +358,11 @@ def _read_image(path: Path, name: str, ctx: CopyContext) -> SignedCopyReading:
     except Image.DecompressionBombError:
         raise _image_too_large(name, None) from None
     except Exception as e:
-        raise _fail("signed_damaged",
-                    f"Ảnh '{name}' bị hỏng hoặc không đúng định dạng, không mở được. Đề nghị đơn vị chụp hoặc quét "
-                    "lại biên bản (JPG, PNG hoặc PDF) rồi gửi lại.", name, value=f"{type(e).__name__}: {e}"[:200]) \
-            from None
+        raise _fail("signed_damaged", name, value=f"{type(e).__name__}: {e}"[:200], problem="image") from None
     with im:
         frames = getattr(im, "n_frames", 1)
         if frames > MAX_PDF_PAGES:
-            raise _fail("signed_too_many_pages",
-                        f"{_label(name)} có {frames} trang, quá {MAX_PDF_PAGES} trang: biên bản xác nhận chỉ có vài "
-                        "trang. Đề nghị đơn vị quét riêng biên bản đã ký, đóng dấu thành một tệp rồi gửi lại.",
-                        name, value=str(frames), expected=f"<= {MAX_PDF_PAGES}")
+            raise _too_many_pages(name, frames)
         first = min(frames, QR_PAGES)
 
         def pages():
@@ -399,10 +381,8 @@ def _read_image(path: Path, name: str, ctx: CopyContext) -> SignedCopyReading:
                 except Image.DecompressionBombError:
                     raise _image_too_large(name, im.size) from None
                 except (OSError, ValueError, SyntaxError) as e:
-                    raise _fail("signed_damaged",
-                                f"Ảnh '{name}' bị hỏng (trang {i + 1}), không đọc được. Đề nghị đơn vị chụp hoặc "
-                                "quét lại biên bản rồi gửi lại.", name, value=f"{type(e).__name__}: {e}"[:200]) \
-                        from None
+                    raise _fail("signed_damaged", name, value=f"{type(e).__name__}: {e}"[:200], problem="image_page",
+                                page=str(i + 1)) from None
 
         qr, others, read = _find_qr(pages(), ctx)
     return SignedCopyReading(name, IMAGE_KIND, frames, read, None, qr, (), tuple(_qr_findings(qr, name, read, ctx)),
@@ -410,11 +390,9 @@ def _read_image(path: Path, name: str, ctx: CopyContext) -> SignedCopyReading:
 
 
 def _image_too_large(name: str, size) -> IntakeError:
-    shown = f"{size[0]} × {size[1]} điểm ảnh" if size else "quá lớn"
-    return _fail("signed_image_too_large",
-                 f"Ảnh '{name}' quá lớn ({shown}; tối đa {MAX_IMAGE_PIXELS // 1_000_000} triệu điểm ảnh). Đề nghị "
-                 "đơn vị quét lại ở 200–300 dpi hoặc chụp ở độ phân giải thấp hơn rồi gửi lại.", name,
-                 value=f"{size[0]}x{size[1]}" if size else "", expected=f"<= {MAX_IMAGE_PIXELS} px")
+    return _fail("signed_image_too_large", name, value=f"{size[0]}x{size[1]}" if size else "",
+                 expected=f"<= {MAX_IMAGE_PIXELS} px", size=f"{size[0]} × {size[1]}" if size else "",
+                 max_mpx=str(MAX_IMAGE_PIXELS // 1_000_000))
 
 
 # --------------------------------------------------------------------------- the QR code
@@ -464,33 +442,17 @@ def _find_qr(images, ctx: CopyContext) -> tuple[QrRead | None, tuple[str, ...], 
 
 def _qr_findings(qr: QrRead | None, name: str, read: int, ctx: CopyContext) -> list[Finding]:
     if qr is None:
-        return [Finding("qr_not_found", "warning",
-                        f"Không tìm thấy mã QR của biên bản trên {read} trang đầu của tệp '{name}' (ảnh mờ, mã bị "
-                        "che, hoặc biên bản không in từ tệp mẫu). Cần cán bộ xác nhận đây là biên bản của đơn vị "
-                        "nào; nếu cần, đề nghị đơn vị quét lại rõ hơn (200–300 dpi).", file=name)]
+        return [Finding("qr_not_found", file=name, pages=str(read))]
     c = qr.check
     if c.ok:
         return []
     if c.reason == ident.QR_OTHER_CAMPAIGN:
-        return [Finding("qr_other_campaign", "error",
-                        f"Mã QR trên tệp '{name}' thuộc chiến dịch khác ('{c.campaign_id}'), không phải "
-                        f"'{ctx.campaign_id}': có thể đơn vị gửi nhầm biên bản của đợt khác. Đề nghị đơn vị in biên "
-                        "bản từ tệp mẫu của chiến dịch này, ký, đóng dấu rồi gửi lại.", file=name,
-                        value=c.campaign_id, expected=ctx.campaign_id)]
+        return [Finding("qr_other_campaign", file=name, value=c.campaign_id, expected=ctx.campaign_id)]
     if c.reason == ident.QR_UNKNOWN_UNIT:
-        return [Finding("qr_unknown_unit", "error",
-                        f"Mã QR trên tệp '{name}' mang mã đơn vị '{c.unit_id}' không có trong danh sách đơn vị của "
-                        "chiến dịch. Kiểm tra units.csv, hoặc đề nghị đơn vị in đúng biên bản của mình từ tệp mẫu "
-                        "đã gửi.", file=name, value=c.unit_id)]
+        return [Finding("qr_unknown_unit", file=name, value=c.unit_id)]
     if c.reason == ident.QR_BAD_TOKEN:
-        return [Finding("qr_bad_token", "error",
-                        f"Mã QR trên tệp '{name}': mã xác thực không khớp với đơn vị '{c.unit_id}' (mã QR bị sửa, "
-                        "hoặc biên bản in từ tệp của một thư mục chiến dịch khác). Không công nhận bản này; gửi lại "
-                        "đơn vị tệp mẫu trong outbox/ và đề nghị in, ký, đóng dấu lại.", file=name, value=c.unit_id)]
-    return [Finding("qr_malformed", "error",
-                    f"Mã QR trên tệp '{name}' có dạng của tracker nhưng sai cấu trúc (đã bị sửa hoặc hỏng). Không "
-                    "công nhận bản này; đề nghị đơn vị in lại biên bản từ tệp mẫu đã gửi.", file=name,
-                    value=c.text[:200])]
+        return [Finding("qr_bad_token", file=name, value=c.unit_id)]
+    return [Finding("qr_malformed", file=name, value=c.text[:200])]
 
 
 # --------------------------------------------------------------------------- signatures
@@ -509,11 +471,9 @@ def _validate_signatures(reader, path: Path, name: str, ctx: CopyContext, as_of:
     try:
         embedded = reader.embedded_regular_signatures
     except PdfDecodeLimitError as e:
-        raise _bomb(name, f"một luồng dữ liệu giải nén quá {MAX_STREAM_BYTES // MiB} MB") from e
+        raise _bomb(name) from e
     except Exception as e:
-        raise _fail("signed_unreadable",
-                    f"Tệp PDF '{name}' có chữ ký số nhưng không đọc được chữ ký ({type(e).__name__}). Đề nghị đơn vị "
-                    "gửi lại đúng tệp đã ký.", name, value=str(e)[:200]) from None
+        raise _fail("signed_unreadable", name, value=f"{type(e).__name__}: {e}"[:200], signature="") from None
     last_revision = reader.xrefs.total_revisions - 1
     data = path.read_bytes()
     checks = []
@@ -523,12 +483,10 @@ def _validate_signatures(reader, path: Path, name: str, ctx: CopyContext, as_of:
         try:
             st = validate_pdf_signature(sig, vc, key_usage_settings=usage)
         except PdfDecodeLimitError as e:
-            raise _bomb(name, f"một luồng dữ liệu giải nén quá {MAX_STREAM_BYTES // MiB} MB") from e
+            raise _bomb(name) from e
         except Exception as e:
-            findings.append(Finding("signed_unreadable", "error",
-                                    f"Tệp PDF '{name}': không kiểm tra được chữ ký số '{sig.field_name}' "
-                                    f"({type(e).__name__}). Đề nghị đơn vị gửi lại đúng tệp đã ký (không qua phần "
-                                    "mềm chuyển đổi, nén hay ghép tệp).", file=name, value=str(e)[:200]))
+            findings.append(Finding("signed_unreadable", file=name, value=f"{type(e).__name__}: {e}"[:200],
+                                    signature=str(sig.field_name or "?")))
             continue
         # Bytes after the last signed revision that form no revision of their own: pyHanko sees no
         # modification in them, but the signature does not cover them. Line ends a mail program
@@ -536,7 +494,7 @@ def _validate_signatures(reader, path: Path, name: str, ctx: CopyContext, as_of:
         trailing = sig.signed_revision == last_revision and data[_covered_to(sig):].strip(b" \t\r\n\0") != b""
         check = _signature_check(sig, st, as_of, trailing)
         checks.append(check)
-        findings.extend(_signature_findings(check, name, as_of, bool(roots)))
+        findings.extend(_signature_findings(check, name, as_of, len(roots)))
     return tuple(checks)
 
 
@@ -605,51 +563,26 @@ def _signature_check(sig, st, as_of: dt.datetime, trailing: bool) -> SignatureCh
 
 
 def _who(s: Signer) -> str:
-    return f"'{s.name}'" + (f" ({s.organisation})" if s.organisation and s.organisation != s.name else "")
+    """The signer as the findings name them: "Nguyễn Văn An (UBND Phường Ba Đình)"."""
+    return s.name + (f" ({s.organisation})" if s.organisation and s.organisation != s.name else "")
 
 
-def _date(d: dt.datetime) -> str:
-    return f"{d:%d/%m/%Y}"
-
-
-def _signature_findings(c: SignatureCheck, name: str, as_of: dt.datetime, has_roots: bool) -> list[Finding]:
+def _signature_findings(c: SignatureCheck, name: str, as_of: dt.datetime, roots: int) -> list[Finding]:
     s = c.signer
+    who = dict(file=name, value=s.name, expected=c.detail, signer=_who(s))
     if c.status == SIG_VALID:
         return []
     if c.status == SIG_BROKEN:
-        code, text = "signed_invalid", (
-            f"Tệp '{name}': chữ ký số của {_who(s)} không hợp lệ (nội dung đã ký bị thay đổi hoặc chữ ký bị "
-            "hỏng). Không công nhận bản ký này; đề nghị đơn vị ký lại trên tệp PDF của biên bản rồi gửi lại.")
-    elif c.status == SIG_MODIFIED:
-        code, text = "signed_modified", (
-            f"Tệp '{name}': tệp đã bị sửa hoặc thêm nội dung sau khi {_who(s)} ký số (chữ ký không còn bao "
-            "trùm toàn bộ tệp). Không công nhận bản ký này; đề nghị đơn vị gửi lại đúng tệp vừa ký, không mở "
-            "ra sửa hay lưu lại bằng phần mềm khác sau khi ký.")
-    elif c.status == SIG_EXPIRED:
-        code, text = "signed_cert_expired", (
-            f"Tệp '{name}': chứng thư số của {_who(s)} đã hết hạn ngày {_date(s.not_after)}, trước thời điểm "
-            f"kiểm tra {_date(as_of)}. Đề nghị đơn vị ký lại bằng chứng thư số còn hạn rồi gửi lại.")
-    elif c.status == SIG_NOT_YET_VALID:
-        code, text = "signed_cert_not_yet_valid", (
-            f"Tệp '{name}': chứng thư số của {_who(s)} chỉ có hiệu lực từ ngày {_date(s.not_before)}, sau thời "
-            f"điểm kiểm tra {_date(as_of)}. Kiểm tra lại ngày giờ máy tính; nếu đúng, đề nghị đơn vị ký lại bằng "
-            "chứng thư số đang có hiệu lực.")
-    elif c.status == SIG_REVOKED:
-        code, text = "signed_revoked", (
-            f"Tệp '{name}': chứng thư số của {_who(s)} đã bị thu hồi. Đề nghị đơn vị ký lại bằng chứng thư số "
-            "hợp lệ rồi gửi lại.")
-    elif not has_roots:
-        code, text = "signed_untrusted", (
-            f"Tệp '{name}': chưa kiểm tra được chữ ký số của {_who(s)} vì thư mục trust/ của chiến dịch chưa "
-            f"có chứng thư gốc nào. Chép chứng thư gốc của tổ chức chứng thực đã cấp ('{s.issuer}'; ví dụ Ban Cơ "
-            "yếu Chính phủ hoặc CA công cộng được cấp phép) dạng .cer/.crt/.pem vào trust/ rồi ghép lại.")
-    else:
-        code, text = "signed_untrusted", (
-            f"Tệp '{name}': chứng thư số của {_who(s)} do '{s.issuer}' cấp, không thuộc tổ chức chứng thực nào "
-            "trong thư mục trust/ của chiến dịch. Nếu đó là tổ chức chứng thực hợp pháp (Ban Cơ yếu Chính phủ, "
-            "CA công cộng được cấp phép), chép chứng thư gốc của họ vào trust/ rồi ghép lại; nếu không, đề nghị "
-            "đơn vị ký bằng chứng thư số hợp lệ.")
-    return [Finding(code, "error", text, file=name, value=s.name, expected=c.detail)]
+        return [Finding("signed_invalid", **who)]
+    if c.status == SIG_MODIFIED:
+        return [Finding("signed_modified", **who)]
+    if c.status == SIG_EXPIRED:
+        return [Finding("signed_cert_expired", **who, valid_until=show(s.not_after), checked_on=show(as_of))]
+    if c.status == SIG_NOT_YET_VALID:
+        return [Finding("signed_cert_not_yet_valid", **who, valid_from=show(s.not_before), checked_on=show(as_of))]
+    if c.status == SIG_REVOKED:
+        return [Finding("signed_revoked", **who)]
+    return [Finding("signed_untrusted", **who, issuer=s.issuer, roots=str(roots))]
 
 
 # --------------------------------------------------------------------------- many files

@@ -19,8 +19,8 @@ from tracker.intake.signed_copy import SignedCopyReading
 from tracker.model.findings import Finding
 from tracker.model.registry import Unit, ascii_fold, slug
 
+# The keys of findings.CHOICES["method"], which says them to people.
 BY_QR, BY_SIGNER, BY_FILE_NAME, BY_SENDER = "qr", "signer", "file_name", "sender"
-_METHOD_VI = {BY_QR: "mã QR", BY_SIGNER: "chữ ký số", BY_FILE_NAME: "tên tệp", BY_SENDER: "địa chỉ người gửi"}
 
 # Words around a unit's name in certificates and letterheads, compared without tone marks.
 _PREFIXES = (("ubnd",), ("uy", "ban", "nhan", "dan"))
@@ -142,10 +142,9 @@ def match_copy(reading: SignedCopyReading | None, index: UnitIndex, *, file_name
         unit_id, method = qr_unit, BY_QR
         others = signer_units - {qr_unit}
         if others:
-            findings.append(Finding("copy_signer_other_unit", "warning",
-                                    f"Tệp '{name}': mã QR là của {_label(index, qr_unit)} nhưng người ký số thuộc "
-                                    f"{', '.join(_label(index, u) for u in sorted(others))}. Vẫn nhận theo mã QR; "
-                                    "cán bộ nên kiểm tra lại với đơn vị.", file=name))
+            findings.append(Finding("copy_signer_other_unit", file=name, value=",".join(sorted(others)),
+                                    unit=_label(index, qr_unit),
+                                    units=", ".join(_label(index, u) for u in sorted(others))))
     elif len(signer_units) == 1:
         unit_id, method, confirm = next(iter(signer_units)), BY_SIGNER, not signer_valid
     else:
@@ -157,27 +156,19 @@ def match_copy(reading: SignedCopyReading | None, index: UnitIndex, *, file_name
             method = BY_FILE_NAME if units[BY_FILE_NAME] == unit_id else BY_SENDER
             confirm = True
         elif len(named) > 1:
-            findings.append(Finding("copy_ambiguous", "error",
-                                    f"Tệp '{name}': tên tệp chỉ {_label(index, units[BY_FILE_NAME])}, còn địa chỉ "
-                                    f"gửi chỉ {_label(index, units[BY_SENDER])}. Không tự ghép; cán bộ xem tệp và "
-                                    "ghi nhận cho đúng đơn vị.", file=name, value=sender))
+            findings.append(Finding("copy_ambiguous", file=name, value=sender,
+                                    file_unit=_label(index, units[BY_FILE_NAME]),
+                                    sender_unit=_label(index, units[BY_SENDER])))
     if unit_id is None:
         if not any(f.code == "copy_ambiguous" for f in findings):
-            many = f" (chữ ký số khớp nhiều đơn vị: {', '.join(sorted(signer_units))})" if signer_units else ""
-            findings.append(Finding("copy_unmatched", "error",
-                                    f"Không xác định được tệp '{name}' là biên bản của đơn vị nào{many}: không có mã "
-                                    "QR hợp lệ, chữ ký số, tên tệp và địa chỉ gửi đều không khớp một đơn vị. Cán bộ "
-                                    "xem tệp và ghi nhận cho đúng đơn vị.", file=name, value=sender))
+            findings.append(Finding("copy_unmatched", file=name, value=sender,
+                                    units=", ".join(_label(index, u) for u in sorted(signer_units))))
         return CopyMatch(name, None, "", False, tuple(findings))
     if expected_unit_id and unit_id != expected_unit_id:
-        findings.append(Finding("copy_other_unit", "error",
-                                f"Tệp '{name}' là biên bản của {_label(index, unit_id)} (theo {_METHOD_VI[method]}) "
-                                f"nhưng được gửi kèm bảng tính của {_label(index, expected_unit_id)}. Không tự ghép; "
-                                "cán bộ kiểm tra với đơn vị gửi.", file=name, value=unit_id,
-                                expected=expected_unit_id))
+        findings.append(Finding("copy_other_unit", file=name, value=unit_id, expected=expected_unit_id,
+                                unit=_label(index, unit_id), method=method,
+                                other_unit=_label(index, expected_unit_id)))
     elif confirm:
-        findings.append(Finding("copy_needs_confirmation", "warning",
-                                f"Tệp '{name}' được nhận là biên bản của {_label(index, unit_id)} theo "
-                                f"{_METHOD_VI[method]}, không có mã QR hay chữ ký số hợp lệ xác nhận: cần cán bộ xem "
-                                "tệp và xác nhận.", file=name, value=unit_id))
+        findings.append(Finding("copy_needs_confirmation", file=name, value=unit_id, unit=_label(index, unit_id),
+                                method=method))
     return CopyMatch(name, unit_id, method, confirm, tuple(findings))
