@@ -3,8 +3,8 @@
     python benchmarks/signed_copy.py              # 15 runs each, medians (about a minute)
     python benchmarks/signed_copy.py --repeat 50
 
-It generates the Hà Nội campaign in a temporary folder, prints one unit's form to PDF through
-LibreOffice with its QR code 2 cm across (tests/signing.py), and makes from it: a scanner's
+It makes the Hà Nội campaign in a temporary folder, prints one unit's form (as generate makes it,
+with the QR code it carries) to PDF through LibreOffice (tests/signing.py), and makes from it: a scanner's
 one-page PDF at 200 dpi and a phone-like JPEG at 300 dpi (tilted, noisy, JPEG-compressed), the
 printed PDF signed by a test PKI, and a page without any QR code (every decoding attempt runs).
 Each is read with `read_signed_copy` in this process (no worker), and compared with the floor: the
@@ -23,10 +23,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import signing  # noqa: E402
-from conftest import soffice_convert  # noqa: E402
-from tracker.api import generate  # noqa: E402
+from conftest import soffice  # noqa: E402
 from tracker.intake import signed_copy as sc  # noqa: E402
-from tracker.model import ident  # noqa: E402
 from tracker.model.campaign import template_path  # noqa: E402
 from tracker.store.workspace import init_workspace  # noqa: E402
 
@@ -69,10 +67,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-signed-") as tmp:
         tmp = Path(tmp)
         ws = init_workspace(tmp / "camp", template_path(None), None, force=False)
-        generate(ws)
         unit = ws.unit_by_id[UNIT]
-        png = ident.qr_png(signing.qr_payload(ws, UNIT))
-        form = signing.print_form(ws.outbox_path(unit), png, tmp / "printed", soffice_convert)
+        form = signing.print_forms({"form": (ws.campaign, unit)}, tmp / "printed", soffice())["form"]
         pki = signing.make_pki(unit.name)
         ctx = sc.copy_context(ws.campaign, ws.units, signing.SECRET, (pki.root.der,))
 

@@ -1,6 +1,7 @@
 """Real signed copies for the tests and the benchmark: a test PKI (cryptography), PDFs signed with
-pyHanko at fixed times, the form printed through LibreOffice with its QR code, and "scans" of it
-(PDFium rasterises; Pillow rotates, tilts, adds noise and JPEG loss; fixed seeds)."""
+pyHanko at fixed times, generated unit forms printed through LibreOffice (the QR code is theirs),
+and "scans" of them (PDFium rasterises; Pillow rotates, tilts, adds noise and JPEG loss; fixed
+seeds)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -225,22 +226,27 @@ def qr_payload(ws, unit_id: str) -> str:
     return ident.qr_payload_for(SECRET, ws.campaign.id, unit_id, ws.campaign.version)
 
 
-def workbook_with_qr(xlsx: Path, png: bytes, dest: Path, side_mm: float) -> Path:
-    """The unit's workbook with the QR picture in the top right corner of the form, `side_mm`
-    across in the sheet (until the form carries it itself)."""
-    import openpyxl
-    from openpyxl.drawing.image import Image as XLImage
+def print_forms(forms: dict[str, tuple], outdir: Path, soffice: str) -> dict[str, Path]:
+    """Each unit's form as `generate` makes it (with SECRET), printed to PDF by LibreOffice in one
+    run: {name: (campaign, unit)} -> {name: PDF}."""
+    import subprocess
 
-    wb = openpyxl.load_workbook(xlsx)
-    img = XLImage(io.BytesIO(png))
-    img.width = img.height = round(side_mm / 25.4 * 96)     # openpyxl sizes pictures at 96 px an inch
-    wb[ident.FORM_SHEET].add_image(img, "F1")
-    wb.save(dest)
-    return dest
+    from tracker.outbound.unit_form import build_unit_workbook
+
+    books = outdir / "xlsx"
+    books.mkdir(parents=True, exist_ok=True)
+    for name, (campaign, unit) in forms.items():
+        build_unit_workbook(campaign, unit, SECRET, str(books / f"{name}.xlsx"))
+    profile = outdir / "lo-profile"       # private: runs never clash
+    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                    "--convert-to", "pdf", "--outdir", str(outdir), *(str(books / f"{n}.xlsx") for n in forms)],
+                   check=True, capture_output=True, timeout=300)
+    return {name: outdir / f"{name}.pdf" for name in forms}
 
 
 def printed_qr_mm(pdf: Path) -> float:
-    """How wide the QR code (quiet zone included) is on the first page of a PDF."""
+    """How wide the QR code (quiet zone included) is on the first page of a PDF, from the code
+    read back at 300 dpi."""
     import pypdfium2 as pdfium
     import zxingcpp
 
@@ -252,29 +258,8 @@ def printed_qr_mm(pdf: Path) -> float:
     code = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)[0]
     p = code.position
     side_px = ((p.top_right.x - p.top_left.x) ** 2 + (p.top_right.y - p.top_left.y) ** 2) ** 0.5
-    modules = 17 + 4 * _qr_version(code.text)       # the code's side, in modules, without quiet zone
+    modules = len(ident.qr_modules(code.text))    # zxing's corners are the symbol's outer corners
     return side_px / modules * (modules + 2 * ident.QR_BORDER) / 300 * 25.4
-
-
-def _qr_version(text: str) -> int:
-    import segno
-
-    return segno.make(text, error=ident.QR_ERROR, boost_error=False, micro=False).version
-
-
-def print_form(xlsx: Path, png: bytes, outdir: Path, convert) -> Path:
-    """The form printed to PDF through LibreOffice with its QR about QR_WIDTH_MM across on paper:
-    the form prints "fit to page", which shrinks pictures, so the picture is sized from a first print."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    side = ident.QR_WIDTH_MM
-    for attempt in range(2):
-        book = workbook_with_qr(xlsx, png, outdir / f"{xlsx.stem}.xlsx", side)
-        pdf = convert(book, "pdf", outdir)
-        printed = printed_qr_mm(pdf)
-        if abs(printed - ident.QR_WIDTH_MM) <= 1.0:
-            return pdf
-        side = side * ident.QR_WIDTH_MM / printed
-    raise AssertionError(f"the QR prints {printed:.1f} mm wide, wanted {ident.QR_WIDTH_MM} mm")
 
 
 # ------------------------------------------------------------------------------------------ scans
@@ -330,16 +315,3 @@ def save_scan(images, dest: Path, dpi: int) -> Path:
         kw.update(save_all=True, append_images=images[1:])
     images[0].save(dest, fmt, **kw)
     return dest
-
-
-def stamp_qr(page, png: bytes, dpi: int, xy_mm=(170, 12)):
-    """A QR picture pasted on a page image at its printed size (a stand-in form for codes that
-    no campaign folder here would print, e.g. another campaign's)."""
-    from PIL import Image
-
-    qr = Image.open(io.BytesIO(png)).convert("L")
-    side = round(ident.QR_WIDTH_MM / 25.4 * dpi)
-    qr = qr.resize((side, side), Image.NEAREST)
-    out = page.copy()
-    out.paste(qr, (round(xy_mm[0] / 25.4 * dpi), round(xy_mm[1] / 25.4 * dpi)))
-    return out

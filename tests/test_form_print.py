@@ -384,7 +384,7 @@ def test_every_form_carries_its_qr_code_on_page_one_20_mm_across(printed):
         p = code.position
         side_px = ((p.top_right.x - p.top_left.x) ** 2 + (p.top_right.y - p.top_left.y) ** 2) ** 0.5
         modules = len(ident.qr_modules(code.text))
-        printed_mm = side_px / (modules - 1) * (modules + 2 * ident.QR_BORDER) / 200 * 25.4   # corners: centres
+        printed_mm = side_px / modules * (modules + 2 * ident.QR_BORDER) / 200 * 25.4   # outer corners
         assert abs(printed_mm - ident.QR_WIDTH_MM) <= 1, (stem, printed_mm)
 
 

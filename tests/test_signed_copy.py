@@ -1,6 +1,7 @@
 """Signed copies of the biên bản: the QR payload, reading signed PDFs, scans and photos, refusing
-bad files, and matching each copy to its unit. Real parts throughout: forms printed through
-LibreOffice, scans made from them with PDFium and Pillow, PDFs signed with pyHanko by a test PKI."""
+bad files, and matching each copy to its unit. Real parts throughout: unit forms as generate makes
+them, printed through LibreOffice with the QR code they carry, scans made from them with PDFium
+and Pillow, PDFs signed with pyHanko by a test PKI."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,12 +14,13 @@ from pathlib import Path
 import pytest
 
 import signing
-from conftest import needs_soffice, soffice, soffice_convert
+from conftest import needs_soffice, soffice
 from signing import RECEIVED, at
 from tracker.intake import signed_copy as sc
 from tracker.intake.signed_copy import CopyContext, copy_context, load_trust_roots, read_signed_copy
 from tracker.intake.signed_match import BY_FILE_NAME, BY_QR, BY_SENDER, BY_SIGNER, UnitIndex, match_copy, name_keys
 from tracker.model import ident
+from tracker.model.campaign import campaign_from_data, parse_template, template_path
 from tracker.model.findings import IntakeError
 from tracker.store.workspace import Workspace
 
@@ -43,14 +45,29 @@ def ctx(camp, pki) -> CopyContext:
     return copy_context(camp.campaign, camp.units, signing.SECRET, (pki.root.der,))
 
 
+def last_year(campaign):
+    """The campaign as it was a year ago: another id and version (the form of an earlier round)."""
+    path = template_path(None)
+    data = parse_template(path.read_bytes(), path)
+    data["campaign"] = {**data["campaign"], "id": "hanoi-ttdt-2025", "version": "2025.1"}
+    return campaign_from_data(data, path)
+
+
 @pytest.fixture(scope="session")
-def form_pdf(camp, tmp_path_factory) -> Path:
-    """The unit's form printed to PDF by LibreOffice, its QR code 2 cm across on paper."""
+def forms(camp, tmp_path_factory) -> dict[str, Path]:
+    """Forms as generate makes them, printed to PDF by LibreOffice (one run): the unit's, the unit
+    with the longest id (the densest code, version 5), and the unit's form of last year's round."""
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
-    unit = camp.unit_by_id[UNIT]
-    png = ident.qr_png(signing.qr_payload(camp, UNIT))
-    return signing.print_form(camp.outbox_path(unit), png, tmp_path_factory.mktemp("printed"), soffice_convert)
+    return signing.print_forms({"form": (camp.campaign, camp.unit_by_id[UNIT]),
+                                "dense": (camp.campaign, camp.unit_by_id[LONG]),
+                                "last-year": (last_year(camp.campaign), camp.unit_by_id[UNIT])},
+                               tmp_path_factory.mktemp("printed"), soffice())
+
+
+@pytest.fixture(scope="session")
+def form_pdf(forms) -> Path:
+    return forms["form"]
 
 
 def read(path, ctx, as_of=RECEIVED):
@@ -93,13 +110,11 @@ def test_payload_round_trip_and_each_reason(camp):
 
 
 def test_qr_png_is_two_centimetres_and_reads_back(camp):
-    import segno
     import zxingcpp
     from PIL import Image
 
     def version(unit_id):
-        return segno.make(signing.qr_payload(camp, unit_id), error=ident.QR_ERROR, boost_error=False,
-                          micro=False).version
+        return (len(ident.qr_modules(signing.qr_payload(camp, unit_id))) - 17) // 4
 
     # version 4 at M: 41 modules with the quiet zone, 0.49 mm a module in 2 cm; the longest unit
     # ids of the registry need version 5 (45 modules, 0.44 mm)
@@ -112,10 +127,8 @@ def test_qr_png_is_two_centimetres_and_reads_back(camp):
 
 @needs_soffice
 @pytest.mark.parametrize("dpi", [150, 200])
-def test_the_densest_code_reads_in_a_poor_scan(camp, form_pdf, ctx, tmp_path, dpi):
-    png = ident.qr_png(signing.qr_payload(camp, LONG))
-    page = signing.stamp_qr(signing.rasterise(form_pdf, dpi, 1), png, dpi)
-    page = signing.degrade(page, seed=3, rotate=90, tilt=2.5, noise=20, jpeg=50)
+def test_the_densest_code_reads_in_a_poor_scan(forms, ctx, tmp_path, dpi):
+    page = signing.degrade(signing.rasterise(forms["dense"], dpi), seed=3, rotate=90, tilt=2.5, noise=20, jpeg=50)
     r = read(signing.save_scan([page], tmp_path / "dense.jpg", dpi), ctx)
     assert (r.qr_unit_id, codes(r)) == (LONG, [])
 
@@ -125,7 +138,8 @@ def test_the_densest_code_reads_in_a_poor_scan(camp, form_pdf, ctx, tmp_path, dp
 def test_form_printed_to_pdf_is_matched_by_its_qr(form_pdf, ctx, camp):
     assert abs(signing.printed_qr_mm(form_pdf) - ident.QR_WIDTH_MM) <= 1.0
     r = read(form_pdf, ctx)
-    assert (r.kind, r.pages, r.qr.page, r.qr_unit_id, r.signatures, r.findings) == ("pdf", 2, 1, UNIT, (), ())
+    # the form's two pages and the "Hướng dẫn" sheet's
+    assert (r.kind, r.pages, r.qr.page, r.qr_unit_id, r.signatures, r.findings) == ("pdf", 3, 1, UNIT, (), ())
     assert r.ok and not r.digitally_signed
     m = match_copy(r, UnitIndex(camp.units), file_name=form_pdf.name, expected_unit_id=UNIT)
     assert (m.unit_id, m.method, m.needs_confirmation, m.findings) == (UNIT, BY_QR, False, ())
@@ -154,18 +168,18 @@ def test_scans_are_read_at_any_turn_tilt_and_noise(form_pdf, ctx, tmp_path, dpi,
 
 
 @needs_soffice
-@pytest.mark.parametrize("dpi, blur, attempt", [(100, 0, "upscaled"), (150, 1.2, "sharpened")])
-def test_coarse_and_blurred_scans_are_read_by_the_later_attempts(camp, form_pdf, ctx, tmp_path, dpi, blur, attempt):
-    """Below what the form is made for (the densest code, 100 dpi; or blurred): zxing-cpp's own
-    pass misses these, the ladder's later attempts read them."""
+@pytest.mark.parametrize("form, dpi, blur, attempt", [("dense", 80, 0, "upscaled"), ("form", 200, 1.8, "sharpened")])
+def test_coarse_and_blurred_scans_are_read_by_the_later_attempts(forms, ctx, tmp_path, form, dpi, blur, attempt):
+    """Below what the form is made for (the densest code at 80 dpi; a blurred scan): zxing-cpp's
+    own pass misses these, the ladder's later attempts read them (each case only that attempt)."""
     from PIL import ImageFilter
 
-    page = signing.stamp_qr(signing.rasterise(form_pdf, dpi, 1), ident.qr_png(signing.qr_payload(camp, LONG)), dpi)
+    page = signing.rasterise(forms[form], dpi)
     if blur:
         page = page.filter(ImageFilter.GaussianBlur(blur))
-    page = signing.degrade(page, seed=dpi, tilt=2.5, noise=15, jpeg=50)
-    r = read(signing.save_scan([page], tmp_path / "blurred.jpg", dpi), ctx)
-    assert (r.qr_unit_id, r.qr.attempt, codes(r)) == (LONG, attempt, [])
+    page = signing.degrade(page, seed=1, tilt=2.5, noise=15, jpeg=50)
+    r = read(signing.save_scan([page], tmp_path / "coarse.jpg", dpi), ctx)
+    assert (r.qr_unit_id, r.qr.attempt, codes(r)) == ({"dense": LONG, "form": UNIT}[form], attempt, [])
 
 
 @needs_soffice
@@ -183,7 +197,7 @@ def test_two_page_scans_in_every_container(form_pdf, ctx, tmp_path, suffix):
 
 @needs_soffice
 def test_qr_on_a_later_page_is_found_and_pages_read_are_bounded(form_pdf, ctx, tmp_path):
-    guide = signing.rasterise(form_pdf, 150, 1)              # the guide page has no QR code
+    guide = signing.rasterise(form_pdf, 150, 1)              # the form's second page has no QR code
     form = signing.rasterise(form_pdf, 150, 0)
     dest = signing.save_scan([guide, form], tmp_path / "cover-then-form.pdf", 150)
     r = read(dest, ctx)
@@ -196,9 +210,8 @@ def test_qr_on_a_later_page_is_found_and_pages_read_are_bounded(form_pdf, ctx, t
 
 
 @needs_soffice
-def test_qr_of_another_campaign_is_an_error_with_the_campaign_named(camp, form_pdf, ctx, tmp_path):
-    other = ident.qr_png(ident.qr_payload_for(signing.SECRET, "hanoi-ttdt-2025", UNIT, "2025.1"))
-    page = signing.stamp_qr(signing.rasterise(form_pdf, 200, 1), other, 200)     # on the page without ours
+def test_qr_of_another_campaign_is_an_error_with_the_campaign_named(camp, forms, ctx, tmp_path):
+    page = signing.rasterise(forms["last-year"], 200)       # the unit printed last year's form
     dest = signing.save_scan([signing.degrade(page, noise=8, jpeg=70)], tmp_path / "other-campaign.jpg", 200)
     r = read(dest, ctx)
     assert codes(r) == ["qr_other_campaign"] and not r.ok and r.qr_unit_id is None

@@ -11,7 +11,7 @@ bounded workers (`read_signed_copies`, or `bounded.run_bounded(read_signed_copy,
   Revocation is not checked: there is no network.
 - Every PDF's first pages are rasterised with PDFium, and every image decoded with Pillow, to
   look for the form's QR code with zxing-cpp (it finds codes at any rotation and a few degrees
-  of tilt by itself; an upscaled, a binarised and a halved copy are tried after that).
+  of tilt by itself; an upscaled, a sharpened and a binarised copy are tried after that).
 - Whatever cannot be read is refused with an IntakeError (one finding of the registry's "signed"
   group); what was read but does not hold (a signature that is broken, modified, untrusted,
   expired; a QR of another campaign) is a finding of severity "error" in the reading, which keeps
@@ -245,8 +245,8 @@ def _bomb(name: str, problem: str = "stream", page: int = 0, width: float = 0, h
     """A PDF refused before PDFium decodes it: a stream inflating past MAX_STREAM_BYTES ("stream"),
     a page box ("page_box") or a picture ("image") of `width` x `height`."""
     size = f"{width:g} × {height:g}" if width else ""
-    return _fail("signed_pdf_bomb", name, value=f"{problem} {page} {size}".strip(), problem=problem,
-                 max_mb=str(MAX_STREAM_BYTES // MiB), page=str(page or ""), size=size)
+    return _fail("signed_pdf_bomb", name, value=" ".join(filter(None, (problem, str(page or ""), size))),
+                 problem=problem, max_mb=str(MAX_STREAM_BYTES // MiB), page=str(page or ""), size=size)
 
 
 def _pyhanko_reader(path: Path, name: str, must: bool):
