@@ -168,8 +168,10 @@ def test_scans_are_read_at_any_turn_tilt_and_noise(form_pdf, ctx, tmp_path, dpi,
 
 
 @needs_soffice
-@pytest.mark.parametrize("form, dpi, blur, attempt", [("dense", 80, 0, "upscaled"), ("form", 200, 1.8, "sharpened")])
-def test_coarse_and_blurred_scans_are_read_by_the_later_attempts(forms, ctx, tmp_path, form, dpi, blur, attempt):
+@pytest.mark.parametrize("form, dpi, blur, seed, attempt", [("dense", 80, 0, 1, "upscaled"),
+                                                         ("form", 200, 1.8, 3, "sharpened")])
+def test_coarse_and_blurred_scans_are_read_by_the_later_attempts(forms, ctx, tmp_path, form, dpi, blur, seed,
+                                                                 attempt):
     """Below what the form is made for (the densest code at 80 dpi; a blurred scan): zxing-cpp's
     own pass misses these, the ladder's later attempts read them (each case only that attempt)."""
     from PIL import ImageFilter
@@ -177,7 +179,7 @@ def test_coarse_and_blurred_scans_are_read_by_the_later_attempts(forms, ctx, tmp
     page = signing.rasterise(forms[form], dpi)
     if blur:
         page = page.filter(ImageFilter.GaussianBlur(blur))
-    page = signing.degrade(page, seed=1, tilt=2.5, noise=15, jpeg=50)
+    page = signing.degrade(page, seed=seed, tilt=2.5, noise=15, jpeg=50)
     r = read(signing.save_scan([page], tmp_path / "coarse.jpg", dpi), ctx)
     assert (r.qr_unit_id, r.qr.attempt, codes(r)) == ({"dense": LONG, "form": UNIT}[form], attempt, [])
 
@@ -321,6 +323,20 @@ def test_trust_folder_reads_pem_bundles_der_and_warns_on_junk(pki, tmp_path):
     assert roots == (pki.root.der, pki.other_root.der)
     assert [(f.code, f.file, f.severity) for f in findings] == [("trust_bad_file", "ghi-chu.crt", "warning")]
     assert load_trust_roots(tmp_path / "none") == ((), [])
+
+
+def test_init_makes_the_trust_folder_saying_what_goes_there(tmp_path):
+    from tracker.store.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "camp", template_path(None), None, force=False)
+    readme = ws.trust / "README.txt"
+    text = readme.read_bytes().decode("utf-8-sig")
+    assert ws.trust == ws.root / "trust" and "\r\n" in text            # Notepad shows it as it is
+    assert "Ban Cơ yếu Chính phủ" in text and "không kèm sẵn chứng thư gốc nào" in text and ".cer" in text
+    assert load_trust_roots(ws.trust) == ((), [])                         # the README is no certificate
+    readme.write_text("ghi chú của cán bộ", encoding="utf-8")
+    init_workspace(ws.root, template_path(None), None, force=True)
+    assert readme.read_text(encoding="utf-8") == "ghi chú của cán bộ"   # never overwritten
 
 
 # ------------------------------------------------------------------------------------------ refusals

@@ -60,7 +60,7 @@ QR_WIDTH_MM = 20.0          # on paper, quiet zone included
 # beaten by module size, not by more correction. The QR sits away from the signature and stamp.
 QR_ERROR = "M"
 QR_BORDER = 4               # modules of quiet zone, inside the image: nothing printed can touch the code
-QR_PX_PER_MODULE = 10       # ~520 dpi at 2 cm: crisp on any printer, under a kB of PNG
+QR_SIDE_PX = 500            # the picture, whatever the code's version: 635 dpi at 2 cm, 10-12 px a module
 
 QR_OK = "ok"
 QR_NOT_OURS = "not_ours"            # some other QR (an e-office document code, a link)
@@ -99,28 +99,33 @@ def qr_modules(payload: str) -> list[bytes]:
 
 
 def qr_png(payload: str, width_mm: float = QR_WIDTH_MM) -> bytes:
-    """The QR code as a black and white PNG, QR_PX_PER_MODULE pixels a module, whose pHYs resolution
-    makes it `width_mm` across (quiet zone included) at its natural size: xlsxwriter reads it.
-    A sheet printed at a scale shrinks pictures with it: place it at width_mm / print scale.
+    """The QR code as a black and white PNG of QR_SIDE_PX pixels a side whose pHYs resolution makes
+    it `width_mm` across (quiet zone included) at its natural size: xlsxwriter reads it. A sheet
+    printed at a scale shrinks pictures with it: place it at width_mm / print scale.
+
+    The same pixel size for every version of code (a longer unit id can need version 5): every
+    form's picture then has the same drawing, and generate's fast path swaps the picture alone.
+    A module is 10 to 12 pixels (nearest pixel), 0.02 mm apart on paper, which no printer shows.
 
     Written here rather than by Pillow: its PNG encoder takes 2 ms for this one picture, more than
-    the rest of a unit's workbook on the fast path; each row of modules is one filtered row
-    and its repeats are "same as above" (PNG filter 2: zeros), which deflate almost for free."""
+    the rest of a unit's workbook on the fast path. Each row of modules is one filtered row and its
+    repeats are "same as above" (PNG filter 2: zeros), which deflate almost for free."""
     import struct
     import zlib
 
     rows = qr_modules(payload)
     n = len(rows[0]) + 2 * QR_BORDER
-    side = n * QR_PX_PER_MODULE
+    side = QR_SIDE_PX
     width = (side + 7) // 8
-    light, dark = "1" * QR_PX_PER_MODULE, "0" * QR_PX_PER_MODULE
-    quiet = light * n
-    repeat = (b"\2" + bytes(width)) * (QR_PX_PER_MODULE - 1)
+    edges = [round(i * side / n) for i in range(n + 1)]        # module i covers pixels edges[i]:edges[i+1]
+    runs = [edges[i + 1] - edges[i] for i in range(n)]
+    quiet = b"\xff" * QR_BORDER
     lines = []
-    for bits in [quiet] * QR_BORDER + ["".join(light if m else dark for m in (b"\xff" * QR_BORDER + row
-                                                                               + b"\xff" * QR_BORDER))
-                                       for row in rows] + [quiet] * QR_BORDER:
-        lines.append(b"\0" + int(bits.ljust(width * 8, "0"), 2).to_bytes(width, "big") + repeat)
+    for i, row in enumerate([b"\xff" * (n - 2 * QR_BORDER)] * QR_BORDER + rows + [b"\xff" * (n - 2 * QR_BORDER)]
+                            * QR_BORDER):
+        bits = "".join(("1" if m else "0") * k for m, k in zip(quiet + row + quiet, runs))
+        lines.append(b"\0" + int(bits.ljust(width * 8, "0"), 2).to_bytes(width, "big")
+                     + (b"\2" + bytes(width)) * (runs[i] - 1))
     per_metre = round(side / (width_mm / 1000))
 
     def chunk(kind: bytes, data: bytes) -> bytes:

@@ -7,16 +7,15 @@ sheets, styles and names are identical and only xl/sharedStrings.xml and docProp
 and the form sheet where a formula's cached value is the unit's text (the conclusion, whose value
 is written beside its formula for programs that do not recalculate). The form's QR picture is the
 unit's too: xl/media/image1.png is swapped whole; its drawing (position and size) is the same for
-two units whose pictures have the same pixel size, which the layout key includes (a longer unit id
-can need a larger QR version). The fast path swaps those strings, values and the picture and
-re-zips; the result is byte-identical to a direct build (tests compare them for every unit).
-Whenever the swap could be ambiguous (a unit text equal to another text of the workbook, a cached
-value found other than once) it builds directly instead.
+every unit, as every QR picture has the same pixel size and resolution (ident.qr_png). The fast
+path swaps those strings, values and the picture and re-zips; the result is byte-identical to a
+direct build (tests compare them for every unit). Whenever the swap could be ambiguous (a unit
+text equal to another text of the workbook, a cached value found other than once) it builds
+directly instead.
 """
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
 from dataclasses import dataclass
 
@@ -29,16 +28,9 @@ from tracker.model.registry import Unit
 from tracker.outbound import unit_form
 
 
-def layout_key(campaign: Campaign, unit: Unit, texts: dict, qr: bytes, scale: int = 100) -> tuple:
+def layout_key(campaign: Campaign, unit: Unit, texts: dict, scale: int = 100) -> tuple:
     """Units with equal keys get workbooks that differ only in their texts and QR picture."""
-    return unit_form.layout_shape(campaign, unit, texts, scale) + (picture_size(qr),)
-
-
-def picture_size(png: bytes) -> tuple[int, int, bytes]:
-    """(width, height, pHYs chunk) of a PNG as ident.qr_png writes it (IHDR first, pHYs next):
-    what xlsxwriter sizes the picture's drawing from."""
-    width, height = struct.unpack(">II", png[16:24])
-    return width, height, png[33:54]
+    return unit_form.layout_shape(campaign, unit, texts, scale)
 
 
 @dataclass
@@ -85,10 +77,10 @@ class FastForms:
     def build(self, unit: Unit) -> bytes:
         texts = unit_form.unit_texts(self.campaign, unit, self.secret)
         qr = unit_form.unit_qr(self.campaign, unit, self.secret)
-        key = layout_key(self.campaign, unit, texts, qr)
+        key = layout_key(self.campaign, unit, texts)
         scale = self._scale(unit, texts, key)
         if scale != 100:
-            key = layout_key(self.campaign, unit, texts, qr, scale)
+            key = layout_key(self.campaign, unit, texts, scale)
         proto = self.prototypes.get(key)
         if proto is not None:
             data = self._derive(proto, texts, qr)
