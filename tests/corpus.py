@@ -1274,7 +1274,7 @@ def empty_file(c: Corpus):
 def zip_bomb(c: Corpus):
     """A real return with an 80 MiB member of zeros that packs into a few dozen KiB."""
     u = c.unit()
-    data = rewrite_zip(c.good_file(u), add={"xl/media/image1.png": b"\0" * (80 * MiB)})
+    data = rewrite_zip(c.good_file(u), add={"xl/media/image2.png": b"\0" * (80 * MiB)})
     p = c.write(c.dest("zip_bomb", c.src(u).name), data)
     return Case("zip_bomb", p, None, "rejected", "zip_bomb", None)
 

@@ -10,6 +10,7 @@ line wraps: texts are compared as word sequences of a region of the page.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 import shutil
@@ -332,3 +333,75 @@ def test_the_copy_to_be_signed_prints_without_yellow(printed):
         assert yellow_pixels(pdfs[uid], pages, work) == 0, uid
     # The blank form shows its inputs in yellow (on screen, and on a print of the blank form).
     assert yellow_pixels(pdfs["blank-xp-00004"], 2, work) > 100
+
+
+# ---------------------------------------------------------------------- the QR code on page 1
+def qr_on_page_one(pdf: Path) -> tuple[float, float, float, float]:
+    """The one picture of page 1 (the QR code): (x0, y0, x1, y1) in points from the top-left corner."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        page = doc[0]
+        height = page.get_height()
+        [picture] = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
+        left, bottom, right, top = picture.get_bounds()
+        assert not [o for i in range(1, len(doc)) for o in doc[i].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])]
+    finally:
+        doc.close()
+    return left, height - top, right, height - bottom
+
+
+def test_every_form_carries_its_qr_code_on_page_one_20_mm_across(printed):
+    """Page 1 printed by LibreOffice, rasterised at 200 dpi as a scanner would, is read by the
+    signed-copy reader: the code names the form's unit and this campaign, and is 20 mm across on
+    paper (the picture's placement in the PDF, and the decoded code's modules at 200 dpi)."""
+    import zxingcpp
+    from PIL import Image
+
+    from tracker.intake.signed_copy import copy_context, read_signed_copy
+    from tracker.model import ident
+
+    ws, pdfs = printed.ws, printed.pdfs
+    ctx = copy_context(ws.campaign, ws.units, ws.secret, ())
+    forms = {**{uid: (uid, printed.files[uid]) for uid in PICKS}, "blank-xp-00004": ("xp-00004", None),
+             "long-xp-00070": ("xp-00070", None)}
+    for stem, (uid, filled) in forms.items():
+        pdf = pdfs[stem]
+        scan = printed.work / f"{stem}-p1-200dpi"
+        subprocess.run(["pdftoppm", "-r", "200", "-f", "1", "-l", "1", "-singlefile", "-gray", "-png", str(pdf),
+                        str(scan)], check=True, capture_output=True)
+        reading = read_signed_copy(f"{scan}.png", f"{stem}.png", ctx, dt.datetime(2026, 6, 5, 8, 0))
+        assert reading.qr is not None and reading.qr.attempt == "as_is", stem
+        check = reading.qr.check
+        assert (check.reason, check.unit_id, check.campaign_id) == (ident.QR_OK, uid, ws.campaign.id), stem
+        assert reading.findings == ()
+        # On paper: the picture, and the code read back from the page at 200 dpi.
+        x0, y0, x1, y1 = qr_on_page_one(pdf)
+        assert abs((x1 - x0) / MM - ident.QR_WIDTH_MM) <= 1 and abs((y1 - y0) / MM - ident.QR_WIDTH_MM) <= 1, stem
+        [code] = zxingcpp.read_barcodes(Image.open(f"{scan}.png"), formats=zxingcpp.BarcodeFormat.QRCode)
+        p = code.position
+        side_px = ((p.top_right.x - p.top_left.x) ** 2 + (p.top_right.y - p.top_left.y) ** 2) ** 0.5
+        modules = len(ident.qr_modules(code.text))
+        printed_mm = side_px / modules * (modules + 2 * ident.QR_BORDER) / 200 * 25.4   # outer corners
+        assert abs(printed_mm - ident.QR_WIDTH_MM) <= 1, (stem, printed_mm)
+
+
+def test_the_qr_code_sits_beside_the_subject_line_clear_of_every_word(printed):
+    """In the letterhead's right block, under the date and above "Kính gửi", flush with the form's
+    right edge inside the decree's margins, no word under it; the unit's id in small type at its left."""
+    files, pdfs = printed.files, printed.pdfs
+    for uid in PICKS:
+        pdf = pdfs[uid]
+        x0, y0, x1, y1 = qr_on_page_one(pdf)
+        page = pdf_words(pdf)[0]
+        assert not [w for w in page if w.x0 < x1 and w.x1 > x0 and w.y0 < y1 and w.y1 > y0], uid
+        assert x0 >= 30 * MM and PAGE_W - x1 >= 15 * MM - 0.5 and y0 >= 20 * MM, uid
+        assert PAGE_W - x1 <= 17 * MM, uid                      # at the right edge of the form
+        assert find(page, "ngày").y1 <= y0 and y1 <= find(page, "Kính", "gửi:").y0, uid
+        assert y0 < find(page, "V/v").y1                         # beside the subject line
+        label = find(page, "Mã", "đơn", "vị:", uid)
+        tail = find(page, uid)
+        assert tail.x1 <= x0 and y0 <= label.y0 and tail.y1 <= y1 + 2, uid         # bottom-aligned with it
+        assert abs(label.size - 9 * print_scale(files[uid]) / 100) <= 0.3, (uid, label.size)

@@ -74,6 +74,8 @@ GROUPS = {   # guide sections, in order: (heading, when these are seen)
     "review": (N_("Tệp được nhận nhưng cần xem lại"), N_("dòng “Lưu ý:”")),
     "info": (N_("Thông tin"), N_("in trong báo cáo ghép, không cần làm gì")),
     "master": (N_("Về bảng tổng hợp"), N_("dòng “Chú ý:” khi ghép; xem mục 7")),
+    "signed": (N_("Bản biên bản đã ký: bản quét, ảnh chụp, tệp PDF ký số"),
+               N_("khi đọc bản ký; “Lỗi”: bản ký không được công nhận, “Lưu ý”: cần cán bộ xem lại")),
     "registry": (N_("Danh sách đơn vị units.csv"), N_("khi init, generate, ...: lệnh dừng, không ghi gì")),
     "verify": (N_("Kiểm tra thư mục chiến dịch"), N_("tracker verify; mục 11")),
     "mail": (N_("Gửi thư"), N_("tracker mail send, tracker mail remind")),
@@ -97,6 +99,8 @@ CHOICES = {
                "font": N_("cỡ chữ quá nhỏ để đọc"),
                "part": N_("một phần chữ trong ô bị ẩn (cùng màu nền, cỡ quá nhỏ hoặc định dạng ẩn)"),
                "line_break": N_("nội dung bắt đầu bằng dòng trống nên ô chỉ hiện dòng trống")},
+    "method": {"qr": N_("mã QR"), "signer": N_("chữ ký số"), "file_name": N_("tên tệp"),
+               "sender": N_("địa chỉ người gửi")},
 }
 # Parameters that may be empty: the phrase shown then.
 BLANK = {
@@ -121,6 +125,11 @@ FIX_REGISTRY = N_("Sửa units.csv rồi chạy lại.")
 REBUILD_MASTER = N_("Chạy 'tracker merge' (không cần tệp) để dựng lại master.xlsx từ sổ ghi.")
 MASTER_KEPT = N_("Các sửa tay trong tệp này (nếu có) chưa được ghi nhận; bảng được dựng lại từ sổ ghi, bản cũ "
                  "giữ trong backups/: chép các dòng đã nhập tay sang master.xlsx mới rồi chạy lại 'tracker merge'.")
+RESCAN = N_("Đề nghị đơn vị quét lại biên bản ở 200–300 dpi (ảnh xám hoặc đen trắng), chỉ gồm các trang biên bản, "
+            "rồi gửi lại.")
+RESCAN_IMAGE = N_("Đề nghị đơn vị chụp hoặc quét lại biên bản (JPG, PNG hoặc PDF) rồi gửi lại.")
+RESEND_SIGNED = N_("Đề nghị đơn vị gửi lại đúng tệp đã ký (không qua phần mềm chuyển đổi, nén hay ghép tệp).")
+SEE_COPY = N_("Xem tệp và ghi nhận cho đúng đơn vị.")
 RESTORE_LEDGER = N_("Khôi phục ledger.sqlite từ bản sao lưu gần nhất, rồi chạy 'tracker merge' lại trên các thư mục "
                     "tệp đã nhận: tệp đã ghép sẽ được nhận ra, tệp còn thiếu được ghép bổ sung.")
 
@@ -548,6 +557,138 @@ CODES = _codes(
          N_("{file} thiếu trang định danh; không so được sửa tay."), staff=MASTER_KEPT),
     Code("master_other_campaign", "warning", "master", N_("master.xlsx là của chiến dịch khác"),
          N_("{file} thuộc chiến dịch khác ('{value}'); bỏ qua."), staff=MASTER_KEPT),
+
+    # ----- signed copies of the biên bản: scans, photos, digitally signed PDFs
+    Code("signed_file_too_large", "error", "signed", N_("bản ký quá lớn (trên 30 MB)"),
+         N_("Tệp '{file}' quá lớn ({size_mb} MB, tối đa {max_mb} MB) cho một bản biên bản đã ký."),
+         unit=RESCAN, params=("size_mb", "max_mb")),
+    Code("signed_not_supported", "error", "signed",
+         N_("không phải tệp PDF hay ảnh JPG, PNG, TIF (ví dụ ảnh .heic của điện thoại, tệp Word)"),
+         N_("Tệp '{file}' không phải tệp PDF hay ảnh (JPG, PNG, TIF) nên không đọc được như bản biên bản đã ký."),
+         unit=N_("Đề nghị đơn vị gửi bản quét dạng PDF hoặc JPG, hoặc tệp PDF đã ký số.")),
+    Code("signed_damaged", "error", "signed", N_("tệp PDF hoặc ảnh hỏng, không mở được"),
+         N_("Tệp PDF '{file}' bị hỏng, không mở được."),
+         unit=N_("Đề nghị đơn vị xuất lại tệp PDF (hoặc quét lại biên bản) rồi gửi lại."),
+         staff=N_("Có thể tải lại tệp đính kèm rồi ghép lại."), params=("problem", "page"), by="problem",
+         variants=_v(
+             no_pages=Variant(N_("Tệp PDF '{file}' không có trang nào.")),
+             image=Variant(N_("Ảnh '{file}' bị hỏng hoặc không đúng định dạng, không mở được."), unit=RESCAN_IMAGE,
+                           title=N_("ảnh hỏng")),
+             image_page=Variant(N_("Ảnh '{file}' bị hỏng (trang {page}), không đọc được."), unit=RESCAN_IMAGE,
+                                title=N_("ảnh hỏng")))),
+    Code("signed_encrypted", "error", "signed", N_("tệp PDF có mật khẩu"),
+         N_("Tệp PDF '{file}' có đặt mật khẩu nên không đọc được."),
+         unit=N_("Đề nghị đơn vị bỏ mật khẩu (tệp ký số: bỏ mật khẩu trước rồi mới ký) và gửi lại.")),
+    Code("signed_too_many_pages", "error", "signed", N_("tệp quá 20 trang (không phải riêng biên bản)"),
+         N_("Tệp '{file}' có {value} trang, quá {max} trang: biên bản xác nhận chỉ có vài trang."),
+         unit=N_("Đề nghị đơn vị quét riêng biên bản đã ký, đóng dấu thành một tệp rồi gửi lại."), params=("max",)),
+    Code("signed_pdf_bomb", "error", "signed",
+         N_("cấu trúc PDF bất thường (dữ liệu giải nén quá lớn, trang hoặc ảnh khổng lồ), bị từ chối để bảo đảm an "
+            "toàn"),
+         N_("Tệp PDF '{file}' có cấu trúc bất thường (một luồng dữ liệu giải nén quá {max_mb} MB), bị từ chối để bảo "
+            "đảm an toàn."),
+         unit=N_("Đề nghị đơn vị quét lại biên bản, hoặc in lại ra PDF từ tệp mẫu, rồi gửi lại."),
+         staff=N_("Không nên tự mở tệp này."), params=("problem", "max_mb", "page", "size"), by="problem",
+         variants=_v(
+             page_box=Variant(N_("Tệp PDF '{file}' có cấu trúc bất thường (trang {page} rộng {size} điểm), bị từ chối "
+                                 "để bảo đảm an toàn.")),
+             image=Variant(N_("Tệp PDF '{file}' có cấu trúc bất thường (ảnh trong trang {page} khai báo {size} điểm "
+                              "ảnh), bị từ chối để bảo đảm an toàn.")))),
+    Code("signed_image_too_large", "error", "signed", N_("ảnh quá 60 triệu điểm ảnh"),
+         N_("Ảnh '{file}' quá lớn ({size} điểm ảnh; tối đa {max_mpx} triệu điểm ảnh)."),
+         unit=N_("Đề nghị đơn vị quét lại ở 200–300 dpi hoặc chụp ở độ phân giải thấp hơn rồi gửi lại."),
+         params=("size", "max_mpx"), by="size", variants=_v(**{
+             "": Variant(N_("Ảnh '{file}' quá lớn (tối đa {max_mpx} triệu điểm ảnh)."))})),
+    Code("signed_unreadable", "error", "signed", N_("tệp có chữ ký số nhưng không kiểm tra được chữ ký"),
+         N_("Tệp PDF '{file}': không kiểm tra được chữ ký số '{signature}'."), unit=RESEND_SIGNED,
+         params=("signature",), by="signature", variants=_v(**{
+             "": Variant(N_("Tệp PDF '{file}' có chữ ký số nhưng cấu trúc tệp không kiểm tra được chữ ký."))})),
+    Code("signed_invalid", "error", "signed", N_("chữ ký số không hợp lệ (nội dung đã ký bị thay đổi, chữ ký hỏng)"),
+         N_("Tệp '{file}': chữ ký số của {signer} không hợp lệ (nội dung đã ký bị thay đổi hoặc chữ ký bị hỏng); "
+            "không công nhận bản ký này."),
+         unit=N_("Đề nghị đơn vị ký lại trên tệp PDF của biên bản rồi gửi lại."), params=("signer",)),
+    Code("signed_modified", "error", "signed", N_("tệp bị sửa hoặc thêm nội dung sau khi ký"),
+         N_("Tệp '{file}' đã bị sửa hoặc thêm nội dung sau khi {signer} ký số (chữ ký không còn bao trùm toàn bộ "
+            "tệp); không công nhận bản ký này."),
+         unit=N_("Đề nghị đơn vị gửi lại đúng tệp vừa ký, không mở ra sửa hay lưu lại bằng phần mềm khác sau khi "
+                 "ký."), params=("signer",)),
+    Code("signed_untrusted", "error", "signed",
+         N_("chứng thư số không do tổ chức chứng thực nào trong thư mục trust/ cấp"),
+         N_("Tệp '{file}': chứng thư số của {signer} do '{issuer}' cấp, không thuộc tổ chức chứng thực nào trong "
+            "thư mục trust/ của chiến dịch."),
+         staff=N_("Nếu đó là tổ chức chứng thực hợp pháp (Ban Cơ yếu Chính phủ, CA công cộng được cấp phép), chép "
+                  "chứng thư gốc của họ (.cer, .crt, .pem) vào thư mục trust/ rồi ghép lại; nếu không, đề nghị đơn "
+                  "vị ký bằng chứng thư số do tổ chức chứng thực hợp pháp cấp."),
+         params=("signer", "issuer", "roots"), by="roots", variants=_v(**{
+             "0": Variant(N_("Tệp '{file}': chưa kiểm tra được chữ ký số của {signer} (chứng thư do '{issuer}' cấp) vì "
+                             "thư mục trust/ của chiến dịch chưa có chứng thư gốc nào."),
+                          staff=N_("Chép chứng thư gốc của tổ chức chứng thực đã cấp (Ban Cơ yếu Chính phủ hoặc CA "
+                                   "công cộng được cấp phép; tệp .cer, .crt, .pem tải từ trang của họ) vào thư mục "
+                                   "trust/ rồi ghép lại; xem trust/README.txt."),
+                          title=N_("thư mục trust/ còn trống"))})),
+    Code("signed_cert_expired", "error", "signed", N_("chứng thư số đã hết hạn vào thời điểm nhận"),
+         N_("Tệp '{file}': chứng thư số của {signer} đã hết hạn ngày {valid_until}, trước thời điểm kiểm tra "
+            "{checked_on}."),
+         unit=N_("Đề nghị đơn vị ký lại bằng chứng thư số còn hạn rồi gửi lại."),
+         params=("signer", "valid_until", "checked_on")),
+    Code("signed_cert_not_yet_valid", "error", "signed", N_("chứng thư số chưa có hiệu lực vào thời điểm nhận"),
+         N_("Tệp '{file}': chứng thư số của {signer} chỉ có hiệu lực từ ngày {valid_from}, sau thời điểm kiểm tra "
+            "{checked_on}."),
+         unit=N_("Đề nghị đơn vị ký lại bằng chứng thư số đang có hiệu lực rồi gửi lại."),
+         staff=N_("Trước đó, kiểm tra ngày giờ của máy tính này và ngày nhận đã ghi: ngày giờ sai cũng gây ra lời báo này."),
+         params=("signer", "valid_from", "checked_on")),
+    Code("signed_revoked", "error", "signed", N_("chứng thư số đã bị thu hồi"),
+         N_("Tệp '{file}': chứng thư số của {signer} đã bị thu hồi."),
+         unit=N_("Đề nghị đơn vị ký lại bằng chứng thư số hợp lệ rồi gửi lại."), params=("signer",)),
+    Code("trust_bad_file", "warning", "signed", N_("một tệp trong thư mục trust/ không phải chứng thư số: bỏ qua tệp đó"),
+         N_("Tệp '{file}' trong thư mục trust/ không phải chứng thư số đọc được; đã bỏ qua."),
+         staff=N_("Thay bằng tệp chứng thư gốc (.cer, .crt hoặc .pem) tải từ trang của tổ chức chứng thực.")),
+    Code("qr_not_found", "warning", "signed",
+         N_("không thấy mã QR của biên bản (ảnh mờ, mã bị che, biên bản không in từ tệp mẫu)"),
+         N_("Không tìm thấy mã QR của biên bản trên {pages} trang đầu của tệp '{file}' (ảnh mờ, mã bị che, hoặc biên "
+            "bản không in từ tệp mẫu)."),
+         staff=N_("Xem tệp và xác nhận đây là biên bản của đơn vị nào; nếu cần, đề nghị đơn vị quét lại rõ hơn "
+                  "(200–300 dpi)."), params=("pages",), by="pages", variants=_v(**{
+             "1": Variant(N_("Không tìm thấy mã QR của biên bản trong tệp '{file}' (ảnh mờ, mã bị che, hoặc biên bản "
+                             "không in từ tệp mẫu)."))})),
+    Code("qr_other_campaign", "error", "signed", N_("mã QR của đợt xác nhận khác (biên bản in từ tệp của đợt trước)"),
+         N_("Mã QR trên tệp '{file}' là của một đợt xác nhận khác (mã đợt '{value}', đợt này là '{expected}'): có "
+            "thể đơn vị gửi nhầm biên bản của đợt trước."),
+         unit=N_("Đề nghị đơn vị in biên bản từ tệp mẫu của đợt này, ký, đóng dấu rồi gửi lại.")),
+    Code("qr_unknown_unit", "error", "signed", N_("mã QR mang mã đơn vị không có trong units.csv"),
+         N_("Mã QR trên tệp '{file}' mang mã đơn vị '{value}' không có trong danh sách đơn vị của đợt này."),
+         staff=N_("Kiểm tra units.csv (đơn vị bị xóa, đổi mã?), hoặc đề nghị đơn vị in đúng biên bản của mình từ tệp "
+                  "mẫu đã gửi.")),
+    Code("qr_bad_token", "error", "signed",
+         N_("mã xác thực trong mã QR không khớp (mã bị sửa, hoặc biên bản in từ tệp của thư mục chiến dịch khác)"),
+         N_("Mã QR trên tệp '{file}': mã xác thực không khớp với đơn vị '{value}' (mã QR bị sửa, hoặc biên bản in từ "
+            "tệp của một thư mục chiến dịch khác); không công nhận bản này."),
+         staff=N_("Gửi lại đơn vị tệp mẫu trong outbox/ của thư mục chiến dịch này và đề nghị in, ký, đóng dấu lại.")),
+    Code("qr_malformed", "error", "signed", N_("mã QR có dạng của tracker nhưng sai cấu trúc (bị sửa hoặc hỏng)"),
+         N_("Mã QR trên tệp '{file}' có dạng của tracker nhưng sai cấu trúc (đã bị sửa hoặc hỏng); không công nhận "
+            "bản này."),
+         unit=N_("Đề nghị đơn vị in lại biên bản từ tệp mẫu đã gửi, ký, đóng dấu rồi gửi lại.")),
+    Code("copy_unmatched", "error", "signed", N_("không xác định được bản ký là của đơn vị nào"),
+         N_("Không xác định được tệp '{file}' là biên bản của đơn vị nào (chữ ký số khớp nhiều đơn vị: {units}): "
+            "không có mã QR hợp lệ; chữ ký số, tên tệp và địa chỉ gửi không chỉ ra đúng một đơn vị."),
+         staff=SEE_COPY, params=("units",), by="units", variants=_v(**{
+             "": Variant(N_("Không xác định được tệp '{file}' là biên bản của đơn vị nào: không có mã QR hợp lệ; chữ "
+                            "ký số, tên tệp và địa chỉ gửi không chỉ ra đúng một đơn vị."))})),
+    Code("copy_ambiguous", "error", "signed", N_("tên tệp và địa chỉ gửi chỉ hai đơn vị khác nhau"),
+         N_("Tệp '{file}': tên tệp chỉ {file_unit}, còn địa chỉ gửi chỉ {sender_unit}; không tự ghép."),
+         staff=SEE_COPY, params=("file_unit", "sender_unit")),
+    Code("copy_other_unit", "error", "signed",
+         N_("bản ký của một đơn vị gửi kèm bảng tính của đơn vị khác: không tự ghép"),
+         N_("Tệp '{file}' là biên bản của {unit} (theo {method}) nhưng được gửi kèm bảng tính của {other_unit}; "
+            "không tự ghép."), staff=N_("Kiểm tra với đơn vị gửi."), params=("unit", "method", "other_unit")),
+    Code("copy_needs_confirmation", "warning", "signed",
+         N_("chỉ nhận ra đơn vị theo tên tệp, địa chỉ gửi, hoặc chữ ký số chưa kiểm tra được"),
+         N_("Tệp '{file}' được nhận là biên bản của {unit} theo {method}, không có mã QR hay chữ ký số hợp lệ xác "
+            "nhận."), staff=N_("Xem tệp và xác nhận đúng đơn vị."), params=("unit", "method")),
+    Code("copy_signer_other_unit", "warning", "signed",
+         N_("mã QR của một đơn vị, người ký số thuộc đơn vị khác: vẫn nhận theo mã QR"),
+         N_("Tệp '{file}': mã QR là của {unit} nhưng người ký số thuộc {units}. Vẫn nhận theo mã QR."),
+         staff=N_("Nên kiểm tra lại với đơn vị."), params=("unit", "units")),
 
     # ----- the registry (units.csv); the command stops with these, listed under one line naming the file
     Code("registry_not_nfc", "error", "registry", N_("chữ chưa chuẩn hóa Unicode dựng sẵn (NFC)"),

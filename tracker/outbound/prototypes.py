@@ -5,10 +5,13 @@ unit-dependent text of the same emptiness and wrapped line count at every width 
 differ only in those texts: xlsxwriter stores text as indices into the shared-string table, so the
 sheets, styles and names are identical and only xl/sharedStrings.xml and docProps/core.xml change,
 and the form sheet where a formula's cached value is the unit's text (the conclusion, whose value
-is written beside its formula for programs that do not recalculate). The fast path swaps those
-strings and values and re-zips; the result is byte-identical to a direct build (tests compare
-them for every unit). Whenever the swap could be ambiguous (a unit text equal to another text of
-the workbook, a cached value found other than once) it builds directly instead.
+is written beside its formula for programs that do not recalculate). The form's QR picture is the
+unit's too: xl/media/image1.png is swapped whole; its drawing (position and size) is the same for
+every unit, as every QR picture has the same pixel size and resolution (ident.qr_png). The fast
+path swaps those strings, values and the picture and re-zips; the result is byte-identical to a
+direct build (tests compare them for every unit). Whenever the swap could be ambiguous (a unit
+text equal to another text of the workbook, a cached value found other than once) it builds
+directly instead.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from tracker.outbound import unit_form
 
 
 def layout_key(campaign: Campaign, unit: Unit, texts: dict, scale: int = 100) -> tuple:
-    """Units with equal keys get workbooks that differ only in their texts."""
+    """Units with equal keys get workbooks that differ only in their texts and QR picture."""
     return unit_form.layout_shape(campaign, unit, texts, scale)
 
 
@@ -73,19 +76,20 @@ class FastForms:
 
     def build(self, unit: Unit) -> bytes:
         texts = unit_form.unit_texts(self.campaign, unit, self.secret)
+        qr = unit_form.unit_qr(self.campaign, unit, self.secret)
         key = layout_key(self.campaign, unit, texts)
         scale = self._scale(unit, texts, key)
         if scale != 100:
             key = layout_key(self.campaign, unit, texts, scale)
         proto = self.prototypes.get(key)
         if proto is not None:
-            data = self._derive(proto, texts)
+            data = self._derive(proto, texts, qr)
             if data is not None:
                 self.derived += 1
                 return data
         self.direct += 1
         kept = {}
-        data = unit_form.build_unit_workbook(self.campaign, unit, self.secret, scale=scale,
+        data = unit_form.build_unit_workbook(self.campaign, unit, self.secret, scale=scale, qr=qr,
                                              keep=lambda wb: kept.update(sst=wb.str_table))
         if proto is None:
             members = _members(data)
@@ -110,7 +114,7 @@ class FastForms:
             proto.frame = (xml[:xml.index("<si>")], xml[xml.rindex("</sst>"):])
         return proto.frame
 
-    def _derive(self, proto: _Prototype, texts: dict) -> bytes | None:
+    def _derive(self, proto: _Prototype, texts: dict, qr: bytes) -> bytes | None:
         strings = [k for k, v in proto.texts.items()
                    if v and not k.startswith("prop_") and k not in unit_form.VALUE_SLOTS]
         old = [proto.texts[k] for k in strings]
@@ -124,7 +128,8 @@ class FastForms:
         head, tail = self._sst_frame(proto)
         core = Core()
         core._set_properties(unit_form.workbook_properties(self.campaign, texts))
-        parts = {"xl/sharedStrings.xml": (head + body + tail).encode("utf-8"), "docProps/core.xml": _xml(core)}
+        parts = {"xl/sharedStrings.xml": (head + body + tail).encode("utf-8"), "docProps/core.xml": _xml(core),
+                 QR_PART: qr}
         changed = [k for k in unit_form.VALUE_SLOTS if proto.texts.get(k) != texts.get(k)]
         if changed:
             sheet = next(d for i, d, _ in proto.members if i.filename == FORM_PART)
@@ -138,6 +143,7 @@ class FastForms:
 
 
 FORM_PART = "xl/worksheets/sheet1.xml"   # the form: the first sheet
+QR_PART = "xl/media/image1.png"          # its QR code: the workbook's only picture
 
 
 def _cached(value: str) -> bytes:

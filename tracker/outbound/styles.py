@@ -308,6 +308,7 @@ _NAMED = {
     "f_date": {"locked": False, "italic": True, "align": "center"},
     "f_signer": {"locked": False, "bold": True, "align": "center", "valign": "bottom"},
     "f_rule": {"align": "center", "valign": "top"},
+    "f_qr_label": {"align": "right", "valign": "bottom", "font_size": 9},
 }
 
 

@@ -10,6 +10,11 @@ page ends is known here too: page breaks keep a heading with what follows, the t
 printed again on the page the table continues on, and the closing, "Nơi nhận" and signature stay
 together. The conclusion is a formula over the domain cells of section I.2, so a unit that
 corrects its domain signs a paper that says the same thing twice.
+
+Page 1 carries the form's QR code (campaign, unit, token: tracker.model.ident), 20 mm across on
+paper at any print scale, in the letterhead's right block under the date, where the decree's
+layout leaves the space beside "V/v ..." empty: the row grows to the code's height, nothing of the
+letterhead moves. The unit's id is printed beside it in small type, for a person to read.
 """
 from __future__ import annotations
 
@@ -49,6 +54,10 @@ PRODUCT_PT = 11                    # product names in the table's header
 TABLE_PT = 12                      # the criteria table (the paragraphs are 13)
 SIGNATURE_MM = 31                  # room for the signature and seal, between "(Ký, ...)" and the name
 VALUE_SLOTS = ("conclusion",)      # unit texts written as a formula's cached value, not as strings
+QR_LABEL_PT = 9                    # the unit id beside the QR code
+QR_LABEL_GAP_PT = 8                # between the label and the QR picture
+QR_NAME = "qr.png"                 # the picture's name in the workbook (xl/media/image1.png)
+QR_DESCRIPTION = "Mã QR của biên bản"
 
 
 SCALES = (100, 99, 98, 97, 96, 95)   # print scales tried, in order, for the form to fit MAX_PAGES
@@ -71,6 +80,26 @@ def column_px(n_products: int, scale: int = 100) -> list[int]:
 
 def _pt(px: int) -> float:
     return px * PT_PER_PX
+
+
+def qr_sheet_pt(scale: int = 100) -> float:
+    """The QR picture's side in the sheet, in points: QR_WIDTH_MM on paper at the print scale."""
+    return ident.QR_WIDTH_MM * 72 / 25.4 * 100 / scale
+
+
+def qr_label_cols(px: list[int], scale: int = 100) -> tuple[int, int]:
+    """Columns of the QR's label: from the letterhead's right block (D) to the last column that
+    ends clear of the picture, which is flush with the form's right edge (the last column's)."""
+    room = _pt(sum(px)) - qr_sheet_pt(scale) - QR_LABEL_GAP_PT
+    last = 3
+    while last + 1 < len(px) and _pt(sum(px[:last + 2])) <= room:
+        last += 1
+    return 3, last
+
+
+def unit_qr(campaign: Campaign, unit: Unit, secret: bytes) -> bytes:
+    """The PNG of the QR code printed on the unit's form."""
+    return ident.qr_png(ident.qr_payload_for(secret, campaign.id, unit.id, campaign.version))
 
 
 class _Keep(dict):
@@ -126,6 +155,7 @@ def unit_texts(campaign: Campaign, unit: Unit, secret: bytes) -> dict[str, str]:
     t["ident_unit"] = unit.id
     t["ident_token"] = ident.token(secret, campaign.id, unit.id, campaign.version)
     t["ident_products"] = "|".join(p.key for p in unit.products)
+    t["qr_label"] = f"Mã đơn vị: {unit.id}"
     t["prop_title"] = f"{campaign.title} - {unit.name}"
     t["prop_comments"] = f"{campaign.id}/{unit.id}"
     return t
@@ -156,10 +186,12 @@ def text_measures(n_products: int, scale: int = 100) -> dict[str, tuple]:
     direct builds)."""
     px = column_px(n_products, scale)
     left, full, right = _pt(sum(px[:3])), _pt(sum(px)), _pt(sum(px[3:]))
+    qr_first, qr_last = qr_label_cols(px, scale)
     return {"parent": (left, 13, True), "name_upper": (left, 13, True), "preamble_": (full, 13, False),
             "conclusion": (full, 13, False), "conclusion_": (full, 13, False), "closing": (full, 13, False), "domain_label_": (left, 13, False),
             "domain_": (right, 13, False), "product_": (_pt(px[4]), PRODUCT_PT, True), "copy_": (left, 11, False),
-            "guide_unit": (_pt(sum(GUIDE_PX)), 11, False)}
+            "guide_unit": (_pt(sum(GUIDE_PX)), 11, False),
+            "qr_label": (_pt(sum(px[qr_first:qr_last + 1])), QR_LABEL_PT, False)}
 
 
 def text_lines(slot: str, text: str, n_products: int, scale: int = 100) -> int | None:
@@ -217,12 +249,14 @@ def workbook_properties(campaign: Campaign, t: dict) -> dict:
 
 
 def build_unit_workbook(campaign: Campaign, unit: Unit, secret: bytes, target=None, *,
-                        options: dict | None = None, keep=None, scale: int | None = None) -> bytes | None:
+                        options: dict | None = None, keep=None, scale: int | None = None,
+                        qr: bytes | None = None) -> bytes | None:
     """Write the unit's workbook to `target` (path) or return its bytes.
 
     `options` replaces xlsxwriter's in-memory packaging (the benchmark's plain baseline uses
     xlsxwriter's defaults); `keep(workbook)` is called after closing (the fast path reads the
-    string table there); `scale`: the form's print scale when the caller knows it (form_scale)."""
+    string table there); `scale`: the form's print scale when the caller knows it (form_scale);
+    `qr`: the unit's QR picture when the caller has made it (unit_qr)."""
     buf = io.BytesIO() if target is None else None
     wb = xlsxwriter.Workbook(target or buf, {**FORM_WORKBOOK_OPTIONS, **(options if options is not None
                                                                           else {"in_memory": True})})
@@ -235,7 +269,7 @@ def build_unit_workbook(campaign: Campaign, unit: Unit, secret: bytes, target=No
     form_ws = wb.add_worksheet(ident.FORM_SHEET, worksheet_class=FormSheet)
     guide_ws = wb.add_worksheet(ident.GUIDE_SHEET)
     id_ws = wb.add_worksheet(ident.ID_SHEET)
-    _write_form(wb, form_ws, st, campaign, group, unit, t, scale)
+    _write_form(wb, form_ws, st, campaign, group, unit, t, scale, unit_qr(campaign, unit, secret) if qr is None else qr)
     _write_guide(guide_ws, st, campaign, group, unit, t)
     _write_ident(wb, id_ws, campaign, unit, t)
     form_ws.activate()
@@ -311,8 +345,10 @@ def paginate(heights: list[float], glued: set[int], capacity: float,
     return breaks
 
 
-def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict, scale: int = 100) -> int:
-    """Write the form at a print scale; the number of pages it prints on."""
+def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: dict, scale: int = 100,
+                qr: bytes | None = None) -> int:
+    """Write the form at a print scale, with its QR picture (None: only measured); the number of
+    pages it prints on."""
     n = len(unit.products)
     px = column_px(n, scale)
     s = _Sheet(ws, st, px)
@@ -373,7 +409,7 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
     s.height(r, form_row_height(1), glue=True)
     r += 1
     h = s.put(0, left_end, texts.get("subject", ""), "center", row=r, pt=12, font_size=12)
-    s.height(r, form_row_height(h, 12), glue=True)
+    s.height(r, max(form_row_height(h, 12), _place_qr(ws, s, r, t, px, scale, qr)), glue=True)
     s.row = r + 1
     s.blank(6)
     recipient = campaign.section("issuer").get("recipient", "")
@@ -524,6 +560,22 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
                     "format_rows": True, "format_columns": True})
     ws.set_selection(first_answer_row, first_answer_col, first_answer_row, first_answer_col)
     return len(breaks) + 1
+
+
+def _place_qr(ws, s: _Sheet, row: int, t: dict, px: list[int], scale: int, qr: bytes | None) -> float:
+    """The QR picture in `row` (the "V/v" row), flush with the top-right corner of
+    the row, and the unit's id left of it, bottom-aligned with it; the row height they need."""
+    side = qr_sheet_pt(scale)
+    first, last = qr_label_cols(px, scale)
+    s.put(first, last, t["qr_label"], "f_qr_label", row=row, pt=QR_LABEL_PT)
+    if qr is not None:
+        # xlsxwriter sizes a picture from its pixels and pHYs resolution (QR_WIDTH_MM at 100 %);
+        # the print scale shrinks it with the sheet, so it is enlarged by as much here.
+        grow = 100 / scale
+        ws.insert_image(row, 0, QR_NAME, {"image_data": io.BytesIO(qr), "x_offset": sum(px) - side / PT_PER_PX,
+                                          "y_offset": 0, "x_scale": grow, "y_scale": grow,
+                                          "description": QR_DESCRIPTION, "object_position": 2})
+    return px_round(side + 1)
 
 
 def p_domain(unit: Unit, product, campaign: Campaign) -> str:

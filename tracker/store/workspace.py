@@ -9,6 +9,8 @@ Layout:
     archive/        every file given to `merge`, content-addressed, never deleted
     reports/        merge reports and acceptance reports
     backups/        previous master.xlsx files
+    trust/          root certificates that digitally signed copies must chain to (staff put them
+                    there; none is bundled): README.txt says which
     .tracker/       secret key for identification tokens (its loss changes meaning: guarded, and
                     copied to backups/), locks and who holds them, caches (safe to lose)
 """
@@ -31,6 +33,31 @@ from tracker.store.locks import file_lock, held
 DEFAULT_DIR = Path("workbooks/hanoi-ttdt-2026")
 LOCK_TIMEOUT_S = 120
 NEW_KEY_ENV = "TRACKER_NEW_KEY"      # =1: make a new key although forms were made with the lost one
+
+# What the trust/ folder is for, for whoever opens it (in Notepad: CRLF and a BOM). A file of the
+# campaign folder, like units.csv: in the campaign's language, whatever language the CLI speaks.
+TRUST_README_NAME = "README.txt"
+TRUST_README = """\
+THƯ MỤC trust/: CHỨNG THƯ SỐ GỐC ĐỂ KIỂM TRA BIÊN BẢN KÝ SỐ
+
+Khi đơn vị gửi biên bản dạng tệp PDF đã ký số, tracker kiểm tra chữ ký số theo các chứng thư số gốc
+(root certificate) đặt trong thư mục này. Chữ ký chỉ được công nhận khi chứng thư của người ký do
+một tổ chức có chứng thư gốc ở đây cấp, còn hiệu lực vào ngày nhận, và tệp không bị sửa sau khi ký.
+
+Đặt vào đây chứng thư gốc của các tổ chức chứng thực mà các đơn vị dùng để ký:
+- Ban Cơ yếu Chính phủ (Cục Chứng thực số và Bảo mật thông tin): chứng thư gốc của hệ thống chứng
+  thực chữ ký số chuyên dùng Chính phủ, mà các cơ quan nhà nước thường dùng. Tải tại ca.gov.vn.
+- Nếu có đơn vị ký bằng chữ ký số công cộng (VNPT-CA, Viettel-CA, FPT-CA, BKAV-CA, ...): chứng thư
+  gốc quốc gia của Trung tâm Chứng thực điện tử quốc gia (NEAC, neac.gov.vn), hoặc chứng thư gốc
+  do chính tổ chức đó công bố trên trang của họ.
+Không chắc thì hỏi bộ phận CNTT của Trung tâm.
+
+Tệp chứng thư có đuôi .cer, .crt, .pem hoặc .der (một tệp .pem có thể chứa nhiều chứng thư). Chỉ chép
+chứng thư tải từ trang chính thức của tổ chức chứng thực: mọi chứng thư đặt ở đây đều được tin cậy.
+
+tracker không kèm sẵn chứng thư gốc nào. Khi thư mục này chưa có chứng thư, mọi chữ ký số đều được báo
+là chưa kiểm tra được (lời báo signed_untrusted). Các tệp khác trong thư mục (như tệp này) được bỏ qua.
+"""
 
 
 class KeyMissing(TrackerError):
@@ -67,6 +94,7 @@ class Workspace:
     reports = property(lambda self: self.root / "reports")
     backups = property(lambda self: self.root / "backups")
     drafts = property(lambda self: self.root / "drafts")
+    trust = property(lambda self: self.root / "trust")
     state = property(lambda self: self.root / ".tracker")
 
     @staticmethod
@@ -197,8 +225,11 @@ def init_workspace(root: Path, template: Path, registry: Path | None, force: boo
                 shutil.copy2(f, ws.backups / f"{f.stem}-{stamp}{f.suffix}")
         atomic_write_bytes(ws.campaign_file, template.read_bytes())
         atomic_write_bytes(ws.registry_file, registry.read_bytes())
-        for d in (ws.outbox, ws.archive, ws.reports):
+        for d in (ws.outbox, ws.archive, ws.reports, ws.trust):
             d.mkdir(exist_ok=True)
+        readme = ws.trust / TRUST_README_NAME
+        if not readme.exists():         # staff may have written their own notes there
+            atomic_write_bytes(readme, TRUST_README.replace("\n", "\r\n").encode("utf-8-sig"))
         ws.back_up_secret()
     ws.__dict__["units"] = units
     return ws
