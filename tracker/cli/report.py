@@ -50,10 +50,9 @@ def missing_command() -> click.Command:
                   help=_("Dạng kết quả."))
     def missing(campaign_dir, as_of, fmt):
         import datetime as dt
-        import sys
 
         from tracker.cli import labels
-        from tracker.cli.exports import missing_csv
+        from tracker.cli.exports import emit, missing_csv
         from tracker.cli.screen import Table
         from tracker.reports.model import missing_units
         from tracker.stats import campaign_stats
@@ -63,7 +62,7 @@ def missing_command() -> click.Command:
         stats = campaign_stats(ws, as_of or dt.date.today())
         rows = missing_units(stats)
         if fmt == "csv":
-            sys.stdout.write(missing_csv(rows))
+            emit(missing_csv(rows))
             return
         day = f"{stats.as_of:%d/%m/%Y}"
         if not rows:
