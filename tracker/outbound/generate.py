@@ -27,7 +27,18 @@ class GenerateResult:
     master: object = None
 
 
-_FORMS = None   # the parent's FastForms, inherited by forked workers
+_FORMS = None   # a building worker's FastForms, made once by _setup_worker
+
+
+def _setup_worker(campaign, secret: bytes) -> None:
+    """A building worker's start: the campaign and the key arrive once, not with every unit."""
+    global _FORMS
+    import signal
+
+    from tracker.outbound.prototypes import FastForms
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl+C is the parent's to handle: it ends the pool
+    _FORMS = FastForms(campaign, secret)
 
 
 def _build_one(unit: Unit) -> bytes:
@@ -41,23 +52,24 @@ def _workers(n_units: int, jobs: int | None) -> int:
 
 
 def build_all(ws: Workspace, units: list[Unit], jobs: int | None = None):
-    """Yield (unit, bytes) for every unit, in order; in forked workers for large campaigns.
+    """Yield (unit, bytes) for every unit, in order; in worker processes for large campaigns
+    (spawned, as on every OS: each gets the campaign once and builds its own prototypes).
 
     Every workbook is the same bytes whichever way it is built (tests compare them)."""
-    global _FORMS
-    from tracker.outbound.prototypes import FastForms
-
-    _FORMS = FastForms(ws.campaign, ws.secret)
     workers = _workers(len(units), jobs)
     if workers == 1:
+        from tracker.outbound.prototypes import FastForms
+
+        forms = FastForms(ws.campaign, ws.secret)
         for u in units:
-            yield u, _FORMS.build(u)
+            yield u, forms.build(u)
         return
     import multiprocessing
 
     # Contiguous chunks keep a group's units together, so each worker reuses its prototypes.
     chunk = max(1, len(units) // (workers * 4))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_setup_worker,
+                                                   initargs=(ws.campaign, ws.secret)) as pool:
         yield from zip(units, pool.imap(_build_one, units, chunksize=chunk))
 
 

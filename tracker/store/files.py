@@ -43,6 +43,40 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def flush_to_disk(paths) -> None:
+    """Make files written without fsync (atomic_write_bytes(durable=False)) durable, as a batch:
+    each file's data, and where the OS lets a folder be synced (POSIX) the folders that name them.
+
+    Portable (Windows has no os.sync) and limited to our files (os.sync flushes everything the
+    machine has written). One fsync after another costs a disk-journal commit each (3-6 s for
+    3,321 small files here); fsyncs issued together share commits (0.7 s), so a few threads issue
+    them. On Windows a file is flushed through a handle that may write (FlushFileBuffers needs
+    it); its name in the folder rests on NTFS's journal."""
+    files = [os.fspath(p) for p in paths]
+    if not files:
+        return
+    folders = sorted({os.path.dirname(f) for f in files}) if os.name == "posix" else []
+    mode = os.O_RDONLY if os.name == "posix" else os.O_RDWR | getattr(os, "O_BINARY", 0)
+
+    def sync(path: str, flags: int = mode) -> None:
+        fd = os.open(path, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    if len(files) == 1:
+        sync(files[0])
+        for folder in folders:
+            sync(folder, os.O_RDONLY)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(32, len(files))) as pool:
+        list(pool.map(sync, files))        # list(): the first error is raised here
+        list(pool.map(lambda f: sync(f, os.O_RDONLY), folders))
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
