@@ -45,7 +45,9 @@ def outbox(ws):
 
 
 def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    from tracker.intake.convert import find_soffice     # where tracker finds it (Windows: Program Files)
+
+    return find_soffice()
 
 
 # CI sets TRACKER_REQUIRE_SOFFICE=1: there a missing LibreOffice is a failure, not a skip.
