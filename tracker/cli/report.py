@@ -1,7 +1,7 @@
 """`tracker report` and `tracker missing`. Heavy imports stay inside the functions."""
 import click
 
-from tracker.cli.app import CONTEXT, Command, as_of_option, campaign_option, screen
+from tracker.cli.app import CONTEXT, Command, as_of_option, beside_lines, campaign_option, screen
 from tracker.model.language import _
 
 
@@ -32,7 +32,7 @@ def report_command() -> click.Command:
               "{incomplete} chưa đủ, {pending} chưa nhận; {missing} đơn vị chưa gửi.").format(
                 day=f"{rep.as_of:%d/%m/%Y}", volume=rep.volume, not_accepted=p.not_accepted, incomplete=p.incomplete,
                 pending=p.pending, missing=len(rep.not_replied)),
-            _("Đã ghi báo cáo:"), *(f"  {path}" for path in result.paths))
+            _("Đã ghi báo cáo:"), *(f"  {path}" for path in result.paths), *beside_lines(result.beside))
 
     return report
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.store.crash_points import checkpoint
 from tracker.model.registry import Unit
-from tracker.store.files import atomic_write_bytes
+from tracker.store.files import EXCEL_MAX_PATH, write_user_file
 from tracker.store.workspace import Workspace
 
 PARALLEL_FROM = 200   # below this many units one process is faster than starting a pool
@@ -24,6 +25,8 @@ class GenerateResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     backed_up: list[Path] = field(default_factory=list)
+    beside: list[tuple[Path, Path]] = field(default_factory=list)  # (form held open in Excel, where the new one went)
+    long_paths: list[str] = field(default_factory=list)    # forms whose full path is too long for Excel
     master: object = None
 
 
@@ -88,11 +91,19 @@ def write_outbox(ws: Workspace, jobs: int | None = None, progress=None) -> Gener
                     continue
                 backup = ws.backups / f"outbox-{stamp}" / path.relative_to(ws.outbox)
                 backup.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(path, backup)
+                try:
+                    os.replace(path, backup)
+                except PermissionError:     # held open (Excel on Windows): the backup is a copy
+                    shutil.copyfile(path, backup)
                 result.backed_up.append(backup)
-            atomic_write_bytes(path, data, durable=False)   # regenerable: no fsync per file
+            written = write_user_file(path, data, durable=False)   # regenerable: no fsync per file
             checkpoint("generate.written")
-            result.written.append(path)
+            result.written.append(written)
+            if written != path:
+                result.beside.append((path, written))
             if progress:
                 progress()
+    # Staff open the forms where they are (to check them before sending): Excel refuses a long path.
+    result.long_paths = [p for p in (os.path.abspath(ws.outbox_path(u)) for u in ws.units)
+                         if len(p) > EXCEL_MAX_PATH]
     return result

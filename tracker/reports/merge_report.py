@@ -19,10 +19,13 @@ def report_path(ws) -> Path:
 def write_merge_report(ws, report, path: Path | None = None) -> Path:
     from tracker.outbound.wording import OUTCOME
 
+    from tracker.store.files import place_user_file, user_temp
+
     path = path or report_path(ws)
     ws.reports.mkdir(parents=True, exist_ok=True)
+    tmp = user_temp(path)       # a whole file or none where people (and OneDrive) look; beside one held open
     # constant_memory: rows go to disk as they are written (a national merge reports thousands).
-    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": True})
+    wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, "constant_memory": True})
     st = Styles(wb)
     sh = wb.add_worksheet("Kết quả ghép")
     th = st.get("th", font_size=11)
@@ -56,5 +59,9 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
     sh.freeze_panes(4, 2)
     sh.autofilter(3, 0, max(row - 1, 4), len(headers) - 1)
     a4_landscape(sh)
-    wb.close()
-    return path
+    try:
+        wb.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return place_user_file(tmp, path)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import itertools
 import os
+import time
 from pathlib import Path
 
 
@@ -41,6 +43,81 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+# Antivirus scanners and OneDrive hold a new or changed file for a moment: a replacement is tried
+# again over about 1.5 s before the file is taken to be open in a program (Excel, Word).
+RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.75)
+
+
+EXCEL_MAX_PATH = 218     # Excel opens no file whose full path (folder and name) is longer
+
+
+def is_owner_file(name: str) -> bool:
+    """Excel's and Word's `~$name` owner files: a note of who has `name` open, never a document."""
+    return name.startswith("~$")
+
+
+def beside_name(path: Path) -> Path:
+    """Where a file goes when `path` is held open: `name-YYYYmmdd-HHMMSS.ext` beside it."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count(1):
+        candidate = path.with_name(f"{path.stem}-{stamp}{'' if n == 1 else f'-{n}'}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def place_user_file(tmp: Path, path: Path) -> Path:
+    """Put the finished file `tmp` in place of `path`, a file people open (a report, a form, a
+    draft); where it went. Windows refuses to replace a file open in Excel or Word (and, for a
+    moment, one an antivirus or OneDrive is reading): after trying again for ~1.5 s the file is
+    put beside it (beside_name) rather than lost or the command stopped. The caller says so."""
+    for delay in (*RETRY_DELAYS_S, None):
+        try:
+            os.replace(tmp, path)
+            return path
+        except PermissionError as e:
+            if not path.exists():       # not a file held open: a folder we may not write in
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise e from None
+            if delay is None:
+                break
+            time.sleep(delay)
+    beside = beside_name(path)
+    try:
+        os.replace(tmp, beside)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return beside
+
+
+def write_user_file(path: Path, data: bytes, durable: bool = True) -> Path:
+    """atomic_write_bytes for a file people open: beside it when it is held open (place_user_file).
+    Returns where the bytes went."""
+    fd, tmp = _create_temp(path.parent, path.name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return place_user_file(tmp, path)
+
+
+def user_temp(path: Path) -> Path:
+    """A new empty temporary file beside `path`, for a writer that needs a file name (xlsxwriter);
+    then place_user_file(temp, path)."""
+    fd, tmp = _create_temp(path.parent, path.name)
+    os.close(fd)
+    return tmp
 
 
 def flush_to_disk(paths) -> None:
