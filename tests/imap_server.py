@@ -196,7 +196,7 @@ service anvil {{
 
     def log(self) -> str:
         try:
-            return (self.root / "dovecot.log").read_text(errors="replace")
+            return (self.root / "dovecot.log").read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
 
