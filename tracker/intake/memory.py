@@ -50,6 +50,12 @@ class WorkerBound:
 
     def start(self) -> None:
         """Called once the worker is set up: from here on, reading may use `memory_mb` more."""
+        if sys.platform == "win32":
+            # A crash must end the worker at once (its file refused), never wait on an error dialog
+            # (the job says so too; this holds where the worker could not join one).
+            import ctypes
+
+            ctypes.windll.kernel32.SetErrorMode(0x0001 | 0x0002 | 0x8000)   # FAILCRITICALERRORS, NOGPFAULTERRORBOX, NOOPENFILEERRORBOX
         if self.bound == "rlimit":
             import resource
 
