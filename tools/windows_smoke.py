@@ -975,7 +975,14 @@ def run_steps(a, cache: Path, wine: Wine, setup_s: float, t0: float, only: set[s
         f"Setup {setup_s:.0f} s, wine steps {wine_s:.0f} s, total {total:.0f} s. "
         f"Outputs: {wine.drive_c / 'smoke' / 'out'}, logs: {logs}")
     (run_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    closing(summary, failures)
     return 1 if failures else 0
+
+
+def closing(summary: str, failures: int) -> None:
+    """The plain closing line CI reads ("smoke: N passed, N failed")."""
+    steps = summary.count("\nPASS") + summary.count("\nFAIL")
+    log(f"smoke: {steps - failures} passed, {failures} failed")
 
 
 def judge(results: dict, reference: dict, side: Side) -> tuple[int, str]:
@@ -1022,6 +1029,7 @@ def run_here(cache: Path, only: set[str] | None) -> int:
     log(f"\n{summary.count(chr(10) + 'PASS') + summary.count(chr(10) + 'FAIL')} steps, {failures} failed "
         f"({sys.platform}, {time.monotonic() - start:.0f} s). Outputs: {run_dir}")
     (run_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    closing(summary, failures)
     return 1 if failures else 0
 
 
