@@ -34,7 +34,10 @@ ANSWERS = ("Đáp ứng", "Chưa đáp ứng")
 
 # ----------------------------------------------------------------------------- measuring
 def run(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
-    """(seconds, peak MiB) of a command and its children."""
+    """(seconds, peak MiB) of a command and its children. POSIX only: the peak memory of a
+    process and its waited-for children comes from wait4, which Windows lacks."""
+    if not hasattr(os, "wait4"):
+        raise SystemExit("benchmarks/national.py measures peak memory with os.wait4: run it on Linux or macOS")
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, **(env or {})})
@@ -298,7 +301,7 @@ def main() -> None:
     print("\nRatios")
     for k, v in ratios.items():
         print(f"  {k:<52}{v:>8.2f}")
-    (out / "national-results.json").write_text(json.dumps({"rows": rows, "ratios": ratios}, indent=1))
+    (out / "national-results.json").write_text(json.dumps({"rows": rows, "ratios": ratios}, indent=1), encoding="utf-8")
     shutil.rmtree(TRASH, ignore_errors=True)
 
 

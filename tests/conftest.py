@@ -1,9 +1,12 @@
 """Shared fixtures: a generated Hà Nội campaign (made once per session, copied per test)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,9 @@ from tracker.api import generate  # noqa: E402
 from tracker.store.workspace import Workspace, init_workspace  # noqa: E402
 
 # A finding built with an unknown code or without a parameter its words need fails here, loudly
-# (a user's desk shows the placeholder instead). Forked workers inherit it.
+# (a user's desk shows the placeholder instead); so it does in the reading workers, through the
+# environment they are started with.
+os.environ["TRACKER_STRICT_FINDINGS"] = "1"
 findings.STRICT = True
 
 
@@ -55,7 +60,9 @@ def outbox(ws):
 
 
 def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    from tracker.intake.convert import find_soffice     # where tracker finds it (Windows: Program Files)
+
+    return find_soffice()
 
 
 # CI sets TRACKER_REQUIRE_SOFFICE=1: there a missing LibreOffice is a failure, not a skip.
@@ -96,3 +103,36 @@ def pdf_page_size(pdf: Path) -> tuple[float, float]:
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
     m = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
     return float(m[1]), float(m[2])
+
+
+@contextlib.contextmanager
+def held_open(path: Path, monkeypatch, for_s: float | None = None):
+    """`path` held open by another program, as Excel holds a workbook (for `for_s` seconds, or
+    throughout): Windows then refuses to replace it. On Windows it is really held open (Python,
+    like Excel, opens without sharing deletion); Linux lets an open file be replaced, so there
+    os.replace onto that one path refuses as Windows does."""
+    if os.name == "nt":
+        fh = open(path, "rb")
+        timer = threading.Timer(for_s, fh.close) if for_s else None
+        if timer:
+            timer.start()
+        try:
+            yield
+        finally:
+            if timer:
+                timer.cancel()
+            fh.close()
+        return
+    real = os.replace
+    until = time.monotonic() + for_s if for_s else None
+
+    def replace(src, dst, *args, **kwargs):
+        held = os.path.abspath(path) in (os.path.abspath(src), os.path.abspath(dst))     # neither moved nor replaced
+        if held and (until is None or time.monotonic() < until):
+            raise PermissionError(13, "The process cannot access the file because it is being used by another "
+                                      "process", os.fspath(dst))
+        return real(src, dst, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", replace)
+        yield

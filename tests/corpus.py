@@ -243,7 +243,9 @@ def set_mtime(path: Path, day: dt.date) -> None:
 
 
 def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    from tracker.intake.convert import find_soffice     # where tracker finds it (Windows: Program Files)
+
+    return find_soffice()
 
 
 def uno_python() -> str | None:

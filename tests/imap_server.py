@@ -7,12 +7,14 @@ and instance name: a system Dovecot started by the package (as on a fresh CI mac
 clashes with it nor is touched. It runs in the foreground (-F) in a process group of its own, so
 stopping it (or killing it mid-fetch) ends exactly its processes. As root it runs as the
 package's `dovecot` user (its login processes refuse root), else as the current user.
+
+POSIX only (Dovecot, process groups, users): elsewhere `available()` is false and the IMAP tests
+skip, or fail under TRACKER_REQUIRE_DOVECOT=1.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -26,7 +28,7 @@ USERS = 40
 
 
 def available() -> bool:
-    return os.access(DOVECOT, os.X_OK)
+    return os.name == "posix" and os.access(DOVECOT, os.X_OK)
 
 
 def free_port() -> int:
@@ -77,6 +79,8 @@ def make_certificates(folder: Path) -> None:
 class Dovecot:
     def __init__(self):
         self.root = Path(tempfile.mkdtemp(prefix="tracker-dovecot-"))
+        import pwd      # POSIX: imported here, so that the module loads (and the tests skip) elsewhere
+
         self.run_as = "dovecot" if os.geteuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
         entry = pwd.getpwnam(self.run_as)
         self.uid, self.gid = entry.pw_uid, entry.pw_gid
@@ -196,7 +200,7 @@ service anvil {{
 
     def log(self) -> str:
         try:
-            return (self.root / "dovecot.log").read_text(errors="replace")
+            return (self.root / "dovecot.log").read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
 

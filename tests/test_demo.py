@@ -118,7 +118,7 @@ def test_the_plan_is_seeded(ws):
 def test_a_folder_that_is_not_a_rehearsal_is_refused(tmp_path):
     busy = tmp_path / "busy"
     busy.mkdir()
-    (busy / "ghi-chu.txt").write_text("của tôi")
+    (busy / "ghi-chu.txt").write_text("của tôi", encoding="utf-8")
     result = CliRunner().invoke(main, ["demo", str(busy)])
     assert result.exit_code == 1
     assert "không phải thư mục diễn tập cũ" in result.output and "--force" in result.output
@@ -142,10 +142,10 @@ def test_a_previous_rehearsal_is_wiped_but_nothing_else(tmp_path):
     root.mkdir()
     (root / demo.MARKER).write_text(demo.MARKER_FIRST_LINE + "\n", encoding="utf-8")
     for name in ("campaign.toml", "units.csv", "master.xlsx", "master-20260601-101010.xlsx"):
-        (root / name).write_text("x")
+        (root / name).write_text("x", encoding="utf-8")
     (root / "inbox").mkdir()
-    (root / "inbox" / "a.xlsx").write_text("x")
-    (root / "cua-toi.txt").write_text("giữ lại")
+    (root / "inbox" / "a.xlsx").write_text("x", encoding="utf-8")
+    (root / "cua-toi.txt").write_text("giữ lại", encoding="utf-8")
     assert demo.check_target(root) is True
     demo._wipe(root)
     assert sorted(p.name for p in root.iterdir()) == ["cua-toi.txt"]

@@ -177,7 +177,8 @@ def test_a_note_left_by_a_dead_process_names_nobody(ws):
     import socket
 
     locks.note_path(lock).write_text(json.dumps({"pid": int(dead.stdout), "host": socket.gethostname(),
-                                                  "command": "tracker merge", "since": "2026-06-04T09:00:00"}))
+                                                  "command": "tracker merge", "since": "2026-06-04T09:00:00"}),
+                                       encoding="utf-8")
     assert locks.holder(lock) is None and locks.holders(ws.state) == []
     with Workspace(ws.root).lock():          # and it does not stop anyone
         pass
@@ -201,7 +202,8 @@ def _read_only_runner(tmp_path):
     def run(folder: Path, *args):
         env = dict(os.environ, TRACKER_LANG="vi")
         return subprocess.run(["unshare", "-rm", "sh", "-c", script, str(folder), sys.executable, "-m", "tracker",
-                               *args, "-C", str(folder)], capture_output=True, text=True, timeout=300, env=env)
+                               *args, "-C", str(folder)], capture_output=True, text=True, encoding="utf-8",
+                              timeout=300, env=env)
     return run
 
 

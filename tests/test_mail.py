@@ -37,6 +37,7 @@ from tracker.api import merge
 from tracker.store.workspace import Workspace
 
 SENDER = "ttdlcns@hanoi.gov.vn"
+KILLED = 1 if os.name == "nt" else -signal.SIGKILL      # Popen.kill(): TerminateProcess(1) on Windows
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -361,8 +362,8 @@ def test_sender_killed_as_the_server_accepts_delivers_each_unit_exactly_once(ws,
     proc = subprocess.Popen(_sender_cmd(ws, smtpd.port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=env)
     kill_at = 40
-    smtpd.on_data = lambda n: os.kill(proc.pid, signal.SIGKILL) if n == kill_at else None
-    assert proc.wait(timeout=120) == -signal.SIGKILL
+    smtpd.on_data = lambda n: proc.kill() if n == kill_at else None
+    assert proc.wait(timeout=120) == KILLED
     smtpd.on_data = None
     assert smtpd.count() == kill_at
     status = mail.mail_status(ws, "invite", ws.campaign.id)
@@ -393,7 +394,7 @@ def test_sender_killed_at_a_random_moment_then_rerun_delivers_each_unit_exactly_
     deadline = time.monotonic() + 120
     while smtpd.count() < 50 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)
-    os.kill(proc.pid, signal.SIGKILL)
+    proc.kill()
     proc.wait(timeout=30)
     delivered_before = smtpd.count()
     assert 50 <= delivered_before < 136

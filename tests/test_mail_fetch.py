@@ -339,7 +339,7 @@ def test_fetch_killed_between_saving_and_merging_neither_misses_nor_duplicates(w
     saved_before = len(inbox(ws))
     assert saved_before == int(point.split(":")[1])      # the file of the killed step is on disk
     env.pop("TRACKER_KILL_AT")
-    again = subprocess.run(cmd, env=env, capture_output=True, timeout=120, text=True)
+    again = subprocess.run(cmd, env=env, capture_output=True, timeout=120, text=True, encoding="utf-8")
     assert again.returncode == 0, again.stdout + again.stderr
     assert len(inbox(ws)) == 4 and len(set(contents(ws))) == 4
     rows = imap_rows(ws)

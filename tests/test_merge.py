@@ -3,17 +3,16 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from conftest import held_open
 from fill import fill
 from tracker.cli import main
 from tracker.model.errors import TrackerError
@@ -21,6 +20,7 @@ from tracker.master import workbook as master_form
 from tracker.store.ledger import Ledger
 from tracker.api import merge
 from tracker.stats import campaign_stats
+from tracker.store.crash_points import KILLED_RETURNCODE
 from tracker.store.files import sha256_file
 from tracker.store.workspace import Workspace
 
@@ -171,19 +171,9 @@ def test_a_bad_value_typed_in_the_master_is_reported_not_recorded(ws):
 
 
 def test_a_master_held_open_is_written_beside(ws, outbox, tmp_path, monkeypatch):
-    import tracker.master.sync as mf
-
     new = fill(outbox["xp-00070"], tmp_path / "hk.xlsx", "met")
-
-    real = mf.atomic_write_bytes
-
-    def locked(path, data):
-        if Path(path) == ws.master_file:
-            raise PermissionError(13, "in use")
-        return real(path, data)
-
-    monkeypatch.setattr(mf, "atomic_write_bytes", locked)
-    report = merge(ws, [new])
+    with held_open(ws.master_file, monkeypatch):
+        report = merge(ws, [new])
     assert report.master.written_beside and report.master.path.exists()
     assert report.master.path.parent == ws.root and report.master.path != ws.master_file
 
@@ -212,7 +202,8 @@ def test_a_second_merge_waits_for_the_lock_then_says_why(ws, outbox, tmp_path):
 def run_merge_subprocess(ws, inbox, kill_at=None, timeout=300):
     env = dict(os.environ, TRACKER_KILL_AT=kill_at or "")
     return subprocess.run([sys.executable, "-m", "tracker", "merge", "-C", str(ws.root), str(inbox),
-                           "--received", "04/06/2026"], env=env, capture_output=True, text=True, timeout=timeout)
+                           "--received", "04/06/2026"], env=env, capture_output=True, text=True, encoding="utf-8",
+                          timeout=timeout)
 
 
 def check_consistent(ws):
@@ -232,7 +223,7 @@ def test_a_killed_merge_leaves_a_consistent_campaign_and_the_next_completes(ws, 
     for i, unit in enumerate(picks):
         fill(outbox[unit.id], inbox / f"r{i:02d}.xlsx", answers_for(i, unit))
     killed = run_merge_subprocess(ws, inbox, kill_at)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert killed.returncode == KILLED_RETURNCODE, killed.stderr
     check_consistent(ws)
     finished = run_merge_subprocess(ws, inbox)
     assert finished.returncode == 0, finished.stdout + finished.stderr

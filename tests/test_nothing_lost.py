@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from conftest import held_open
 from fill import fill
 from test_mail import XLSX, make_eml
 from test_merge import master_row
@@ -88,16 +89,8 @@ def test_a_refused_hand_entry_is_kept_as_typed_until_fixed(ws):
 
 # ---------------------------------------------------------------------------- a master written beside
 def test_hand_edits_in_a_master_written_beside_are_read_back_then_tidied(ws, outbox, tmp_path, monkeypatch):
-    import tracker.master.sync as mf
-
-    real = mf.atomic_write_bytes
-
-    def held(path, data, *a, **k):      # Excel holds master.xlsx open
-        if Path(path) == ws.master_file:
-            raise PermissionError(13, "in use")
-        return real(path, data, *a, **k)
-    monkeypatch.setattr(mf, "atomic_write_bytes", held)
-    first = merge(ws, [fill(outbox["xp-00070"], tmp_path / "hk.xlsx")], received=dt.date(2026, 6, 4))
+    with held_open(ws.master_file, monkeypatch):      # Excel holds master.xlsx open
+        first = merge(ws, [fill(outbox["xp-00070"], tmp_path / "hk.xlsx")], received=dt.date(2026, 6, 4))
     beside = first.master.path
     assert first.master.written_beside and beside.name.startswith("master-")
     # The staff type a paper reply into the file they were told about.
@@ -111,7 +104,7 @@ def test_hand_edits_in_a_master_written_beside_are_read_back_then_tidied(ws, out
         sh.cell(r, next(v for h, v in cols.items() if h.startswith(f"TC{k}."))).value = "Đáp ứng"
     sh.cell(r, cols["Ngày nhận"]).value = dt.datetime(2026, 6, 5)
     wb.save(beside)
-    monkeypatch.setattr(mf, "atomic_write_bytes", real)       # Excel closed
+    # Excel closed
     res = run("merge", "-C", ws.root)
     assert res.exit_code == 0, res.output
     assert beside.name in res.output and "chuyển vào backups/" in res.output

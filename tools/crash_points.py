@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Kill `merge`, `generate` and `mail send` with SIGKILL at many points, then check the campaign.
+"""Kill `merge`, `generate` and `mail send` at many points (as a power cut would), then check the campaign.
 
     python tools/crash_points.py               # every point (about 160 runs; a few minutes)
     python tools/crash_points.py --quick       # a handful per command (the test suite's size)
@@ -19,7 +19,6 @@ import csv
 import io
 import os
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -32,13 +31,15 @@ from pathlib import Path
 PY = sys.executable
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from tracker.store.crash_points import KILLED_RETURNCODE  # noqa: E402  (-SIGKILL on POSIX, 9 on Windows)
 N_RETURNS = 16
 N_MAIL_UNITS = 25
 
 
 def tracker(*args, kill_at: str = "", cwd=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "TRACKER_KILL_AT": kill_at, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([PY, "-m", "tracker", *args], capture_output=True, text=True, env=env, timeout=300, cwd=cwd)
+    return subprocess.run([PY, "-m", "tracker", *args], capture_output=True, text=True, encoding="utf-8", env=env,
+                          timeout=300, cwd=cwd)
 
 
 def sha256(path: Path) -> str:
@@ -125,7 +126,7 @@ def crash_merge(work: Path, out: Outcome, quick: bool) -> None:
         if point.startswith("master.manual"):
             _hand_edit(camp)
         first = tracker("merge", "-C", str(camp), str(inbox), "--received", "04/06/2026", kill_at=point)
-        out.killed["merge"] += first.returncode == -signal.SIGKILL
+        out.killed["merge"] += first.returncode == KILLED_RETURNCODE
         problems = consistent(camp)
         again = tracker("merge", "-C", str(camp), str(inbox), "--received", "04/06/2026")
         problems += consistent(camp)
@@ -161,7 +162,7 @@ def crash_generate(work: Path, out: Outcome, quick: bool) -> None:
         shutil.copytree(pristine, camp)
         shutil.rmtree(camp / "outbox")
         first = tracker("generate", "-C", str(camp), kill_at=point)
-        out.killed["generate"] += first.returncode == -signal.SIGKILL
+        out.killed["generate"] += first.returncode == KILLED_RETURNCODE
         problems = consistent(camp)
         again = tracker("generate", "-C", str(camp))
         problems += consistent(camp)
@@ -221,7 +222,7 @@ def crash_mail(work: Path, out: Outcome, quick: bool) -> None:
             args = ["mail", "send", "-C", str(camp), "--host", "127.0.0.1", "--port", str(port),
                     "--from", "ttdl@hanoi.gov.vn", "--rate", "0"]
             first = tracker(*args, kill_at=point)
-            out.killed["mail send"] += first.returncode == -signal.SIGKILL
+            out.killed["mail send"] += first.returncode == KILLED_RETURNCODE
             problems = consistent(camp)
             again = tracker(*args)
             twice = [u for u, n in store.units.items() if n > 1]

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run the whole campaign with a real Windows CPython under wine, and check it against Linux.
 
-    tools/windows_smoke.sh [--cache DIR] [--source DIR] [--setup-only] [--no-native] [--only STEP,...]
+    tools/windows_smoke.sh [--cache DIR] [--source DIR] [--setup-only] [--no-native] [--only STEP,...] [--exe]
+    python tools/windows_smoke.py --here [--only STEP,...]        # on Windows itself (CI's windows-latest)
 
 Setup (in a cache folder, default ~/.cache/tracker-windows or $TRACKER_WINDOWS_CACHE; reused while
 its inputs are unchanged, rebuilt when they change): a 64-bit wine prefix set to Windows 10 whose
@@ -12,7 +13,9 @@ the checkout is built and installed into that Python, and the campaign runs unde
 `cmd /c` batch files that redirect output to files inside the prefix, as a Windows user would:
 init, generate, merge of filled returns, stats (table, json, csv), verify, report, missing, mail
 draft, and the bounded-worker refusals (a too-slow and a too-big return). The same steps run
-natively with this Linux Python, and the wine results are compared with them.
+natively with this Linux Python, and the wine results are compared with them. With --exe the
+steps run through the PyInstaller one-folder tracker.exe (tools/build_windows_exe.py builds it)
+instead of pip's launcher: what staff get in the zip.
 
 It prints PASS/FAIL per step with the reason (for a failure, the last lines of the traceback,
 got by running the step again with TRACKER_DEBUG=1 on a copy of the campaign folder) and exits
@@ -24,9 +27,9 @@ Everything that works around wine (not Windows) lives here, never in tracker/: e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
-import fcntl
 import hashlib
 import io
 import json
@@ -178,6 +181,20 @@ class Wine:
     def wait(self) -> None:
         subprocess.run(["wineserver", "-w"], env=self.env(), check=False, timeout=300)
 
+    @contextlib.contextmanager
+    def server(self):
+        """wine gap: between two commands the wineserver shuts down, and a command started while it
+        does fails at once ("Application could not be started... ShellExecuteEx failed"): one
+        persistent server for the whole run, ended after it."""
+        log_file = self.cache / "wineserver.log"
+        with open(log_file, "ab") as fh:
+            subprocess.run(["wineserver", "-p"], stdin=subprocess.DEVNULL, stdout=fh, stderr=fh, env=self.env(),
+                           check=False, timeout=60)
+        try:
+            yield self
+        finally:
+            self.kill()
+
     def kill(self) -> None:
         """wine gap: end this prefix's processes only (never a broad kill)."""
         subprocess.run(["wineserver", "-k"], env=self.env(), check=False, timeout=60)
@@ -294,7 +311,7 @@ def setup(cache: Path, source: Path, extra: list[str] | None = None) -> tuple[Wi
               "wine": subprocess.run(["wine", "--version"], capture_output=True, text=True).stdout.strip()}
     stamp = cache / "setup.json"
     locale_note = ensure_locale(wine)
-    if stamp.exists() and json.loads(stamp.read_text()) == inputs and (wine.drive_c / "Python313" / "python.exe").exists():
+    if stamp.exists() and json.loads(stamp.read_text(encoding="utf-8")) == inputs and (wine.drive_c / "Python313" / "python.exe").exists():
         return wine, time.monotonic() - start, False
 
     log(f"setup: building the Windows Python in {cache} (locale vi_VN.UTF-8: {locale_note})")
@@ -336,11 +353,11 @@ def setup(cache: Path, source: Path, extra: list[str] | None = None) -> tuple[Wi
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(zf.read(info))
     pth = pydir / "python313._pth"
-    text = pth.read_text().replace("#import site", "import site")
-    pth.write_text(text.rstrip("\n") + "\nLib\\site-packages\n")
+    text = pth.read_text(encoding="ascii").replace("#import site", "import site")
+    pth.write_text(text.rstrip("\n") + "\nLib\\site-packages\n", encoding="ascii")
     site = pydir / "Lib" / "site-packages"
     site.mkdir(parents=True)
-    (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    (site / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
 
     requirements = deps + WINDOWS_ONLY + extra + ["pip"]
     download_wheels(wheels, requirements, work)
@@ -361,10 +378,10 @@ def setup(cache: Path, source: Path, extra: list[str] | None = None) -> tuple[Wi
     pip_out = wine.path(out) / "pip.out"
     if rc != 0:
         raise SystemExit(f"setup: pip install under wine failed (exit {rc}):\n"
-                         + (pip_out.read_text(errors="replace")[-3000:] if pip_out.exists() else f"see {boot_log}"))
+                         + (pip_out.read_text(encoding="utf-8", errors="replace")[-3000:] if pip_out.exists() else f"see {boot_log}"))
     wine.wait()
     shutil.rmtree(work, ignore_errors=True)
-    stamp.write_text(json.dumps(inputs, indent=1))
+    stamp.write_text(json.dumps(inputs, indent=1), encoding="utf-8")
     return wine, time.monotonic() - start, True
 
 
@@ -436,10 +453,11 @@ class Native(Side):
 class OnWine(Side):
     name = "windows"
 
-    def __init__(self, wine: Wine, logs: Path):
+    def __init__(self, wine: Wine, logs: Path, exe: str = f"{WIN_PY}\\Scripts\\tracker.exe"):
         self.wine = wine
         self.root_local = wine.drive_c / "smoke" / "run"
         self.logs = logs
+        self.exe = exe      # pip's launcher of the installed wheel, or the PyInstaller build (--exe)
 
     def p(self, rel: str) -> str:
         return "C:\\smoke\\run" + ("\\" + rel.replace("/", "\\") if rel else "")
@@ -460,16 +478,22 @@ class OnWine(Side):
                 return '"' + a.replace('"', '""') + '"'
             return a
         body = (("set TRACKER_DEBUG=1\n" if debug else "") + f"cd /d {self.p('')}\n"
-                f"{WIN_PY}\\Scripts\\tracker.exe {' '.join(arg(a) for a in args)}"
+                f"{self.exe} {' '.join(arg(a) for a in args)}"
                 f" > C:\\smoke\\out\\{tag}.out 2> C:\\smoke\\out\\{tag}.err\n"
                 f"echo %ERRORLEVEL% > C:\\smoke\\out\\{tag}.rc\n")
-        start = time.monotonic()
-        wrc = self.wine.batch(tag, body, self.logs / f"{tag}.wine.log", timeout=STEP_TIMEOUT_S)
-        took = time.monotonic() - start
         rc_file = out_dir / f"{tag}.rc"
+        for _ in range(3):
+            start = time.monotonic()
+            wrc = self.wine.batch(tag, body, self.logs / f"{tag}.wine.log", timeout=STEP_TIMEOUT_S)
+            took = time.monotonic() - start
+            # wine gap: now and then wine cannot start cmd at all (its log says so, and the batch
+            # file never ran: safe to start again)
+            if rc_file.exists() or b"could not be started" not in _read(self.logs / f"{tag}.wine.log"):
+                break
+            time.sleep(2)
         res = Result(None, _read(out_dir / f"{tag}.out"), _read(out_dir / f"{tag}.err"), took)
-        if rc_file.exists() and rc_file.read_text().strip().lstrip("-").isdigit():
-            res.rc = int(rc_file.read_text().strip())
+        if rc_file.exists() and rc_file.read_text(encoding="ascii").strip().lstrip("-").isdigit():
+            res.rc = int(rc_file.read_text(encoding="ascii").strip())
         else:
             res.note = "timed out (wineserver -k)" if wrc == -999 else f"no exit code recorded (wine exit {wrc})"
         wine_log = _read(self.logs / f"{tag}.wine.log")
@@ -707,7 +731,9 @@ def last_finding(side: Side, name: str) -> str:
         return f"(ledger unreadable: {e})"
     if row is None:
         return "(not recorded)"
-    codes = [f.get("code") for f in json.loads(row[1] or "[]") if f.get("severity") == "error"]
+    from tracker.model.findings import Finding      # the ledger keeps codes; their severity is tracker's
+
+    codes = [f.get("code") for f in json.loads(row[1] or "[]") if Finding.from_record(f).severity == "error"]
     return codes[0] if codes else row[0]
 
 
@@ -833,6 +859,21 @@ def compare_files(side: OnWine, nat: Result | None, rel: str, pattern: str, labe
     return []
 
 
+def install_wheel(source: Path, run_dir: Path, wine: Wine, logs: Path) -> int:
+    """The checkout's wheel into the Windows Python (0, or 2 when it does not install)."""
+    whl = build_wheel(source, run_dir / "dist")
+    (wine.drive_c / "smoke").mkdir(parents=True, exist_ok=True)
+    shutil.copy(whl, wine.drive_c / "smoke" / whl.name)
+    rc = wine.batch("install", f"{WIN_PY}\\python.exe -m pip install --no-index --no-deps --force-reinstall "
+                    f"C:\\smoke\\{whl.name} > C:\\smoke\\install.out 2>&1\nif errorlevel 1 exit /b 1\n"
+                    f"{WIN_PY}\\python.exe -m pip check >> C:\\smoke\\install.out 2>&1\n", logs / "install.wine.log")
+    if rc != 0:
+        print(f"install: the wheel did not install under wine (exit {rc}):\n"
+              + _read(wine.drive_c / "smoke" / "install.out").decode("utf-8", "replace")[-2000:], file=sys.stderr)
+        return 2
+    return 0
+
+
 # --------------------------------------------------------------------------------------------- main
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -841,6 +882,10 @@ def main() -> int:
     ap.add_argument("--source", type=Path, default=REPO, help="the checkout whose wheel runs on Windows (default: this one)")
     ap.add_argument("--setup-only", action="store_true", help="build (or check) the cached Windows Python and stop")
     ap.add_argument("--no-native", action="store_true", help="skip the Linux reference run (no comparisons)")
+    ap.add_argument("--here", action="store_true",
+                    help="run the steps with this machine's Python, no wine, no reference (on Windows itself)")
+    ap.add_argument("--exe", action="store_true",
+                    help="build tracker.exe with PyInstaller (tools/build_windows_exe.py) and run the steps through it")
     ap.add_argument("--only", help="comma-separated step names (default: all): " + ",".join(s.name for s in STEPS))
     ap.add_argument("--extra", default="", help=argparse.SUPPRESS)     # more wheels for the setup (build_windows_exe.sh)
     a = ap.parse_args()
@@ -852,6 +897,8 @@ def main() -> int:
     except ImportError:
         print(f"{sys.executable} cannot import tracker: pip install -e . first (or set PYTHON)", file=sys.stderr)
         return 2
+    if a.here:
+        return run_here(cache, only)
     if not a.no_native and Path(tracker.__file__).resolve().parent != REPO / "tracker":
         log(f"note: the Linux reference runs tracker from {Path(tracker.__file__).parent}, not {REPO}")
     for tool in ("wine", "wineserver", "localedef"):
@@ -860,7 +907,9 @@ def main() -> int:
             return 2
     # One run per cache at a time. The lock's descriptor is not inherited (close_fds), which wine
     # needs: its services would otherwise hold the lock after we end.
-    lock = open(cache / ".lock", "w")
+    import fcntl
+
+    lock = open(cache / ".lock", "w", encoding="ascii")
     fcntl.flock(lock, fcntl.LOCK_EX)
     t0 = time.monotonic()
     try:
@@ -871,7 +920,12 @@ def main() -> int:
     log(f"setup: {'built' if rebuilt else 'reused'} in {setup_s:.0f} s ({cache})")
     if a.setup_only:
         return 0
+    with wine.server():
+        return run_steps(a, cache, wine, setup_s, t0, only)
 
+
+def run_steps(a, cache: Path, wine: Wine, setup_s: float, t0: float, only: set[str] | None) -> int:
+    """Install the checkout (or build tracker.exe with --exe), run the steps on both sides, judge."""
     run_dir = cache / "run"
     logs = run_dir / "logs"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -886,19 +940,26 @@ def main() -> int:
         nat_thread.start()
 
     t1 = time.monotonic()
-    whl = build_wheel(a.source.resolve(), run_dir / "dist")
-    (wine.drive_c / "smoke").mkdir(parents=True, exist_ok=True)
-    shutil.copy(whl, wine.drive_c / "smoke" / whl.name)
-    rc = wine.batch("install", f"{WIN_PY}\\python.exe -m pip install --no-index --no-deps --force-reinstall "
-                    f"C:\\smoke\\{whl.name} > C:\\smoke\\install.out 2>&1\nif errorlevel 1 exit /b 1\n"
-                    f"{WIN_PY}\\python.exe -m pip check >> C:\\smoke\\install.out 2>&1\n", logs / "install.wine.log")
-    if rc != 0:
-        print(f"install: the wheel did not install under wine (exit {rc}):\n"
-              + _read(wine.drive_c / "smoke" / "install.out").decode("utf-8", "replace")[-2000:], file=sys.stderr)
-        return 2
-    log(f"install: {whl.name} into the Windows Python in {time.monotonic() - t1:.0f} s")
+    exe = f"{WIN_PY}\\Scripts\\tracker.exe"
+    if a.exe:
+        # the PyInstaller one-folder build (which installs the checkout's wheel to build from)
+        import build_windows_exe
 
-    side = OnWine(wine, logs)
+        try:
+            folder, build_s = build_windows_exe.build(wine, cache, a.source.resolve(), logs)
+        except SystemExit as e:
+            print(f"build: {e}", file=sys.stderr)
+            return 2
+        exe = build_windows_exe.WORK_C + "\\dist\\tracker\\tracker.exe"
+        log(f"build: {exe} ({sum(p.stat().st_size for p in folder.rglob('*') if p.is_file()) / 2**20:.0f} MB) "
+            f"in {build_s:.0f} s, {time.monotonic() - t1:.0f} s in all")
+    else:
+        rc = install_wheel(a.source.resolve(), run_dir, wine, logs)
+        if rc:
+            return rc
+        log(f"install: the checkout's wheel into the Windows Python in {time.monotonic() - t1:.0f} s")
+
+    side = OnWine(wine, logs, exe)
     win_results: dict = {}
     t2 = time.monotonic()
     run_campaign(side, only, win_results)
@@ -908,14 +969,32 @@ def main() -> int:
         for r in nat_results.values():
             r.extra["root"] = native.root_local
 
+    failures, summary = judge(win_results, nat_results, side)
+    total = time.monotonic() - t0
+    log(f"\n{summary.count(chr(10) + 'PASS') + summary.count(chr(10) + 'FAIL')} steps, {failures} failed. "
+        f"Setup {setup_s:.0f} s, wine steps {wine_s:.0f} s, total {total:.0f} s. "
+        f"Outputs: {wine.drive_c / 'smoke' / 'out'}, logs: {logs}")
+    (run_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    closing(summary, failures)
+    return 1 if failures else 0
+
+
+def closing(summary: str, failures: int) -> None:
+    """The plain closing line CI reads ("smoke: N passed, N failed")."""
+    steps = summary.count("\nPASS") + summary.count("\nFAIL")
+    log(f"smoke: {steps - failures} passed, {failures} failed")
+
+
+def judge(results: dict, reference: dict, side: Side) -> tuple[int, str]:
+    """PASS/FAIL per step with its problems: (failures, the summary, printed too)."""
     failures = 0
     failed: set[str] = set()
     lines = []
     for step in STEPS:
-        if step.name not in win_results:
+        if step.name not in results:
             continue
-        res = win_results[step.name]
-        nat = nat_results.get(step.name)
+        res = results[step.name]
+        nat = reference.get(step.name)
         problems = check(step, res, nat, side)
         shown = decode(res.out)[0] + decode(res.err)[0]
         # an unexpected error the user saw without its traceback: get the traceback
@@ -934,11 +1013,23 @@ def main() -> int:
             lines.append(f"        - {p}")
     summary = "\n".join(lines)
     log("\n" + summary)
-    total = time.monotonic() - t0
-    log(f"\n{len(lines) and sum(1 for x in lines if x.startswith(('PASS', 'FAIL')))} steps, {failures} failed. "
-        f"Setup {setup_s:.0f} s, wine steps {wine_s:.0f} s, total {total:.0f} s. "
-        f"Outputs: {wine.drive_c / 'smoke' / 'out'}, logs: {logs}")
+    return failures, "\n" + summary
+
+
+def run_here(cache: Path, only: set[str] | None) -> int:
+    """--here: the same steps with this machine's Python (`python -m tracker`), judged by the same
+    checks without a reference run: on a real Windows (CI's windows-latest) this is the smoke test."""
+    run_dir = cache / "here"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    side = Native(run_dir / "run")
+    results: dict = {}
+    start = time.monotonic()
+    run_campaign(side, only, results)
+    failures, summary = judge(results, {}, side)
+    log(f"\n{summary.count(chr(10) + 'PASS') + summary.count(chr(10) + 'FAIL')} steps, {failures} failed "
+        f"({sys.platform}, {time.monotonic() - start:.0f} s). Outputs: {run_dir}")
     (run_dir / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    closing(summary, failures)
     return 1 if failures else 0
 
 

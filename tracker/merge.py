@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.store.crash_points import checkpoint
+from tracker.store.files import flush_to_disk
 from tracker.intake.incoming import Incoming
 from tracker.intake.sources import SKIP_NAMES  # noqa: F401 - the names passed over, as before
 from tracker.model.dates import VN_TZ, show_time
@@ -228,17 +229,6 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     prepared: list[_Prepared] = []
     times = _Times(ws, ledger)
 
-    def read(path, name, kind):   # in a forked worker: the campaign is inherited, not pickled per file
-        from tracker.intake import safety
-        from tracker.intake.reader import read_return
-
-        zf = None
-        if not kind:
-            kind, zf = safety.open_checked(path, name)     # the file is read once, then parsed from memory
-            if kind in safety.CONVERTIBLE_KINDS:
-                return ("convert", kind)
-        return read_return(path, name, campaign, units_by_id, secret, kind == "xlsm", zf)
-
     repeats: list = []
     unchanged = [] if unchanged is None else unchanged
 
@@ -269,16 +259,15 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     done = 0      # prepared[:done] are recorded
 
     def record_ready(final: bool = False) -> None:
-        """Record, in input order, the files whose reading is back: in chunks, each made durable in
-        the archive by one sync before the ledger points at it. Memory stays flat as files grow."""
+        """Record, in input order, the files whose reading is back: in chunks, the chunk's archive
+        copies made durable together before the ledger points at them. Memory stays flat as files grow."""
         nonlocal done
         end = done
         while end < len(prepared) and (prepared[end].path is None or end in ready):
             end += 1
         if end == done or (end - done < RECORD_CHUNK and not final):
             return
-        if any(prepared[k].path is not None for k in range(done, end)):
-            os.sync()
+        flush_to_disk([ws.root / prepared[k].archived for k in range(done, end) if prepared[k].path is not None])
         readings = {}
         for k in range(done, end):
             if prepared[k].path is not None:
@@ -308,13 +297,39 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     if first is not None:       # an unchanged re-merge has nothing to read: no pool, no import of it
         from tracker.intake.bounded import read_all
 
-        read_all(read, itertools.chain([first], pending), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB,
+        read_all(_read_one, itertools.chain([first], pending), timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB,
                  workers=workers, expected=total, on_done=(lambda: progress(advance=1)) if progress else None,
-                 on_result=arrived)
+                 on_result=arrived, setup=_reading_setup, setup_args=(campaign, units_by_id, secret))
     record_ready(final=True)
     write_repeats()
     seen.flush()
     return results
+
+
+_CAMPAIGN: tuple | None = None      # (campaign, units by id, secret) in a reading worker
+
+
+def _reading_setup(campaign, units_by_id: dict, secret) -> None:
+    """A reading worker's start: the campaign arrives once, not with every file, and the reader
+    is imported before the first file's time starts."""
+    global _CAMPAIGN
+    from tracker.intake import reader, safety  # noqa: F401
+
+    _CAMPAIGN = (campaign, units_by_id, secret)
+
+
+def _read_one(path, name, kind):
+    """One file, in a reading worker (see _reading_setup)."""
+    from tracker.intake import safety
+    from tracker.intake.reader import read_return
+
+    campaign, units_by_id, secret = _CAMPAIGN
+    zf = None
+    if not kind:
+        kind, zf = safety.open_checked(path, name)     # the file is read once, then parsed from memory
+        if kind in safety.CONVERTIBLE_KINDS:
+            return ("convert", kind)
+    return read_return(path, name, campaign, units_by_id, secret, kind == "xlsm", zf)
 
 
 def _convert_and_read(ws: Workspace, p, kind: str, tmp: Path):

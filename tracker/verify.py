@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tracker.model.errors import TrackerError
 from tracker.model.findings import Finding
-from tracker.store.files import sha256_file
+from tracker.store.files import is_owner_file, sha256_file
 from tracker.store.ledger import check_health, failure_kind
 from tracker.store.workspace import KeyMissing, Workspace
 
@@ -99,7 +99,9 @@ def _check_ledger(ws: Workspace, rep: VerifyReport) -> None:
             rep.add("verify_archive_changed", file=archived, expected=sha, name=name)
     if ws.archive.exists():
         for f in ws.archive.rglob("*"):
-            if f.is_file() and not f.name.startswith(".") and f.name.split(".")[0] not in known:
+            # Excel's ~$ owner file: someone has an archived copy open, not a file of the archive
+            if f.is_file() and not f.name.startswith(".") and not is_owner_file(f.name) and \
+                    f.name.split(".")[0] not in known:
                 rep.add("verify_archive_unknown", file=str(f.relative_to(ws.root)))
     rep.checked.append("kho lưu trữ archive/")
 

@@ -7,6 +7,7 @@ texts ("Usage:", "Options:") from ours through gettext's default domain (tracker
 """
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 
@@ -34,10 +35,36 @@ def tree() -> click.Group:
     return build()
 
 
+def utf8_streams() -> None:
+    """Standard output and error in UTF-8, whatever the system's code page.
+
+    Redirected to a file or a pipe, Python writes in the locale's encoding: on a Vietnamese
+    Windows the ANSI code page cp1258, which lacks most of Vietnamese's precomposed letters, so
+    every command printing Vietnamese failed with UnicodeEncodeError. UTF-8 is what the JSON and
+    CSV are documented in and what Excel, Notepad and PowerShell read. Characters that cannot be
+    encoded at all (a file name's undecodable bytes) are replaced on stdout, escaped on stderr,
+    never a crash."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)      # None under pythonw; a test's stand-in
+        if reconfigure is None:
+            continue
+        try:
+            if codecs.lookup(stream.encoding or "ascii").name != "utf-8" or stream.errors == "strict":
+                reconfigure(encoding="utf-8", errors=errors)
+        except (LookupError, ValueError, OSError):      # a stream that cannot change: leave it
+            pass
+
+
 class _Entry(click.Command):
     """`tracker`: picks the language, then builds and runs the command tree in it."""
 
     def main(self, args=None, prog_name=None, **extra):
+        import multiprocessing
+
+        # The worker processes of a frozen tracker.exe start here (spawn): they run their job
+        # and exit inside this call. Outside a frozen build it does nothing.
+        multiprocessing.freeze_support()
+        utf8_streams()
         args = list(sys.argv[1:] if args is None else args)
         language.use(choose_language(args))
         return tree().main(args, prog_name=prog_name, **extra)
@@ -45,4 +72,4 @@ class _Entry(click.Command):
 
 main = _Entry("tracker")
 
-__all__ = ["choose_language", "main", "tree"]
+__all__ = ["choose_language", "main", "tree", "utf8_streams"]

@@ -212,6 +212,8 @@ def build() -> click.Group:
             moved = result.backed_up[0].parent.parent if len(result.backed_up) > 1 else result.backed_up[0].parent
             lines.append(_("{n} tệp cũ khác nội dung đã được chuyển vào {folder}.").format(
                 n=len(result.backed_up), folder=moved))
+        lines += beside_lines(result.beside)
+        lines += long_path_lines(ws, result.long_paths)
         lines += master_lines(result.master)
         lines += [_("Tệp gửi đơn vị: {folder}/ ({n} tệp)").format(folder=ws.outbox, n=len(ws.units)),
                   _("Tệp tổng hợp:   {path}").format(path=result.master.path)]
@@ -277,6 +279,42 @@ def build() -> click.Group:
         sys.exit(0 if rep.ok else 1)
 
     return main
+
+
+def beside_lines(pairs: list) -> list:
+    """Files held open in another program (Excel, Word, Outlook), whose new version went beside them."""
+    from tracker.cli.screen import Line
+
+    if not pairs:
+        return []
+    lines: list = [Line(("yellow", _("Chú ý:")), " " + _(
+        "{n} tệp đang mở trong chương trình khác (Excel, Word, Outlook) nên chưa thay được; bản mới được ghi bên "
+        "cạnh:").format(n=len(pairs)))]
+    lines += [f"  {old} -> {new.name}" for old, new in pairs[:10]]
+    if len(pairs) > 10:
+        lines.append(f"  ... (+{len(pairs) - 10})")
+    lines.append("  " + _("Đóng các tệp đó rồi chạy lại lệnh để thay bản cũ."))
+    return lines
+
+
+def long_path_lines(ws, paths: list[str]) -> list:
+    """The forms Excel cannot open where they are: their full path is too long."""
+    import os
+
+    from tracker.cli.screen import Line
+    from tracker.store.files import EXCEL_MAX_PATH
+
+    if not paths:
+        return []
+    longest = max(paths, key=len)
+    root = os.path.abspath(ws.root)
+    example = f"C:\\ChienDich\\{ws.root.name}" if os.name == "nt" else os.path.join("~", "chien-dich", ws.root.name)
+    return [Line(("yellow", _("Chú ý:")), " " + _(
+        "đường dẫn đầy đủ của {n} tệp trong {folder} dài quá {limit} ký tự (dài nhất {length} ký tự): Excel không "
+        "mở được các tệp này tại chỗ. Chuyển thư mục chiến dịch {root} tới nơi có đường dẫn ngắn hơn {short} ký tự "
+        "(ví dụ {example}), tốt nhất là ngoài thư mục đồng bộ OneDrive, rồi chạy lại 'tracker generate'.").format(
+            n=len(paths), folder=ws.outbox, limit=EXCEL_MAX_PATH, length=len(longest), root=root,
+            short=EXCEL_MAX_PATH - (len(longest) - len(root)), example=example))]
 
 
 def master_lines(res) -> list:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 
 from tracker.outbound.wording import DEADLINE, SENT_REFUSED, STATUS
 
@@ -26,6 +27,21 @@ def _write(header: list[str], rows) -> str:
 
 
 BLANK_ANSWER = "Để trống"
+
+
+def emit(text: str) -> None:
+    """Write a CSV to standard output as it is: its own CRLF line ends, the BOM, UTF-8.
+
+    Through the text layer Windows would turn each "\r\n" into "\r\r\n" (Excel then shows a
+    blank line between rows), so the bytes go to the binary buffer beneath it."""
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:      # a stream without bytes beneath (a test's StringIO)
+        out.write(text)
+        return
+    out.flush()
+    buffer.write(text.encode("utf-8", "replace"))
+    buffer.flush()
 
 
 def stats_csv(stats, campaign) -> str:

@@ -1,7 +1,7 @@
 """`tracker mail ...` commands (draft, send, remind). Heavy imports stay inside the functions."""
 import click
 
-from tracker.cli.app import CONTEXT, Command, Group, as_of_option, campaign_option, screen
+from tracker.cli.app import CONTEXT, Command, Group, as_of_option, beside_lines, campaign_option, screen
 from tracker.cli.screen import Line
 from tracker.model.language import _
 
@@ -126,7 +126,7 @@ def _print_draft(ws, res) -> None:
     if res.sender is None:
         lines.append(Line(("yellow", _("Chưa có người gửi (--from, TRACKER_MAIL_FROM hoặc [support].email): thư để "
                                        "trống dòng Người gửi, Outlook sẽ dùng tài khoản đang mở."))))
-    screen().print(*lines, *_no_email(ws, res.no_email))
+    screen().print(*lines, *beside_lines(res.beside), *_no_email(ws, res.no_email))
 
 
 def _no_email(ws, units) -> list:

@@ -1,7 +1,7 @@
 """`tracker report` and `tracker missing`. Heavy imports stay inside the functions."""
 import click
 
-from tracker.cli.app import CONTEXT, Command, as_of_option, campaign_option, screen
+from tracker.cli.app import CONTEXT, Command, as_of_option, beside_lines, campaign_option, screen
 from tracker.model.language import _
 
 
@@ -32,7 +32,7 @@ def report_command() -> click.Command:
               "{incomplete} chưa đủ, {pending} chưa nhận; {missing} đơn vị chưa gửi.").format(
                 day=f"{rep.as_of:%d/%m/%Y}", volume=rep.volume, not_accepted=p.not_accepted, incomplete=p.incomplete,
                 pending=p.pending, missing=len(rep.not_replied)),
-            _("Đã ghi báo cáo:"), *(f"  {path}" for path in result.paths))
+            _("Đã ghi báo cáo:"), *(f"  {path}" for path in result.paths), *beside_lines(result.beside))
 
     return report
 
@@ -50,10 +50,9 @@ def missing_command() -> click.Command:
                   help=_("Dạng kết quả."))
     def missing(campaign_dir, as_of, fmt):
         import datetime as dt
-        import sys
 
         from tracker.cli import labels
-        from tracker.cli.exports import missing_csv
+        from tracker.cli.exports import emit, missing_csv
         from tracker.cli.screen import Table
         from tracker.reports.model import missing_units, refusals
         from tracker.stats import campaign_stats
@@ -63,7 +62,7 @@ def missing_command() -> click.Command:
         stats = campaign_stats(ws, as_of or dt.date.today())
         rows = missing_units(stats, refusals(ws, stats.as_of))
         if fmt == "csv":
-            sys.stdout.write(missing_csv(rows))
+            emit(missing_csv(rows))
             return
         day = f"{stats.as_of:%d/%m/%Y}"
         if not rows:

@@ -19,9 +19,9 @@ def print_stats(stats, campaign, fmt: str) -> None:
         sys.stdout.write(json.dumps(stats.to_json(), ensure_ascii=False, indent=2) + "\n")
         return
     if fmt == "csv":
-        from tracker.cli.exports import stats_csv
+        from tracker.cli.exports import emit, stats_csv
 
-        sys.stdout.write(stats_csv(stats, campaign))
+        emit(stats_csv(stats, campaign))
         return
     Screen().print(*stats_blocks(stats, campaign))
 

@@ -23,8 +23,35 @@ from tracker.intake.safety import _fail, _num, sniff_kind
 from tracker.model.findings import IntakeError
 
 
+SOFFICE_ENV = "TRACKER_SOFFICE"     # the LibreOffice program to use (soffice, soffice.exe, or its folder)
+
+
+def find_soffice(environ=os.environ, platform: str = sys.platform) -> str | None:
+    """LibreOffice's program: $TRACKER_SOFFICE when set (and nothing else then), else on PATH, else
+    where its installer puts it: Windows' installer does not add it to PATH (Program Files, or
+    Program Files (x86) for a 32-bit LibreOffice), nor does macOS's (/Applications)."""
+    names = ("soffice.exe", "soffice.com") if platform == "win32" else ("soffice",)
+    given = environ.get(SOFFICE_ENV, "").strip().strip('"')
+    if given:
+        path = Path(given)
+        candidates = [path / n for n in names] + [path / "program" / n for n in names] if path.is_dir() else [path]
+        return next((str(c) for c in candidates if c.is_file()), None)
+    search = environ.get("PATH", os.defpath)
+    found = shutil.which("soffice", path=search) or shutil.which("libreoffice", path=search)
+    if found:
+        return found
+    if platform == "win32":
+        roots = [environ.get(k, "") for k in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)")]
+        places = [Path(r) / "LibreOffice" / "program" / "soffice.exe" for r in dict.fromkeys(roots) if r]
+    elif platform == "darwin":
+        places = [Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
+    else:
+        places = []
+    return next((str(p) for p in places if p.is_file()), None)
+
+
 def _soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    return find_soffice()
 
 
 # The private profile's settings (registrymodifications.xcu): (path, property, value).
@@ -111,7 +138,7 @@ def convert_with_libreoffice(path: str | os.PathLike, out_dir: str | os.PathLike
         try:
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            kill_tree(proc)
             raise _convert_failed(name, f"> {timeout:g} s", why="timeout", seconds=_num(timeout)) from None
         result = work / "out" / "input.xlsx"
         if proc.returncode != 0 or not result.is_file() or result.stat().st_size == 0:
@@ -127,12 +154,33 @@ def convert_with_libreoffice(path: str | os.PathLike, out_dir: str | os.PathLike
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def kill_tree(proc: subprocess.Popen) -> None:
+    """End a process and everything it started: soffice (a launcher) runs soffice.bin, which
+    outlives a launcher killed alone. psutil finds the tree on every OS; on POSIX the session
+    the process leads (start_new_session) also catches children already handed to init."""
+    import psutil
+
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
+        family = [psutil.Process(proc.pid)]
+        family += family[0].children(recursive=True)
+    except psutil.Error:
+        family = []
+    for p in family:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    if hasattr(os, "killpg"):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    proc.kill()     # harmless when already gone; then reaped, its pipe drained
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:     # a straggler still holds the pipe: do not wait for it
+        proc.wait()
+    psutil.wait_procs(family, timeout=5)
 
 
 def _convert_failed(name: str, value: str, **params) -> IntakeError:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tracker.mail.message import batch_for, build, check_outbox, sender, targets
 from tracker.model.registry import Unit
-from tracker.store.files import atomic_write_bytes
+from tracker.store.files import write_user_file
 from tracker.store.workspace import Workspace
 
 
@@ -18,6 +18,7 @@ class DraftResult:
     written: list[Path] = field(default_factory=list)
     no_email: list[Unit] = field(default_factory=list)
     sender: tuple[str, str] | None = None
+    beside: list[tuple[Path, Path]] = field(default_factory=list)  # (draft held open in Outlook, where the new one went)
 
 
 def draft(ws: Workspace, kind: str = "invite", from_addr: str | None = None, today: dt.date | None = None,
@@ -32,6 +33,8 @@ def draft(ws: Workspace, kind: str = "invite", from_addr: str | None = None, tod
     for unit in units:
         out = build(ws, unit, kind, batch, today, from_, draft=True)
         path = result.folder / f"{unit.file_stem}.eml"
-        atomic_write_bytes(path, out.as_bytes())
-        result.written.append(path)
+        written = write_user_file(path, out.as_bytes())
+        result.written.append(written)
+        if written != path:
+            result.beside.append((path, written))
     return result

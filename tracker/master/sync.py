@@ -28,7 +28,7 @@ from tracker.store.crash_points import checkpoint
 from tracker.model.findings import Finding
 from tracker.store.ledger import Ledger, Submission
 from tracker.stats import compute
-from tracker.store.files import atomic_write_bytes, sha256_file
+from tracker.store.files import sha256_file, write_user_file
 from tracker.store.workspace import Workspace
 
 
@@ -340,14 +340,9 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *,
 
             shutil.copy2(ws.master_file, result.backup)
     checkpoint("master.before_replace")
-    try:
-        atomic_write_bytes(ws.master_file, data)
-    except PermissionError:
-        # Excel on Windows holds the file open: write beside it rather than lose the rebuild.
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        result.path = ws.master_file.with_name(f"master-{stamp}.xlsx")
-        atomic_write_bytes(result.path, data)
-        result.written_beside = True
+    # Excel on Windows holds the file open: written beside it rather than lose the rebuild.
+    result.path = write_user_file(ws.master_file, data)
+    result.written_beside = result.path != ws.master_file
     import hashlib
 
     digest = hashlib.sha256(data).hexdigest()

@@ -20,6 +20,7 @@ tests set STRICT so that it fails there, and render every code (tests/test_findi
 """
 from __future__ import annotations
 
+import os
 import string
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -29,7 +30,9 @@ from tracker.model.language import N_, _, in_language
 
 SEVERITIES = ("error", "warning", "info")
 FIELDS = ("file", "sheet", "cell", "value", "expected")
-STRICT = False          # tests: an unknown code or a missing parameter raises
+# Tests: an unknown code or a missing parameter raises. Set through the environment too, so that
+# the reading workers (fresh processes, spawned) are as strict as the tests that start them.
+STRICT = os.environ.get("TRACKER_STRICT_FINDINGS") == "1"
 
 
 # ---------------------------------------------------------------------- the registry's vocabulary

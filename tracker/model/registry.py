@@ -58,13 +58,20 @@ class Unit:
 
     @property
     def file_stem(self) -> str:
-        """ASCII file name that tells the unit: `xp-00070-phuong-hoan-kiem`; a long name is cut after
-        a whole word (never inside the id, which keeps the names unique), at 80 characters at most."""
-        stem = f"{self.id}-{slug(self.name)}".rstrip("-")
-        if len(stem) <= FILE_STEM_MAX:
-            return stem
-        cut = stem.rfind("-", len(self.id) + 1, FILE_STEM_MAX + 1)
-        return stem[:cut] if cut > len(self.id) else stem[:FILE_STEM_MAX].rstrip("-")
+        """ASCII file name that tells the unit: `xp-00070-phuong-hoan-kiem`; a long name is cut
+        between words at FILE_STEM_MAX (see there)."""
+        stem = f"{self.id}-{slug(self.name)}"
+        if len(stem) > FILE_STEM_MAX:
+            cut = stem[:FILE_STEM_MAX + 1].rsplit("-", 1)[0]
+            stem = cut if len(cut) > len(self.id) else stem[:FILE_STEM_MAX]
+        return stem.rstrip("-")
+
+
+# Excel opens no file whose full path passes 218 characters. A form lives at
+# outbox/<group>/<stem>.xlsx: with stems of at most 48 that part stays near 75 characters, so a
+# campaign folder of up to ~140 characters works (a Documents folder under OneDrive with a long
+# organisation name reaches 100). `generate` warns when a form's path is too long all the same.
+FILE_STEM_MAX = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +109,6 @@ def _missing_facts(campaign: Campaign, unit: Unit) -> list[str]:
 
 _FACT_LABELS = {"governing_body": "cơ quan chủ quản", "head_title": "chức danh thủ trưởng",
                 "copies": "danh sách nơi nhận"}
-
-
-FILE_STEM_MAX = 80
 
 
 def ascii_fold(text: str) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.store.crash_points import checkpoint
 from tracker.model.registry import Unit
-from tracker.store.files import atomic_write_bytes
+from tracker.store.files import EXCEL_MAX_PATH, write_user_file
 from tracker.store.workspace import Workspace
 
 PARALLEL_FROM = 200   # below this many units one process is faster than starting a pool
@@ -24,10 +25,23 @@ class GenerateResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     backed_up: list[Path] = field(default_factory=list)
+    beside: list[tuple[Path, Path]] = field(default_factory=list)  # (form held open in Excel, where the new one went)
+    long_paths: list[str] = field(default_factory=list)    # forms whose full path is too long for Excel
     master: object = None
 
 
-_FORMS = None   # the parent's FastForms, inherited by forked workers
+_FORMS = None   # a building worker's FastForms, made once by _setup_worker
+
+
+def _setup_worker(campaign, secret: bytes) -> None:
+    """A building worker's start: the campaign and the key arrive once, not with every unit."""
+    global _FORMS
+    import signal
+
+    from tracker.outbound.prototypes import FastForms
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl+C is the parent's to handle: it ends the pool
+    _FORMS = FastForms(campaign, secret)
 
 
 def _build_one(unit: Unit) -> bytes:
@@ -41,23 +55,24 @@ def _workers(n_units: int, jobs: int | None) -> int:
 
 
 def build_all(ws: Workspace, units: list[Unit], jobs: int | None = None):
-    """Yield (unit, bytes) for every unit, in order; in forked workers for large campaigns.
+    """Yield (unit, bytes) for every unit, in order; in worker processes for large campaigns
+    (spawned, as on every OS: each gets the campaign once and builds its own prototypes).
 
     Every workbook is the same bytes whichever way it is built (tests compare them)."""
-    global _FORMS
-    from tracker.outbound.prototypes import FastForms
-
-    _FORMS = FastForms(ws.campaign, ws.secret)
     workers = _workers(len(units), jobs)
     if workers == 1:
+        from tracker.outbound.prototypes import FastForms
+
+        forms = FastForms(ws.campaign, ws.secret)
         for u in units:
-            yield u, _FORMS.build(u)
+            yield u, forms.build(u)
         return
     import multiprocessing
 
     # Contiguous chunks keep a group's units together, so each worker reuses its prototypes.
     chunk = max(1, len(units) // (workers * 4))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_setup_worker,
+                                                   initargs=(ws.campaign, ws.secret)) as pool:
         yield from zip(units, pool.imap(_build_one, units, chunksize=chunk))
 
 
@@ -76,11 +91,19 @@ def write_outbox(ws: Workspace, jobs: int | None = None, progress=None) -> Gener
                     continue
                 backup = ws.backups / f"outbox-{stamp}" / path.relative_to(ws.outbox)
                 backup.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(path, backup)
+                try:
+                    os.replace(path, backup)
+                except PermissionError:     # held open (Excel on Windows): the backup is a copy
+                    shutil.copyfile(path, backup)
                 result.backed_up.append(backup)
-            atomic_write_bytes(path, data, durable=False)   # regenerable: no fsync per file
+            written = write_user_file(path, data, durable=False)   # regenerable: no fsync per file
             checkpoint("generate.written")
-            result.written.append(path)
+            result.written.append(written)
+            if written != path:
+                result.beside.append((path, written))
             if progress:
                 progress()
+    # Staff open the forms where they are (to check them before sending): Excel refuses a long path.
+    result.long_paths = [p for p in (os.path.abspath(ws.outbox_path(u)) for u in ws.units)
+                         if len(p) > EXCEL_MAX_PATH]
     return result

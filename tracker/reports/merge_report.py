@@ -60,7 +60,7 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
     path = path or report_path(ws)
     ws.reports.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now()
-    _staff_report(ws, report, path, now)
+    path = _placed(path, lambda tmp: _staff_report(ws, report, tmp, path, now))
     by_unit: dict[str, list] = {}
     for f in report.files:
         if to_forward(f):
@@ -71,7 +71,8 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
         for unit_id, files in by_unit.items():
             unit = ws.unit_by_id.get(unit_id)
             if unit is not None:
-                _unit_report(ws, unit, files, folder / f"{unit.file_stem}.xlsx", now)
+                target = folder / f"{unit.file_stem}.xlsx"
+                _placed(target, lambda tmp: _unit_report(ws, unit, files, tmp, now))
     return path
 
 
@@ -125,6 +126,20 @@ class _Table:
         a4_sheet(self.sh, repeat=HEADER_ROW, area=(0, 0, last, self.printed - 1))
 
 
+def _placed(path: Path, write) -> Path:
+    """`write(tmp)` into a temporary file beside `path`, then put in place: a whole file or none where
+    people (and OneDrive) look, and beside a report held open in Excel (where it went is returned)."""
+    from tracker.store.files import place_user_file, user_temp
+
+    tmp = user_temp(path)
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return place_user_file(tmp, path)
+
+
 def _workbook(path: Path, title: str):
     # constant_memory: rows go to disk as they are written (a national merge reports thousands).
     wb = xlsxwriter.Workbook(str(path), {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
@@ -132,8 +147,9 @@ def _workbook(path: Path, title: str):
     return wb, Styles(wb, FORM_BASE)
 
 
-def _staff_report(ws, report, path: Path, now: dt.datetime) -> None:
-    wb, st = _workbook(path, f"Kết quả ghép tệp - {ws.campaign.title}")
+def _staff_report(ws, report, tmp: Path, path: Path, now: dt.datetime) -> None:
+    """Written to `tmp`; `path` is where it will be (the units' folder is named after it)."""
+    wb, st = _workbook(tmp, f"Kết quả ghép tệp - {ws.campaign.title}")
     sh = wb.add_worksheet("Kết quả ghép")
     received = report.count("accepted") + report.count("replaced") + report.count("stale")
     forwarded = len({f.unit_id for f in report.files if to_forward(f)})

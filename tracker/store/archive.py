@@ -40,7 +40,7 @@ def archive_file(root: Path, source: Path | str, known_digest: str | None = None
     """Copy a given file into the archive under its SHA-256.
 
     The copy is the very bytes that were hashed (read once), written atomically; it is made
-    durable in batches by the caller (os.sync before the ledger points at it). With
+    durable in batches by the caller (files.flush_to_disk before the ledger points at it). With
     `known_digest` (the file was hashed before and has not changed since), a file already
     archived is not read again (its Archived has no `path`). With `opened` (the file opened and
     checked by the caller: tracker.intake.sources.open_given, or a function opening it, called only

@@ -27,7 +27,7 @@ from tracker.model.campaign import Campaign, load_campaign
 from tracker.model.errors import TrackerError
 from tracker.model.registry import Unit, load_registry
 from tracker.store.archive import Archived, archive_file
-from tracker.store.files import atomic_write_bytes
+from tracker.store.files import atomic_write_bytes, is_owner_file
 from tracker.store.locks import file_lock, held
 
 DEFAULT_DIR = Path("workbooks/hanoi-ttdt-2026")
@@ -161,7 +161,8 @@ class Workspace:
     def _key_dependents(self) -> list[str]:
         """What was made with the key: forms in outbox/ (their tokens), the ledger (mail ids, returns)."""
         out = []
-        if self.outbox.is_dir() and next(self.outbox.rglob("*.xlsx"), None) is not None:
+        if self.outbox.is_dir() and next((p for p in self.outbox.rglob("*.xlsx") if not is_owner_file(p.name)),
+                                         None) is not None:
             out.append("outbox/")
         if self.ledger_file.exists():
             out.append(self.ledger_file.name)
