@@ -13,7 +13,6 @@ import pytest
 
 from fill import fill
 from tracker.api import merge
-from tracker.demo.simulate import type_into_master
 from tracker.master import workbook as master_form
 from tracker.model import ident
 from tracker.outbound.unit_form import column_px, table_columns
@@ -184,8 +183,7 @@ def test_a_note_typed_into_one_row_of_the_master_stays_on_that_row(ws, outbox, t
     f = fill(outbox[UNIT], tmp_path / "khcn.xlsx", {(cds.key, "c3"): "not_met"}, notes={(cds.key, "c3"): CDS_NOTE})
     merge(ws, [f], received=ON_TIME, report=False)
     # Staff type a note on the site's row only (answers as they were).
-    answers = {(cds.key, "c3"): "not_met"}
-    _type_note(ws, unit, site, "Văn bản giấy bổ sung số 12/SKHCN", answers)
+    _type_note(ws, site, "Văn bản giấy bổ sung số 12/SKHCN")
     merge(ws, [], report=False)
     with Ledger(ws.ledger_file) as led:
         sub = led.current(UNIT)
@@ -199,7 +197,7 @@ def test_a_note_typed_into_one_row_of_the_master_stays_on_that_row(ws, outbox, t
         assert led.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 2
 
 
-def _type_note(ws, unit, product, note: str, answers: dict) -> None:
+def _type_note(ws, product, note: str) -> None:
     """Staff type `note` into one product row's "Ghi chú" of master.xlsx (everything else as shown)."""
     wb = openpyxl.load_workbook(ws.master_file)
     cols = master_form.columns(ws.campaign)
