@@ -53,7 +53,8 @@ class Case:
     cell: str = ""
     warnings: set | None = None           # exact set of warning codes, when given
     absent: tuple = ()                    # codes that must not appear
-    notes: dict | None = None             # criterion_id -> note text the ledger must hold
+    # criterion_id (the sole product's) or (product key, criterion_id) -> note text the ledger must hold
+    notes: dict | None = None
     proposals: str | None = None
     signer: str | None = None
     soffice: bool = False                 # made through LibreOffice (skipped without it)
@@ -426,8 +427,9 @@ class Corpus:
         for (pk, cid), key in keys.items():
             value = (texts or {}).get((pk, cid), self.text(key))
             put_text(cell_of(wb, ident.answer_name(pk, cid)), value)
-        for cid, note in (notes or {}).items():
-            put_text(cell_of(wb, ident.note_name(cid)), note)
+        for key, note in (notes or {}).items():     # (product key, criterion): that product's own note cell
+            put_text(cell_of(wb, ident.note_name(*reversed(key)) if isinstance(key, tuple) else ident.note_name(key)),
+                     note)
         for p in unit.products:     # the domain asked for in section I.2, where the form left it blank
             cell = cell_of(wb, ident.domain_name(p.key))
             if not cell.value:
@@ -514,7 +516,9 @@ def good_two_products(c: Corpus):
     u = c.unit(products=2)
     keys = c.keys(u)
     keys[(u.products[1].key, "c3")] = "not_met"
-    notes = {"c3": "Chuyên trang chưa có mục tin tức riêng", "c1": "Đã kiểm tra ngày 02/6/2026"}
+    # Each product's own notes: the not-met criterion's on the chuyên trang, another on the site.
+    notes = {(u.products[1].key, "c3"): "Chuyên trang chưa có mục tin tức riêng",
+             (u.products[0].key, "c1"): "Đã kiểm tra ngày 02/6/2026"}
     p = c.save(c.filled(u, keys, notes=notes, proposals="Đề nghị bổ sung tài liệu hướng dẫn."),
                c.dest("good_two_products", c.src(u).name))
     return Case("good_two_products", p, u.id, c.accepted(u), None, c.expect(u, keys), notes=notes,
@@ -776,11 +780,12 @@ def column_inserted_excel(c: Corpus):
     """A column inserted before the answer columns in Excel: everything moves right, names too."""
     u = c.unit(products=2)
     keys = c.mixed(u)
-    wb = c.filled(u, keys, notes={"c5": "Ghi chú sau khi chèn cột"})
+    notes = {(u.products[1].key, "c5"): "Ghi chú sau khi chèn cột"}
+    wb = c.filled(u, keys, notes=notes)
     insert_cols(wb, wb[FORM], 5, 1, like_excel=True)
     p = c.save(wb, c.dest("column_inserted_excel", c.src(u).name))
     return Case("column_inserted_excel", p, u.id, c.accepted(u), None, c.expect(u, keys), absent=("layout_changed",),
-                notes={"c5": "Ghi chú sau khi chèn cột"})
+                notes=notes)
 
 
 @builder
@@ -789,10 +794,14 @@ def column_inserted_names_stale(c: Corpus):
     empty new column. The product headers show where the answers went."""
     u = c.unit(products=2)
     keys = c.mixed(u)
-    wb = c.filled(u, keys)
+    # The first product's note is found under its own "Ghi chú" header, right of its answers (the
+    # second's moved into a column the form hides, which this tool left hidden: that would be refused).
+    notes = {(u.products[0].key, "c2"): "Ghi chú của trang"}
+    wb = c.filled(u, keys, notes=notes)
     insert_cols(wb, wb[FORM], 5, 1, like_excel=False)
     p = c.save(wb, c.dest("column_inserted_names_stale", c.src(u).name))
-    return Case("column_inserted_names_stale", p, u.id, c.accepted(u), "layout_changed", c.expect(u, keys))
+    return Case("column_inserted_names_stale", p, u.id, c.accepted(u), "layout_changed", c.expect(u, keys),
+                notes=notes)
 
 
 @builder
@@ -961,7 +970,7 @@ def copied_to_fresh_workbook(c: Corpus):
     """The unit copied the visible cells into a new workbook: no hidden sheet, no names."""
     u = c.unit(products=2)
     keys = c.mixed(u)
-    notes = {"c1": "Chép sang tệp mới"}
+    notes = {(u.products[1].key, "c1"): "Chép sang tệp mới"}     # found under its product by the labels
     src = c.filled(u, keys, notes=notes)
     wb = openpyxl.Workbook()
     dst = wb.active
@@ -1400,14 +1409,17 @@ def _lo_case(c: Corpus, cls: str, suffix: str, keys_fn, code, *, as_fmt: str | N
     keys = keys_fn(u)
     cells = {ident.answer_name(pk, cid): c.text(v) or "" for (pk, cid), v in keys.items()}
     cells[ident.NAME_SIGNER] = SIGNER
-    cells[ident.note_name("c2")] = "Điền bằng LibreOffice"
+    # The last product's own note (on a form of one product, the form's one note cell).
+    note_key = (u.products[-1].key, "c2") if len(u.products) > 1 else "c2"
+    cells[ident.note_name("c2", u.products[-1].key) if len(u.products) > 1 else ident.note_name("c2")] = \
+        "Điền bằng LibreOffice"
     out = c.dest(cls, c.src(u).stem + suffix)
     job = {"src": str(c.src(u)), "cells": cells, "outputs": [str(out)]}
     if as_fmt:
         job["as"] = as_fmt
     c.lo_jobs.append(job)
     return Case(cls, out, u.id, c.accepted(u), code, c.expect(u, keys), soffice=True,
-                notes={"c2": "Điền bằng LibreOffice"}, signer=SIGNER,
+                notes={note_key: "Điền bằng LibreOffice"}, signer=SIGNER,
                 absent=("layout_changed", "identified_by_labels"))     # names and hidden sheet survive LibreOffice
 
 

@@ -25,7 +25,7 @@ from conftest import needs_soffice, pdf_page_size, soffice
 from tracker.demo.simulate import fill
 from tracker.model.campaign import campaign_from_data, parse_template, template_path
 from tracker.model.registry import unit_facts
-from tracker.outbound.unit_form import build_unit_workbook, column_px, conclusion_value
+from tracker.outbound.unit_form import build_unit_workbook, column_px, conclusion_value, table_columns
 
 pytestmark = needs_soffice
 
@@ -43,6 +43,8 @@ TYPED = {"so-khcn": {"site": "sokhcn.hanoi.gov.vn", "cds": "chuyendoiso.hanoi.go
          "bqlda-giaothong": {"site": "bqldagiaothong.hanoi.gov.vn"},
          "hoi-nongdan": {"site": "hoinongdan.hanoi.gov.vn"},
          "xp-00004": {"site": "phuongbadinh.hanoi.gov.vn"}}       # a phường that corrects its domain
+# The sở of two products writes a note per product, each in its own "Ghi chú" cell.
+NOTES = {"so-khcn": {("site", "c2"): "GCa", ("cds", "c2"): "GCb"}}
 
 
 @dataclass
@@ -167,7 +169,8 @@ def printed(generated_campaign, tmp_path_factory) -> Printed:
     for uid in PICKS:
         unit = ws.unit_by_id[uid]
         files[uid] = fill(ws.outbox_path(unit), work / "src" / f"{uid}.xlsx", "met", signer=SIGNER,
-                          doc_number="125/UBND", domains=TYPED.get(uid), notes={"c2": "Đề nghị bổ sung"})
+                          doc_number="125/UBND", domains=TYPED.get(uid),
+                          notes=NOTES.get(uid, {"c2": "Đề nghị bổ sung"}))
     blank = work / "src" / "blank-xp-00004.xlsx"
     shutil.copyfile(ws.outbox_path(ws.unit_by_id["xp-00004"]), blank)
     long = work / "src" / "long-xp-00070.xlsx"
@@ -183,7 +186,7 @@ def test_every_kind_prints_on_at_most_two_a4_pages_at_full_size(printed):
         pages = form_pages(pdf_words(pdf))
         assert 1 <= len(pages) <= 2, uid
         scale = print_scale(files[uid])
-        assert scale >= 99 if uid == "so-khcn" else scale == 100, (uid, scale)
+        assert scale == 100, (uid, scale)       # the sở of two products too, notes per product and all
         # Body text: the size most words are printed at, about 13 pt (13 at 100 %, 12.9 at 99 %).
         sizes = [round(w.size, 1) for p in pages for w in p]
         body = max(set(sizes), key=sizes.count)
@@ -324,6 +327,29 @@ def test_the_conclusion_says_the_domain_the_unit_typed(printed):
     # The generated form, never opened by a spreadsheet program, prints the value written with the formula.
     blank = " ".join(flow(p) for p in form_pages(pdf_words(pdfs["blank-xp-00004"])))
     assert "UBND phường Ba Đình đang hoạt động tại địa chỉ tên miền badinh.hanoi.gov.vn đã đáp ứng" in blank
+
+
+def test_each_products_note_prints_in_its_own_column_beside_its_answer(printed):
+    """Sở KH&CN: each product's name heads its answer and its own "Ghi chú"; the note typed for the
+    site prints under the site's "Ghi chú", the chuyên trang's under its own, on the criterion's row."""
+    ws, pdfs = printed.ws, printed.pdfs
+    unit = ws.unit_by_id["so-khcn"]
+    px = column_px(2)
+    answers, notes = table_columns(2)
+    edge = [30 * MM + sum(px[:i]) * 0.75 for i in range(len(px) + 1)]      # column edges on the page (100 %)
+    page = next(p for p in form_pages(pdf_words(pdfs["so-khcn"])) if has(p, "Nội", "dung", "đánh", "giá"))
+    row = find(page, *ws.campaign.criteria[1].group.split()[:2])           # criterion 2's row
+    for i, p in enumerate(unit.products):
+        (key, _), text = next((k, v) for k, v in NOTES["so-khcn"].items() if k[0] == p.key)
+        note = find(page, text)
+        assert edge[notes[i]] <= note.x0 and note.x1 <= edge[notes[i] + 1], (p.key, note)
+        assert abs((note.y0 + note.y1) / 2 - (row.y0 + row.y1) / 2) < 12, (p.key, note, row)
+        # its product's name above, over its answer and note columns; "Ghi chú" right above the note
+        name = find(page, *p.name.split()[:2])
+        assert edge[answers[i]] <= name.x0 and name.y1 < note.y0, p.key
+        heads = [w for w in page if w.text == "Ghi" and edge[notes[i]] <= w.x0 < edge[notes[i] + 1] and w.y1 < row.y0]
+        assert len(heads) == 1, p.key
+    assert flow(page, x0=edge[notes[0]], x1=edge[notes[0] + 1], y0=row.y0 - 4, y1=row.y1 + 20).split() == ["GCa"]
 
 
 def test_the_copy_to_be_signed_prints_without_yellow(printed):

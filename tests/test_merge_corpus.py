@@ -137,6 +137,13 @@ def test_rejected_returns_are_in_the_ledger_with_their_findings(batch):
         assert not any(s.return_id == row["id"] for s in batch.subs.values()), c.cls
 
 
+def _notes(batch, case) -> dict:
+    """The notes a case says the ledger holds, keyed as the ledger keys them (product id, criterion)."""
+    unit = batch.ws.unit_by_id[case.unit_id]
+    return {(f"{unit.id}/{key[0]}", key[1]) if isinstance(key, tuple) else (unit.products[0].id, key): text
+            for key, text in (case.notes or {}).items()}
+
+
 def test_recorded_answers_and_texts(batch):
     for c in (c for c in batch.cases if c.recorded):
         row = _row(batch, c)
@@ -145,8 +152,9 @@ def test_recorded_answers_and_texts(batch):
         assert sub.answers == c.answers, f"{c.cls}: {sub.answers} != {c.answers}"
         assert sub.received_at == c.received, c.cls
         assert sub.stale == (c.outcome == "stale"), c.cls
-        for cid, text in (c.notes or {}).items():
-            assert sub.notes.get(cid) == text, f"{c.cls}: note {cid}: {sub.notes.get(cid)!r}"
+        for key, text in _notes(batch, c).items():
+            assert sub.notes.get(key) == text, f"{c.cls}: note {key}: {sub.notes.get(key)!r}"
+        assert len(sub.notes) == len(_notes(batch, c)) or c.notes is None, (c.cls, sub.notes)
         if c.proposals is not None:
             assert sub.proposals == c.proposals, c.cls
         if c.signer is not None:
@@ -228,8 +236,8 @@ def test_master_row_by_row(batch):
                 assert ws.cell(r, col["Đề xuất, kiến nghị"]).value == case.proposals, pid
             if case is not None and case.notes:
                 shown = ws.cell(r, col["Ghi chú"]).value or ""
-                for note in case.notes.values():
-                    assert note in shown, (pid, shown)
+                for (product, _), note in _notes(batch, case).items():
+                    assert (note in shown) == (product == pid), (pid, shown)     # its product's row only
     assert seen == set(expected)
 
 

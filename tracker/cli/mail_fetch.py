@@ -28,7 +28,8 @@ def fetch_command() -> click.Command:
     @click.option("--user", metavar=_("TÊN"),
                   help=_("Tên đăng nhập hộp thư. Mật khẩu: biến môi trường TRACKER_IMAP_PASSWORD, nếu không có thì "
                          "keyring của máy, nếu không thì hỏi khi chạy (không bao giờ ghi trên dòng lệnh)."))
-    @click.option("--folder", "folders", multiple=True, metavar=_("THƯ_MỤC"),
+    # A mailbox folder, not a folder on disk (THƯ_MỤC, which --campaign takes): its own word.
+    @click.option("--folder", "folders", multiple=True, metavar=_("THƯ_MỤC_THƯ"),
                   help=_("Thư mục cần đọc (lặp lại được; mặc định: folders ở [mail.imap], nếu không thì INBOX)."))
     @click.option("--security", type=click.Choice(["ssl", "starttls", "none"]),
                   help=_("Kiểu mã hóa: ssl (mặc định, cổng 993), starttls (cổng 143), none (không mã hóa: chỉ khi bộ "
@@ -36,7 +37,7 @@ def fetch_command() -> click.Command:
     @click.option("--insecure", is_flag=True,
                   help=_("Không kiểm tra chứng chỉ của máy chủ (chỉ khi bộ phận CNTT xác nhận đúng máy chủ; tốt hơn là "
                          "điền cafile ở [mail.imap])."))
-    @click.option("--move-to", "move_to", metavar=_("THƯ_MỤC"),
+    @click.option("--move-to", "move_to", metavar=_("THƯ_MỤC_THƯ"),
                   help=_("Sau khi lưu, chuyển các thư đã lấy sang thư mục này trên máy chủ (phải có sẵn). Không có tùy "
                          "chọn này thì hộp thư được giữ nguyên."))
     @click.option("--since", callback=parse_date, metavar=_("NGÀY"),

@@ -180,7 +180,7 @@ def _varied(rng: random.Random, unit, crit_ids: list[str]) -> tuple[dict, dict]:
     if r < 0.10:
         c = rng.choice(crit_ids)
         answers[(unit.products[-1].key, c)] = "not_met"
-        notes[c] = NOT_MET_NOTES.get(c, "Chưa đáp ứng")
+        notes[(unit.products[-1].key, c)] = NOT_MET_NOTES.get(c, "Chưa đáp ứng")     # that product's note
     elif r < 0.17:
         answers[(unit.products[0].key, rng.choice(crit_ids))] = "blank"
     return answers, notes
@@ -237,7 +237,7 @@ def plan(ws: Workspace, seed: int = SEED) -> tuple[list[Case], list[str]]:
             ans = {(p.key, c): "met" for p in u.products for c in crit}
             ans[(u.products[-1].key, crit[4])] = "not_met"
             case("late", u, x(".xlsx", u), due + dt.timedelta(days=3), "gửi muộn (sau hạn)", "accepted", "",
-                 ans, {crit[4]: NOT_MET_NOTES.get(crit[4], "")}, proposals=PROPOSALS[0])
+                 ans, {(u.products[-1].key, crit[4]): NOT_MET_NOTES.get(crit[4], "")}, proposals=PROPOSALS[0])
         elif role == "email":
             case("email", u, f"{u.id}-thu-tra-loi.eml", due - dt.timedelta(days=2),
                  "thư điện tử (.eml) kèm tệp, ngày nhận lấy theo ngày gửi thư", "accepted")

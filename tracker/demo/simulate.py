@@ -71,7 +71,9 @@ def fill(src: Path, dest: Path, answers: dict | str = MET, *, notes: dict | None
     answers: "met" / "not_met" / "blank" for every cell, or {(product_key, criterion_id): value}
     where value is one of those keys or any text (written as typed: a string starting with "="
     becomes a formula, as in Excel); cells not in the dict are "met".
-    notes: {criterion_id: text}; domains: {product_key: text}; doc_number: the text of the
+    notes: {(product_key, criterion_id): text}: the product's note cell (on a form of one product,
+    or of several sent before notes were per product, the form's one note cell); {criterion_id:
+    text}: the form's one note cell, or every product's where each has its own; domains: {product_key: text}; doc_number: the text of the
     "Số:" cell (e.g. "125/UBND"); received: the date merge will read from the file's mtime.
 
     Only the named cells change, in the workbook's own XML (text as inline strings, as spreadsheet
@@ -90,8 +92,13 @@ def fill(src: Path, dest: Path, answers: dict | str = MET, *, notes: dict | None
             _, _, key, cid = name.split("_", 3)
             value = answers if isinstance(answers, str) else answers.get((key, cid), MET)
             values[name] = text.get(value, value)
-    for cid, note in (notes or {}).items():
-        values[ident.note_name(cid)] = note
+    for key, note in (notes or {}).items():
+        key, cid = key if isinstance(key, tuple) else (None, key)
+        one = ident.note_name(cid)
+        own = [n for n in names if n.startswith("TRK_N_") and n.endswith(f"_{cid}") and n != one
+               and (key is None or n == ident.note_name(cid, key))]
+        for name in own if own and (key is not None or one not in names) else [one]:
+            values[name] = note
     for key, domain in (domains or {}).items():
         values[ident.domain_name(key)] = domain
     values[ident.NAME_SIGNER] = signer or None

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from tracker.intake import legacy
+from tracker.model.findings import answers_allowed
 
 _SPACES = re.compile(r"\s+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -51,7 +52,7 @@ class AnswerMap:
 
     def __init__(self, met: str, not_met: str):
         self.by_key = {answer_key(met): "met", answer_key(not_met): "not_met"}
-        self.allowed = f"“{met}”, “{not_met}” hoặc để trống"
+        self.allowed = answers_allowed(met, not_met)
 
     def map(self, text: str) -> tuple[str | None, str | None]:
         """(answer, legacy kind if the text was in a legacy font and decoded)."""

@@ -39,7 +39,9 @@ class Reading:
     campaign_id: str | None = None
     identified_by: str = "ident"          # "ident" | "labels"
     answers: dict = field(default_factory=dict)     # (product_id, criterion_id) -> met/not_met/blank
-    notes: dict = field(default_factory=dict)       # criterion_id -> text
+    # (product_id, criterion_id) -> text; product_id "" for a note of the whole unit (the one "Ghi
+    # chú" column of a form of several products sent before each product had its own)
+    notes: dict = field(default_factory=dict)
     domains: dict = field(default_factory=dict)     # product_id -> text
     proposals: str = ""
     signer: str = ""
@@ -219,7 +221,7 @@ class Table:
     rows: dict                      # criterion id -> row number
     label_col: int
     columns: dict | None = None     # product id -> column number
-    note_col: int | None = None
+    note_cols: dict = field(default_factory=dict)   # product id ("" for the unit's) -> its notes' column
 
     def ref(self, col: int, cid: str) -> str:
         return f"{col_letters(col)}{self.rows[cid]}"
@@ -292,9 +294,8 @@ def _tables(book: XlsxBook, form: Form, sheet: str) -> list[Table]:
         for k in range(min(len(v) for v in rows_of.values())):
             rows = {cid: v[k] for cid, v in rows_of.items()}
             header = _header(book, sheet, min(rows.values()), label_col)
-            notes = header.get("ghi chú", [])
-            out.append(Table(sheet, rows, label_col, _product_columns(form, header),
-                             notes[0] if len(notes) == 1 else None))
+            columns = _product_columns(form, header)
+            out.append(Table(sheet, rows, label_col, columns, _note_columns(form, header, columns)))
     return out
 
 
@@ -327,6 +328,32 @@ def _product_columns(form: Form, header: dict) -> dict | None:
     return None
 
 
+def _note_columns(form: Form, header: dict, columns: dict | None) -> dict:
+    """Each product's "Ghi chú" column: the one right of its answer column, before the next
+    product's. A single "Ghi chú" column (one product; or a form of several sent before notes were
+    per product) is the sole product's, else the whole unit's (key ""); else none is read."""
+    notes = sorted(header.get("ghi chú", []))
+    if len(notes) == 1 and (columns is None or all(c < notes[0] for c in columns.values())):
+        return {_whose_note(form): notes[0]}
+    if columns is None or len(notes) != len(form.products):
+        return {}
+    starts = sorted(columns.values())
+    out = {}
+    for pid, col in columns.items():
+        nxt = min((c for c in starts if c > col), default=None)
+        mine = [n for n in notes if n > col and (nxt is None or n < nxt)]
+        if len(mine) != 1:
+            return {}
+        out[pid] = mine[0]
+    return out
+
+
+def _whose_note(form: Form) -> str:
+    """Whose a note of the form's one "Ghi chú" column is: its product's when the form has one
+    product, else the whole unit's ("")."""
+    return form.products[0].id if len(form.products) == 1 else ""
+
+
 def _read_table(ctx: _Ctx, form: Form, table: Table) -> None:
     """The answers (and notes) of a table, from its cells and nowhere else."""
     cells = ctx.book.cells(table.sheet)
@@ -334,11 +361,11 @@ def _read_table(ctx: _Ctx, form: Form, table: Table) -> None:
         for p in form.products:
             ref = table.ref(table.columns[p.id], c.id)
             _take_answer(ctx, form, p, c, table.sheet, ref, cells.get(ref))
-        if table.note_col is not None:
-            ref = table.ref(table.note_col, c.id)
+        for pid, col in table.note_cols.items():
+            ref = table.ref(col, c.id)
             text = _free_text(ctx, table.sheet, ref, cells.get(ref), "note")
             if text:
-                ctx.r.notes[c.id] = text
+                ctx.r.notes[(pid, c.id)] = text
 
 
 def _silent_read(book: XlsxBook, form: Form, table: Table) -> Reading:
@@ -377,9 +404,14 @@ def _read_by_names(ctx: _Ctx, form: Form) -> Table | None:
     for (p, c), (_, ref) in positions.items():
         _take_answer(ctx, form, p, c, sheet, ref, book.cells(sheet).get(ref))
     for c in form.criteria:
+        for p in form.products:
+            found = book.named_cell(ident.note_name(c.id, p.key))
+            if found:
+                r.notes[(p.id, c.id)] = _free_text(ctx, found[0], found[1], found[2], "note")
+        # The form's one "Ghi chú" column: a form of one product, or one sent before notes were per product.
         found = book.named_cell(ident.note_name(c.id))
         if found:
-            r.notes[c.id] = _free_text(ctx, found[0], found[1], found[2], "note")
+            r.notes[(_whose_note(form), c.id)] = _free_text(ctx, found[0], found[1], found[2], "note")
     for p in form.products:
         found = book.named_cell(ident.domain_name(p.key))
         if found:

@@ -199,6 +199,7 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
     saved = _saved_at(path)
     crit = {c.id: i for i, c in enumerate(campaign.criteria, 1)}
     for unit in ws.units:
+        alone = len(unit.products) == 1
         edited = []
         unit_rows = {}
         for p in unit.products:
@@ -238,7 +239,6 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
                     value=row["received_at"], unit=unit.name)
             elif row["received_at"] and first_date is None:
                 first_date = row["received_at"]
-            sub.note = sub.note or row["notes"]
             sub.proposals = sub.proposals or row["proposals"]
             sub.signer = sub.signer or row["signer"]
         if bad:
@@ -255,6 +255,8 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
             continue
         history = ledger.history(unit_ids=[unit.id]).get(unit.id, [])
         current = ledger.current(unit.id)
+        sub.note, sub.notes = _hand_notes(current, {pid: row["notes"] for pid, row in unit_rows.items()}, campaign,
+                                          alone)
         if current is not None and current.answers == sub.answers and not _text_changed(current, sub, campaign):
             first = min(s.received_at for s in history or [current])
             if first_date in (None, first):
@@ -265,8 +267,6 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
                and not _text_changed(s, sub, campaign) for s in history):
             continue
         sub.received_at = first_date or today
-        if current is not None and sub.note == _form().notes_text(current, campaign):
-            sub.note, sub.notes = current.note, dict(current.notes)
         # Ordered by time like a file: a hand edit saved before the current version was received
         # (read back late from a master written beside) is kept in the history, never over it.
         sub.stale = current is not None and sub.when < current.when
@@ -282,8 +282,23 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
     return True
 
 
+def _hand_notes(current: Submission | None, typed: dict[str, str], campaign: Campaign,
+                alone: bool) -> tuple[str, dict]:
+    """(note, notes) of a hand entry: a row whose notes read as the master showed them keeps the
+    notes recorded (by criterion, the unit's and its product's); a row whose notes were retyped
+    gets what was typed as its whole note, its product's alone (never copied onto another row)."""
+    note, notes = (current.note, dict(current.notes)) if current is not None else ("", {})
+    for pid, text in typed.items():
+        if text == _form().notes_text(current, campaign, pid, alone):
+            continue
+        for key in [k for k in notes if k[0] == pid]:
+            del notes[key]
+        notes[(pid, "")] = text
+    return note, notes
+
+
 def _text_changed(current: Submission, sub: Submission, campaign: Campaign) -> bool:
-    return (sub.note != _form().notes_text(current, campaign) or sub.proposals != current.proposals
+    return ((sub.note, sub.notes) != (current.note, current.notes) or sub.proposals != current.proposals
             or sub.signer != current.signer)
 
 

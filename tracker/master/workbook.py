@@ -114,20 +114,43 @@ def columns(campaign: Campaign) -> dict[str, int]:
     return {h: i for i, h in enumerate(headers)}
 
 
-def notes_text(sub, campaign: Campaign) -> str:
+UNIT_NOTE = "ghi chú chung của đơn vị"     # marks, on each product's row, a note not about one product
+
+
+def notes_text(sub, campaign: Campaign, product_id: str, alone: bool = True) -> str:
+    """What a product's row shows as its notes (master, both reports): the product's own notes by
+    criterion, and the whole unit's; `alone`: the unit has this one product, so a note of the
+    unit is simply its, else it is marked as the unit's on each row. A note typed into the
+    master's row is the row's whole note."""
     if sub is None:
         return ""
-    parts = [sub.note] if sub.note else []
+    typed = sub.notes.get((product_id, ""))
+    if typed is not None:
+        return typed
+    parts = []
+    if sub.note:
+        parts.append(sub.note if alone else f"{UNIT_NOTE[0].upper()}{UNIT_NOTE[1:]}: {sub.note}")
     for i, c in enumerate(campaign.criteria, 1):
-        if sub.notes.get(c.id):
-            parts.append(f"TC{i}: {sub.notes[c.id]}")
+        own, unit = sub.notes.get((product_id, c.id)), sub.notes.get(("", c.id))
+        if own:
+            parts.append(f"TC{i}: {own}")
+        if unit:
+            parts.append(f"TC{i}: {unit}" if alone else f"TC{i} ({UNIT_NOTE}): {unit}")
     return "; ".join(parts)
 
 
-def row_snapshot(row: ProductRow, sub, campaign: Campaign) -> dict:
+def products_of(rows) -> dict[str, int]:
+    """unit id -> how many product rows it has (a unit's notes are marked as such beside several)."""
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r.unit_id] = out.get(r.unit_id, 0) + 1
+    return out
+
+
+def row_snapshot(row: ProductRow, sub, campaign: Campaign, alone: bool = True) -> dict:
     """The editable values of one product row, as the master shows them."""
     return {"received_at": row.received_at.isoformat() if row.received_at else None, "answers": row.answers,
-            "notes": notes_text(sub, campaign), "proposals": sub.proposals if sub else "",
+            "notes": notes_text(sub, campaign, row.product_id, alone), "proposals": sub.proposals if sub else "",
             "signer": sub.signer if sub else ""}
 
 
@@ -173,10 +196,12 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
         ws = group_sheets[g.id]
         group_ranges[g.id] = (ws.name, len(rows))
         _group_sheet(wb, ws, st, campaign, g, rows, unit_rows, names, kept or {})
+        n_products = products_of(rows)
         for r in rows:
             id_ws.write_string(snapshot_row, 0, r.product_id)
             id_ws.write_string(snapshot_row, 1, json.dumps(
-                row_snapshot(r, unit_rows[r.unit_id].current, campaign), ensure_ascii=False))
+                row_snapshot(r, unit_rows[r.unit_id].current, campaign, n_products[r.unit_id] == 1),
+                ensure_ascii=False))
             snapshot_row += 1
         if callable(stats):     # only the counts are kept: the rows go with their group
             counts.append(group_stats.counts_only())
@@ -244,6 +269,7 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kep
                 + [cell_lines(v, px["Tình trạng hạn"]) for v in DEADLINE.values()])
     G, H = xl_col_to_name(col("Hạn nộp")), xl_col_to_name(col("Ngày nhận"))
     seen_units = set()
+    n_products = products_of(rows)
     for i, r in enumerate(rows):
         x = FIRST_ROW + i
         R = x + 1
@@ -254,7 +280,8 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kep
         source = ""
         if sub is not None:
             source = "Nhập tay trên bảng tổng hợp" if sub.source == "manual" else source_names.get(sub.return_id, "")
-        texts = {"Đơn vị": r.unit_name, "Sản phẩm": r.product, "Ghi chú": notes_text(sub, campaign),
+        texts = {"Đơn vị": r.unit_name, "Sản phẩm": r.product,
+                 "Ghi chú": notes_text(sub, campaign, r.product_id, n_products[r.unit_id] == 1),
                  "Đề xuất, kiến nghị": sub.proposals if sub else "", "Người ký": sub.signer if sub else "",
                  "Tên miền": domain, "Mã đơn vị": r.unit_id, "Tệp nguồn": source}
         ws.set_row(x, sheet_row_height(max([least] + [cell_lines(v, px[h]) for h, v in texts.items() if v])))

@@ -21,6 +21,7 @@ tests set STRICT so that it fails there, and render every code (tests/test_findi
 from __future__ import annotations
 
 import os
+import re
 import string
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -111,6 +112,17 @@ BLANK = {
     "suffix": N_("không rõ đuôi"),
     "holder": N_("một chương trình khác (phần mềm mở tệp SQLite như DB Browser, công cụ đồng bộ hay sao lưu)"),
 }
+# The values an answer cell allows, one message: a finding's `expected` holds it in Vietnamese (the
+# documents' language: the merge report shows it as it is), shown in the reader's language.
+ANSWERS_ALLOWED = N_("“{met}”, “{not_met}” hoặc để trống")
+_ANSWERS_ALLOWED = re.compile(re.escape(ANSWERS_ALLOWED).replace(r"\{met\}", "(.*)").replace(r"\{not_met\}", "(.*)"))
+
+
+def answers_allowed(met: str, not_met: str) -> str:
+    """`expected` of a finding about an answer cell (in Vietnamese, as stored)."""
+    return ANSWERS_ALLOWED.format(met=met, not_met=not_met)
+
+
 # {label}: the criterion an answer cell belongs to, and its product when the unit has several.
 LABEL = N_("tiêu chí “{criterion}”")
 LABEL_OF = N_("tiêu chí “{criterion}” của {product}")
@@ -921,6 +933,9 @@ class Finding:
 
     def _namespace(self, lang: str | None) -> dict:
         ns = _Missing({name: getattr(self, name) for name in FIELDS})
+        allowed = _ANSWERS_ALLOWED.fullmatch(self.expected or "")
+        if allowed:         # the answers allowed, in `lang` (old ledgers stored the same words)
+            ns["expected"] = _tr(lang, ANSWERS_ALLOWED).format(met=allowed[1], not_met=allowed[2])
         params = dict(self.params)
         for name, v in params.items():
             if name in CHOICES and v in CHOICES[name]:

@@ -29,8 +29,11 @@ def answer_name(product_key: str, criterion_id: str) -> str:
     return f"TRK_A_{product_key}_{criterion_id}"
 
 
-def note_name(criterion_id: str) -> str:
-    return f"TRK_N_{criterion_id}"
+def note_name(criterion_id: str, product_key: str | None = None) -> str:
+    """The note cell of a criterion: the product's own on a form of several products; without a
+    product, the form's one "Ghi chú" column (a form of one product, or one sent before notes
+    were per product, where it is the whole unit's)."""
+    return f"TRK_N_{criterion_id}" if product_key is None else f"TRK_N_{product_key}_{criterion_id}"
 
 
 def domain_name(product_key: str) -> str:

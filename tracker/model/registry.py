@@ -19,6 +19,7 @@ from pathlib import Path
 from tracker.model.campaign import Campaign
 from tracker.model.errors import TrackerError
 from tracker.model.findings import Finding
+from tracker.model.language import N_, _
 
 COLUMNS = ["id", "group", "name", "kind", "official_code", "domain", "domain_source",
            "email", "phone", "products", "source", "governing_body", "head_title", "copies"]
@@ -107,8 +108,9 @@ def _missing_facts(campaign: Campaign, unit: Unit) -> list[str]:
                                    ("copies", facts.copies)) if not value]
 
 
-_FACT_LABELS = {"governing_body": "cơ quan chủ quản", "head_title": "chức danh thủ trưởng",
-                "copies": "danh sách nơi nhận"}
+# What each fact is called in a message: marked here, translated where the message is made.
+_FACT_LABELS = {"governing_body": N_("cơ quan chủ quản"), "head_title": N_("chức danh thủ trưởng"),
+                "copies": N_("danh sách nơi nhận")}
 
 
 def ascii_fold(text: str) -> str:
@@ -293,7 +295,7 @@ def load_registry(path: Path, campaign: Campaign) -> list[Unit]:
         if missing:
             known = ", ".join(sorted(str(k.get("kind")) for k in campaign.data.get("kinds", [])))
             problem("registry_missing_facts", line, "kind", unit.kind, known, unit=unit.name,
-                    facts=", ".join(_FACT_LABELS[c] for c in missing), columns=", ".join(missing))
+                    facts=", ".join(_(_FACT_LABELS[c]) for c in missing), columns=", ".join(missing))
         units.append(unit)
     if not units and not problems:
         problems.append(Finding("registry_empty", file=name))

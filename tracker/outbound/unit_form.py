@@ -65,17 +65,31 @@ MAX_PAGES = 2
 
 
 def column_px(n_products: int, scale: int = 100) -> list[int]:
-    """Pixel widths of the form's columns: A STT | B Nhóm tiêu chí | C:D Nội dung | one answer
-    column per product | Ghi chú. Printed, they fill the printable width (620 px = 465 pt of
-    467.7) at any scale; columns A:C hold the letterhead's left block, D.. the Quốc hiệu."""
+    """Pixel widths of the form's columns: A STT | B Nhóm tiêu chí | C:D Nội dung | then, for one
+    product, its answer column and "Ghi chú"; for more, each product's answer and its own "Ghi
+    chú" side by side (a note is about one product). Printed, they fill the printable width
+    (620 px = 465 pt of 467.7) at any scale; columns A:C hold the letterhead's left block, D.. the
+    Quốc hiệu (380 px whatever the products)."""
     if n_products == 1:
         px = [40, 84, 136, 176, 84, 100]
     elif n_products == 2:
-        px = [40, 84, 116, 114, 100, 100, 66]
-    else:                      # more products than this campaign has: narrower answers, then detail
-        answer = max(44, min(80, (620 - 38 - 80 - 112 - 60 - 70) // n_products))
-        px = [38, 80, 112, max(20, 620 - 38 - 80 - 112 - 70 - answer * n_products)] + [answer] * n_products + [70]
+        # An answer holds "Đáp ứng" on a line (12 pt bold); "Ghi chú" wraps in its header as
+        # "Mức độ đáp ứng" does beside it. The detail keeps the rest: enough for the form of a
+        # sở with two products to print at 100 % on two pages.
+        px = [40, 84, 116, 124, 70, 58, 70, 58]
+    else:                      # more products than this campaign has: narrower pairs, then detail
+        pair = max(90, min(150, (620 - 38 - 80 - 112 - 40) // n_products))
+        answer, note = pair * 5 // 9, pair - pair * 5 // 9
+        px = [38, 80, 112, max(20, 620 - 38 - 80 - 112 - pair * n_products)] + [answer, note] * n_products
     return [round(p * 100 / scale) for p in px]
+
+
+def table_columns(n_products: int) -> tuple[list[int], list[int]]:
+    """(answer column of each product, note column of each product) in the form's table; with one
+    product there is one "Ghi chú" column, which is that product's."""
+    if n_products == 1:
+        return [4], [5]
+    return [4 + 2 * i for i in range(n_products)], [5 + 2 * i for i in range(n_products)]
 
 
 def _pt(px: int) -> float:
@@ -187,9 +201,10 @@ def text_measures(n_products: int, scale: int = 100) -> dict[str, tuple]:
     px = column_px(n_products, scale)
     left, full, right = _pt(sum(px[:3])), _pt(sum(px)), _pt(sum(px[3:]))
     qr_first, qr_last = qr_label_cols(px, scale)
+    product = _pt(px[4] if n_products == 1 else px[4] + px[5])     # a product's name over its column(s)
     return {"parent": (left, 13, True), "name_upper": (left, 13, True), "preamble_": (full, 13, False),
             "conclusion": (full, 13, False), "conclusion_": (full, 13, False), "closing": (full, 13, False), "domain_label_": (left, 13, False),
-            "domain_": (right, 13, False), "product_": (_pt(px[4]), PRODUCT_PT, True), "copy_": (left, 11, False),
+            "domain_": (right, 13, False), "product_": (product, PRODUCT_PT, True), "copy_": (left, 11, False),
             "guide_unit": (_pt(sum(GUIDE_PX)), 11, False),
             "qr_label": (_pt(sum(px[qr_first:qr_last + 1])), QR_LABEL_PT, False)}
 
@@ -353,7 +368,7 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
     px = column_px(n, scale)
     s = _Sheet(ws, st, px)
     last = s.last_col
-    first_answer_col, note_col = 4, 4 + n
+    answer_cols, note_cols = table_columns(n)
     left_end, right_start = 2, 3
     helper = last + 1          # hidden columns holding the conclusion's text around the domains
     sheet = ident.FORM_SHEET
@@ -442,24 +457,37 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
     ws.merge_range(r, 2, r + 1, 3, "", th)
     ws.write_string(r, 2, "Nội dung đánh giá chi tiết", th)
     title = campaign.section("answers").get("input_title", "Mức độ đáp ứng")
-    if n > 1:
-        ws.merge_range(r, first_answer_col, r, note_col - 1, "", th)
-    ws.write_string(r, first_answer_col, title, th)
-    ws.merge_range(r, note_col, r + 1, note_col, "", th)
-    ws.write_string(r, note_col, "Ghi chú", th)
-    head_lines = wrap_lines(title, s.span(first_answer_col, note_col - 1), bold=True)
-    product_lines = 1
-    for i, p in enumerate(unit.products):
-        ws.write_string(r + 1, first_answer_col + i, t[f"product_{p.key}"], st.get("f_th", font_size=PRODUCT_PT))
-        product_lines = max(product_lines, wrap_lines(t[f"product_{p.key}"], s.widths[first_answer_col + i],
-                                                      PRODUCT_PT, True))
-    s.height(r, form_row_height(head_lines), glue=True)
+    if n == 1:
+        # As the letter has it: "Mức độ đáp ứng" over the product's name, "Ghi chú" beside.
+        [col], [note_col] = answer_cols, note_cols
+        ws.write_string(r, col, title, th)
+        ws.merge_range(r, note_col, r + 1, note_col, "", th)
+        ws.write_string(r, note_col, "Ghi chú", th)
+        p = unit.products[0]
+        ws.write_string(r + 1, col, t[f"product_{p.key}"], st.get("f_th", font_size=PRODUCT_PT))
+        head_lines = wrap_lines(title, s.widths[col], bold=True)
+        product_lines = wrap_lines(t[f"product_{p.key}"], s.widths[col], PRODUCT_PT, True)
+    else:
+        # Each product's name over its own answer and "Ghi chú" columns: a note is about one product.
+        product_th = st.get("f_th", font_size=PRODUCT_PT)
+        head_lines = sub_lines = 1
+        for i, p in enumerate(unit.products):
+            col, note_col = answer_cols[i], note_cols[i]
+            ws.merge_range(r, col, r, note_col, "", product_th)
+            ws.write_string(r, col, t[f"product_{p.key}"], product_th)
+            head_lines = max(head_lines, wrap_lines(t[f"product_{p.key}"], s.span(col, note_col), PRODUCT_PT, True))
+            ws.write_string(r + 1, col, title, product_th)
+            ws.write_string(r + 1, note_col, "Ghi chú", product_th)
+            sub_lines = max(sub_lines, wrap_lines(title, s.widths[col], PRODUCT_PT, bold=True),
+                            wrap_lines("Ghi chú", s.widths[note_col], PRODUCT_PT, bold=True))
+        product_lines = sub_lines
+    s.height(r, form_row_height(head_lines, PRODUCT_PT if n > 1 else 13), glue=True)
     s.height(r + 1, form_row_height(product_lines, PRODUCT_PT), glue=True)
     r += 2
     first_answer_row = r
     answers = list(campaign.answers)
     ans = campaign.section("answers")
-    answer_lines = max(wrap_lines(a, s.widths[first_answer_col], TABLE_PT, bold=True) for a in answers)
+    answer_lines = max(wrap_lines(a, s.widths[answer_cols[0]], TABLE_PT, bold=True) for a in answers)
     td = st.get("td", font_size=TABLE_PT)
     for idx, cr in enumerate(campaign.criteria, 1):
         ws.write_number(r, 0, idx, st.get("td_center", font_size=TABLE_PT))
@@ -469,7 +497,7 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
         lines = max(wrap_lines(cr.group, s.widths[1], TABLE_PT), wrap_lines(cr.detail, s.span(2, 3), TABLE_PT),
                     answer_lines)
         for i, p in enumerate(unit.products):
-            col = first_answer_col + i
+            col = answer_cols[i]
             ws.write_blank(r, col, None, st.get("f_answer", font_size=TABLE_PT))
             ws.data_validation(r, col, r, col, {
                 "validate": "list", "source": answers, "ignore_blank": True,
@@ -479,11 +507,13 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
                 "error_message": ans.get("error_message", "")[:255],
             })
             define(ident.answer_name(p.key, cr.id), r, col)
-        ws.write_blank(r, note_col, None, st.get("f_note", font_size=TABLE_PT))
-        define(ident.note_name(cr.id), r, note_col)
+            # One product: the note named as forms always named it; more: each product's own.
+            ws.write_blank(r, note_cols[i], None, st.get("f_note", font_size=TABLE_PT))
+            define(ident.note_name(cr.id, p.key if n > 1 else None), r, note_cols[i])
         s.height(r, form_row_height(lines, TABLE_PT))
         r += 1
-    ws.conditional_format(first_answer_row, first_answer_col, r - 1, note_col - 1, {"type": "blanks", "format": yellow})
+    for col in answer_cols:
+        ws.conditional_format(first_answer_row, col, r - 1, col, {"type": "blanks", "format": yellow})
     last_table_row = r - 1
     s.row = r
     s.blank(4)
@@ -558,7 +588,7 @@ def _write_form(wb, ws, st: Styles, campaign: Campaign, group, unit: Unit, t: di
     ws.set_default_row(hide_unused_rows=False)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
                     "format_rows": True, "format_columns": True})
-    ws.set_selection(first_answer_row, first_answer_col, first_answer_row, first_answer_col)
+    ws.set_selection(first_answer_row, answer_cols[0], first_answer_row, answer_cols[0])
     return len(breaks) + 1
 
 

@@ -238,13 +238,14 @@ def refusals(ws, as_of: dt.date) -> dict[str, Refusal]:
 
 
 def build_report(campaign: Campaign, stats: Stats, refused: dict[str, Refusal] | None = None) -> Report:
-    from tracker.master.workbook import notes_text
+    from tracker.master.workbook import notes_text, products_of
 
     group_names = {g.id: g.name for g in stats.groups}
     labels = {cr.id: f"TC{i}. {cr.name}" for i, cr in enumerate(stats.criteria, 1)}
     rep = Report(campaign, stats, stats.as_of, report_texts(campaign, stats.as_of), group_names, labels)
     units = {u.unit_id: u for u in stats.unit_rows}
     kind_labels = rep.texts.kind_labels
+    n_products = products_of(stats.rows)
     for r in stats.rows:
         u = units[r.unit_id]
         sub = u.current
@@ -258,7 +259,7 @@ def build_report(campaign: Campaign, stats: Stats, refused: dict[str, Refusal] |
             rep.not_accepted.append(ProductItem(
                 **common, unmet=tuple(labels[c] for c, v in r.answers.items() if v == "not_met"),
                 blank=tuple(labels[c] for c, v in r.answers.items() if v == "blank"),
-                notes=notes_text(sub, campaign), proposals=sub.proposals if sub else "",
+                notes=notes_text(sub, campaign, r.product_id, n_products[r.unit_id] == 1), proposals=sub.proposals if sub else "",
                 signer=sub.signer if sub else ""))
     for item in _unit_items(stats, group_names, refused):
         rep.units.append(item)

@@ -14,6 +14,12 @@ the received date (`received_at`, kept for the deadline, which is counted in day
 workbook's own saved time (`returns.saved_time`) that breaks ties between equal received times.
 Rows of schema 1 keep their date; their time is unknown (NULL) and is read as the start of that
 day, so they still order before any later-timed version.
+
+Notes belong to a product (`criterion_notes.product_id`): a unit with two products writes a note per
+product and criterion. product_id '' is a note of the whole unit: every note of a ledger made
+before (migrated in place, whatever its schema version: the step is keyed on the column), and the
+one "Ghi chú" column of a two-product form sent before. Criterion '' is a product row's whole note
+typed by hand into the master (it stands for that row's notes).
 """
 from __future__ import annotations
 
@@ -25,6 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA_VERSION = 2
+_NOTES_TABLE = """CREATE TABLE IF NOT EXISTS criterion_notes(
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  criterion_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  product_id TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(submission_id, product_id, criterion_id)
+)"""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS returns(
@@ -73,12 +86,7 @@ CREATE TABLE IF NOT EXISTS answers(
   value TEXT NOT NULL CHECK(value IN ('met','not_met','blank')),
   PRIMARY KEY(submission_id, product_id, criterion_id)
 );
-CREATE TABLE IF NOT EXISTS criterion_notes(
-  submission_id INTEGER NOT NULL REFERENCES submissions(id),
-  criterion_id TEXT NOT NULL,
-  text TEXT NOT NULL,
-  PRIMARY KEY(submission_id, criterion_id)
-);
+""" + _NOTES_TABLE + """;
 CREATE TABLE IF NOT EXISTS product_domains(
   submission_id INTEGER NOT NULL REFERENCES submissions(id),
   product_id TEXT NOT NULL,
@@ -179,6 +187,12 @@ def _row_time(row: sqlite3.Row) -> dt.datetime | None:
     return _time(row["received_time"]) if "received_time" in row.keys() else None
 
 
+def _note_key(row: sqlite3.Row) -> tuple[str, str]:
+    """(product_id, criterion_id) of a note row; a ledger read without being migrated has no
+    product_id: its notes are the whole unit's."""
+    return (row["product_id"] if "product_id" in row.keys() else "", row["criterion_id"])
+
+
 def now_iso() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
@@ -189,7 +203,9 @@ class Submission:
     received_at: dt.date
     source: str = "file"
     answers: dict[tuple[str, str], str] = field(default_factory=dict)  # (product_id, criterion_id) -> met/not_met/blank
-    notes: dict[str, str] = field(default_factory=dict)                # criterion_id -> text
+    # (product_id, criterion_id) -> text; product_id '' for the whole unit's, criterion_id '' for a
+    # product row's whole note typed into the master
+    notes: dict[tuple[str, str], str] = field(default_factory=dict)
     domains: dict[str, str] = field(default_factory=dict)              # product_id -> domain
     doc_number: str = ""
     doc_date: str = ""
@@ -335,6 +351,7 @@ class Ledger:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
         self._migrate()
+        self._notes_per_product()
 
     # Columns added since schema 1, in the order CREATE TABLE has them (so `SELECT *` reads alike).
     _ADDED = (("returns", "received_time"), ("returns", "saved_time"), ("submissions", "received_time"))
@@ -351,6 +368,22 @@ class Ledger:
                 if column not in have:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
             db.execute("INSERT OR REPLACE INTO meta VALUES('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _notes_per_product(self) -> None:
+        """Give criterion_notes its product_id (the key grows, so SQLite needs the table made
+        anew): old notes become the whole unit's (''). Keyed on the column, not on the schema
+        version, so that it composes with any other migration; one transaction, idempotent."""
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(criterion_notes)")}
+        if "product_id" in have:
+            return
+        with self.transaction() as db:
+            if "product_id" in {r[1] for r in db.execute("PRAGMA table_info(criterion_notes)")}:
+                return          # another process migrated it while this one waited
+            db.execute("ALTER TABLE criterion_notes RENAME TO criterion_notes_before_products")
+            db.execute(_NOTES_TABLE)
+            db.execute("INSERT INTO criterion_notes(submission_id, criterion_id, text, product_id) "
+                       "SELECT submission_id, criterion_id, text, '' FROM criterion_notes_before_products")
+            db.execute("DROP TABLE criterion_notes_before_products")
 
     def close(self) -> None:
         self.db.close()
@@ -458,8 +491,9 @@ class Ledger:
         sid = cur.lastrowid
         db.executemany("INSERT INTO answers VALUES(?,?,?,?)",
                        [(sid, p, c, v) for (p, c), v in sub.answers.items()])
-        db.executemany("INSERT INTO criterion_notes VALUES(?,?,?)",
-                       [(sid, c, t) for c, t in sub.notes.items() if t])
+        # A note typed into the master is kept though empty: it says the row's notes were cleared.
+        db.executemany("INSERT INTO criterion_notes(submission_id, product_id, criterion_id, text) VALUES(?,?,?,?)",
+                       [(sid, p, c, t) for (p, c), t in sub.notes.items() if t or c == ""])
         db.executemany("INSERT INTO product_domains VALUES(?,?,?)",
                        [(sid, p, d) for p, d in sub.domains.items() if d])
         sub.id = sid
@@ -469,7 +503,7 @@ class Ledger:
         sid = row["id"]
         answers = {(r["product_id"], r["criterion_id"]): r["value"] for r in
                    self.db.execute("SELECT * FROM answers WHERE submission_id=?", (sid,))}
-        notes = {r["criterion_id"]: r["text"] for r in
+        notes = {_note_key(r): r["text"] for r in
                  self.db.execute("SELECT * FROM criterion_notes WHERE submission_id=?", (sid,))}
         domains = {r["product_id"]: r["domain"] for r in
                    self.db.execute("SELECT * FROM product_domains WHERE submission_id=?", (sid,))}
@@ -497,7 +531,7 @@ class Ledger:
                 = one(value, value)
         notes: dict[int, dict] = {}
         for r in self.db.execute(f"SELECT * FROM criterion_notes{mine}", args):
-            notes.setdefault(r["submission_id"], {})[r["criterion_id"]] = r["text"]
+            notes.setdefault(r["submission_id"], {})[_note_key(r)] = r["text"]
         domains: dict[int, dict] = {}
         for r in self.db.execute(f"SELECT * FROM product_domains{mine}", args):
             domains.setdefault(r["submission_id"], {})[r["product_id"]] = r["domain"]
