@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -69,6 +70,28 @@ def soffice() -> str | None:
 if soffice() is None and os.environ.get("TRACKER_REQUIRE_SOFFICE"):
     raise RuntimeError("LibreOffice (soffice) is required by TRACKER_REQUIRE_SOFFICE=1 but is not installed")
 needs_soffice = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+
+
+# ../shared beside the clone (in CI too): the letter, the registry's sources, the OOXML checkers.
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+OOXML_TOOLS = SHARED / "tools"
+
+
+def ooxml_check(*files) -> None:
+    """Both OOXML checkers (ISO/IEC 29500 schemas, Excel's own rules) over `files`: zero errors, or
+    the test fails with what they said. Skipped where ../shared/tools is not beside the clone,
+    except where TRACKER_REQUIRE_SOFFICE is set (CI): there a missing checker is a failure."""
+    import subprocess
+
+    if not (OOXML_TOOLS / "ooxml_validate.py").exists() or importlib.util.find_spec("lxml") is None:
+        if os.environ.get("TRACKER_REQUIRE_SOFFICE"):
+            pytest.fail(f"the OOXML checkers (lxml and {OOXML_TOOLS}) are required by TRACKER_REQUIRE_SOFFICE=1")
+        pytest.skip("OOXML checkers not beside the clone")
+    assert files, "no file to check"
+    for check in ("ooxml_validate.py", "ooxml_rules.py"):
+        done = subprocess.run([sys.executable, str(OOXML_TOOLS / check), *map(str, files)], capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, f"{check}:\n" + done.stdout[-3000:] + done.stderr[-2000:]
 
 
 def soffice_convert(src: Path, fmt: str, outdir: Path, profile: Path | None = None) -> Path:

@@ -538,6 +538,11 @@ CODES = _codes(
                               "lưu (trong Excel) trước bản đó; lưu vào lịch sử, không thay bản đang dùng."),
                            title=N_("cùng thời điểm nhận, lưu trước")))),
 
+    Code("long_text", "info", "info", N_("chữ dài hơn một ô Excel chứa được: sổ ghi giữ đủ, bảng tính hiện phần đầu"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell} ({field}) dài {length} ký tự: sổ ghi giữ đủ; master.xlsx và báo "
+            "cáo .xlsx hiện phần đầu kèm dấu […] (một ô Excel chứa tối đa 32.767 ký tự), báo cáo .docx hiện đủ."),
+         params=("field", "length")),
+
     # ----- the master ("Chú ý:" while merging)
     Code("master_bad_answer", "error", "master", N_("ô tiêu chí gõ tay sai giá trị trên master: dòng được giữ như đã gõ"),
          N_("{file}, trang '{sheet}', ô {cell}: giá trị '{value}' không phải '{met}' hay '{not_met}'. Dòng nhập tay "

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import xlsxwriter
-
 from tracker.model.findings import SEVERITY_TITLE
 from tracker.model.language import in_language
+from tracker.model.text import one_line
+from tracker.outbound.sheets import SafeWorkbook
 from tracker.outbound.styles import (
     FORM_BASE,
     SHEET_PT,
@@ -142,7 +142,7 @@ def _placed(path: Path, write) -> Path:
 
 def _workbook(path: Path, title: str):
     # constant_memory: rows go to disk as they are written (a national merge reports thousands).
-    wb = xlsxwriter.Workbook(str(path), {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
+    wb = SafeWorkbook(str(path), {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
     wb.set_properties({"title": title})
     return wb, Styles(wb, FORM_BASE)
 
@@ -159,7 +159,7 @@ def _staff_report(ws, report, tmp: Path, path: Path, now: dt.datetime) -> None:
                else "."))
     table = _Table(sh, st, STAFF_COLUMNS, STAFF_PRINTED, f"KẾT QUẢ GHÉP TỆP - {ws.campaign.title}", line)
     for n, f in enumerate(report.files, 1):
-        common = [str(n), f.name, f.unit_name or (f.unit_id or ""),
+        common = [str(n), one_line(f.name), f.unit_name or (f.unit_id or ""),
                   f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
         for finding in f.findings or [None]:
             if finding is None:
@@ -182,7 +182,7 @@ def _unit_report(ws, unit, files: list, path: Path, now: dt.datetime) -> None:
                    f"{ws.campaign.title}. Kiểm tra lúc {now:%d/%m/%Y %H:%M}: {len(files)} tệp, {refused} tệp chưa "
                    f"được nhận. {ask}")
     for n, f in enumerate(files, 1):
-        common = [str(n), f.name, f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
+        common = [str(n), one_line(f.name), f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
         for finding in f.findings or [None]:
             if finding is None:
                 table.add(n, common + ["", "", ""], 5)
