@@ -184,6 +184,11 @@ def test_hostile_returns_hand_edits_and_reports_open_without_repair(hostile, tmp
         expected[unit.id] = note
     res = CliRunner().invoke(main, ["merge", "-C", str(ws.root), str(inbox)])
     assert res.exit_code in (0, 1), res.output
+    # The screen: every file on a line of its own, its name escaped.
+    assert "\x1b" not in res.output and "\r" not in res.output and "\x9b" not in res.output
+    assert "a\\x1b[2J.xlsx" in res.output and "dòng\\nmới.xlsx" in res.output and "\\u202exslx" in res.output
+    lines = res.output.splitlines()
+    assert not [x for x in lines if x.startswith("mới.xlsx")]
     ooxml_check(*_written(ws))
 
     with Ledger(ws.ledger_file) as led:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from tracker.cli import labels
 from tracker.cli.screen import Line, Screen
 from tracker.model.language import _
+from tracker.model.text import for_terminal as shown
 
 STYLE = {"accepted": "green", "replaced": "green", "stale": "cyan", "duplicate": "dim", "rejected": "red"}
 WHICH_VERSION = ("replaced", "stale")
@@ -44,8 +45,8 @@ def print_merge(out: Screen, report) -> int:
         out.print(Line(("red", "✗"), f" {n.message}") if n.severity == "error" else Line(("yellow", note), f" {n.message}"))
     lines: list = []   # printed 500 at a time: a line per file, thousands of them at national scale
     for f in report.files:
-        unit = f" → {f.unit_name}" if f.unit_name else ""
-        lines.append(Line((STYLE[f.outcome], labels.outcome(f.outcome)), f": {f.name}{unit}"))
+        unit = f" → {shown(f.unit_name)}" if f.unit_name else ""
+        lines.append(Line((STYLE[f.outcome], labels.outcome(f.outcome)), f": {shown(f.name)}{unit}"))
         if f.outcome == "rejected":
             lines += refusal_lines(f.findings)
         # Which version is current, and why (its received time), on the file's own line.

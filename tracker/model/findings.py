@@ -27,6 +27,7 @@ from types import MappingProxyType
 
 from tracker.model.errors import TrackerError
 from tracker.model.language import N_, _, in_language
+from tracker.model.text import for_terminal, one_line
 
 SEVERITIES = ("error", "warning", "info")
 FIELDS = ("file", "sheet", "cell", "value", "expected")
@@ -925,8 +926,11 @@ class Finding:
         return wording
 
     def _namespace(self, lang: str | None) -> dict:
-        ns = _Missing({name: getattr(self, name) for name in FIELDS})
-        params = dict(self.params)
+        # The values are what units and staff typed or named (a file "a\x1b[2J.xlsx", a note of
+        # several lines): on the screen (the current language) escaped, in a document on one line.
+        shown = for_terminal if lang is None else one_line
+        ns = _Missing({name: shown(getattr(self, name)) for name in FIELDS})
+        params = {k: shown(v) for k, v in self.params}
         for name, v in params.items():
             if name in CHOICES and v in CHOICES[name]:
                 v = _tr(lang, CHOICES[name][v])
