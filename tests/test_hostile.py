@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 import hostile as H
-from conftest import needs_soffice, ooxml_check, soffice_convert
+from conftest import held_open, needs_soffice, ooxml_check, soffice_convert
 from tracker.api import generate, merge
 from tracker.cli import main
 from tracker.demo.simulate import fill, type_into_master
@@ -223,20 +223,11 @@ def test_hostile_returns_hand_edits_and_reports_open_without_repair(hostile, tmp
     ooxml_check(*_written(ws))
 
     # Excel holds master.xlsx: the rebuild is written beside it; then both are read back.
-    import tracker.master.sync as sync
-
-    real = sync.atomic_write_bytes
-
-    def held(path, data, *a, **k):
-        if Path(path) == ws.master_file:
-            raise PermissionError(13, "in use")
-        return real(path, data, *a, **k)
-    monkeypatch.setattr(sync, "atomic_write_bytes", held)
     type_into_master(ws, pending[2], "not_met", received=RECEIVED, note=H.LONG[3], signer="O'Brien \"x\"")
-    beside = merge(ws, [], received=RECEIVED)
+    with held_open(ws.master_file, monkeypatch):
+        beside = merge(ws, [], received=RECEIVED)
     assert beside.master.written_beside
     ooxml_check(beside.master.path)          # master.xlsx is still the one the test typed into
-    monkeypatch.setattr(sync, "atomic_write_bytes", real)
     again = merge(ws, [], received=RECEIVED)
     assert not again.master.written_beside
     with Ledger(ws.ledger_file) as led:

@@ -11,7 +11,6 @@ import os
 import struct
 import threading
 from email.message import EmailMessage
-from pathlib import Path
 
 import openpyxl
 import pytest

@@ -31,6 +31,7 @@ from tracker.intake.incoming import Incoming
 from tracker.intake.sources import SKIP_NAMES  # noqa: F401 - the names passed over, as before
 from tracker.model.dates import VN_TZ, show_time
 from tracker.model.findings import Finding, IntakeError
+from tracker.store.disk import DiskFull
 from tracker.store.ledger import Ledger, Submission
 from tracker.store.workspace import Workspace
 
@@ -122,6 +123,10 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
                 ledger.add_email(sha256=archived.digest, name=f.name, origin=f.origin, archived=archived.relative)
             except sources.NotTaken as e:
                 notices.append(e.finding)
+                continue
+            except DiskFull as e:
+                notices.append(Finding("disk_full", file=f.name, folder=e.finding.param("folder"),
+                                       free=e.finding.param("free"), during="merge"))
                 continue
             except OSError as e:
                 notices.append(Finding("unreadable", file=f.name, kind="email",
@@ -414,6 +419,10 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
         checkpoint("merge.archived")
     except sources.NotTaken as e:
         res.findings.append(e.finding)
+        return p
+    except DiskFull as e:        # our disk, not the unit's file: said so, merged when given again
+        res.findings.append(Finding("disk_full", file=item.name, folder=e.finding.param("folder"),
+                                    free=e.finding.param("free"), during="merge"))
         return p
     except OSError as e:
         res.findings.append(Finding("unreadable", file=item.name, reason=e.strerror or type(e).__name__))

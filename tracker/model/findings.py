@@ -83,6 +83,7 @@ GROUPS = {   # guide sections, in order: (heading, when these are seen)
     "registry": (N_("Danh sách đơn vị units.csv"), N_("khi init, generate, ...: lệnh dừng, không ghi gì")),
     "verify": (N_("Kiểm tra thư mục chiến dịch"), N_("tracker verify; mục 11")),
     "mail": (N_("Gửi thư"), N_("tracker mail send, tracker mail remind")),
+    "disk": (N_("Ổ đĩa đầy"), N_("lệnh nào cần ghi cũng có thể gặp; lỗi của máy, không phải của đơn vị")),
 }
 
 SEVERITY_TITLE = {"error": N_("Lỗi"), "warning": N_("Lưu ý"), "info": N_("Thông tin")}
@@ -838,6 +839,15 @@ CODES = _codes(
     Code("mail_partial", "warning", "mail", N_("đã gửi, nhưng máy chủ từ chối một số địa chỉ"),
          N_("Đã gửi, nhưng máy chủ từ chối một số địa chỉ ({value})."),
          staff=N_("Kiểm tra các địa chỉ đó trong units.csv.")),
+    Code("disk_full", "error", "disk", N_("ổ đĩa đầy: không ghi được tệp"),
+         N_("Ổ đĩa đầy: không ghi được tệp '{file}' vào thư mục '{folder}' (ổ đĩa đó còn trống {free})."),
+         staff=N_("Giải phóng chỗ trống trên ổ đĩa đó (xóa tệp không cần, dọn Thùng rác) hoặc chép cả thư mục chiến "
+                  "dịch sang ổ đĩa khác, rồi chạy lại lệnh. Những gì đã ghi trước đó vẫn an toàn."),
+         params=("folder", "free", "during"), by="during", variants=_v(
+             merge=Variant(N_("Ổ đĩa của chiến dịch đầy: chưa lưu được tệp '{file}' vào thư mục '{folder}' (ổ đĩa "
+                              "đó còn trống {free}), nên tệp chưa được ghép. Tệp không có lỗi gì; không báo đơn vị."),
+                           staff=N_("Giải phóng chỗ trống trên ổ đĩa đó rồi chạy lại 'tracker merge' với tệp này."),
+                           title=N_("khi ghép: tệp chưa được ghép, không phải lỗi của đơn vị")))),
     Code("mail_connection_lost", "error", "mail", N_("mất kết nối với máy chủ thư khi đang gửi; dừng gửi"),
          N_("Mất kết nối với máy chủ thư {server} khi đang gửi cho {unit} ({value})."),
          staff=N_("Chạy lại lệnh để gửi tiếp các đơn vị còn lại."), params=("server", "unit")),

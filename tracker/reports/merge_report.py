@@ -17,6 +17,7 @@ from tracker.model.findings import SEVERITY_TITLE
 from tracker.model.language import in_language
 from tracker.model.text import one_line
 from tracker.outbound.sheets import SafeWorkbook
+from tracker.store.disk import writing
 from tracker.outbound.styles import (
     FORM_BASE,
     SHEET_PT,
@@ -50,7 +51,11 @@ def unit_reports_dir(path: Path) -> Path:
 
 
 def to_forward(f) -> bool:
-    """Does the unit need to hear of this file: refused, or a finding that asks something of it?"""
+    """Does the unit need to hear of this file: refused, or a finding that asks something of it?
+    Never a file not merged because our own disk was full: that is the staff's to fix, by merging
+    it again once there is room."""
+    if any(x.code == "disk_full" for x in f.findings):
+        return False
     return bool(f.unit_id) and (f.outcome == "rejected" or any(x.advice("vi", to="unit") for x in f.findings))
 
 
@@ -58,7 +63,6 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
     """The staff's report at `path` (default: a new name in reports/), and one report for each unit
     that has something to act on, in unit_reports_dir(path). Returns the staff's report's path."""
     path = path or report_path(ws)
-    ws.reports.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now()
     path = _placed(path, lambda tmp: _staff_report(ws, report, tmp, path, now))
     by_unit: dict[str, list] = {}
@@ -67,7 +71,6 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
             by_unit.setdefault(f.unit_id, []).append(f)
     if by_unit:
         folder = unit_reports_dir(path)
-        folder.mkdir(parents=True, exist_ok=True)
         for unit_id, files in by_unit.items():
             unit = ws.unit_by_id.get(unit_id)
             if unit is not None:
@@ -131,13 +134,14 @@ def _placed(path: Path, write) -> Path:
     people (and OneDrive) look, and beside a report held open in Excel (where it went is returned)."""
     from tracker.store.files import place_user_file, user_temp
 
-    tmp = user_temp(path)
-    try:
-        write(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return place_user_file(tmp, path)
+    with writing(path):         # no room: said as disk_full naming `path`, not xlsxwriter's temp name
+        tmp = user_temp(path)
+        try:
+            write(tmp)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return place_user_file(tmp, path)
 
 
 def _workbook(path: Path, title: str):
