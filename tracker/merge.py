@@ -72,7 +72,7 @@ class MergeReport:
     def exit_code(self) -> int:
         """1 when a file was refused or not taken, or a hand entry in the master was refused (it is
         kept as typed until fixed); else 0."""
-        refused = any(f.outcome == "rejected" for f in self.files) or \
+        refused = any(f.outcome in ("rejected", "not_merged") for f in self.files) or \
             any(n.severity == "error" for n in self.notices)
         master = getattr(self.master, "findings", None) or []
         return 1 if refused or any(f.severity == "error" for f in master) else 0
@@ -420,7 +420,8 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
     except sources.NotTaken as e:
         res.findings.append(e.finding)
         return p
-    except DiskFull as e:        # our disk, not the unit's file: said so, merged when given again
+    except DiskFull as e:        # our disk, not the unit's file: said so, not recorded, merged when given again
+        res.outcome = "not_merged"
         res.findings.append(Finding("disk_full", file=item.name, folder=e.finding.param("folder"),
                                     free=e.finding.param("free"), during="merge"))
         return p

@@ -6,7 +6,8 @@ from tracker.cli.screen import Line, Screen
 from tracker.model.language import _
 from tracker.model.text import for_terminal as shown
 
-STYLE = {"accepted": "green", "replaced": "green", "stale": "cyan", "duplicate": "dim", "rejected": "red"}
+STYLE = {"accepted": "green", "replaced": "green", "stale": "cyan", "duplicate": "dim", "rejected": "red",
+         "not_merged": "yellow"}
 WHICH_VERSION = ("replaced", "stale")
 
 
@@ -47,7 +48,7 @@ def print_merge(out: Screen, report) -> int:
     for f in report.files:
         unit = f" → {shown(f.unit_name)}" if f.unit_name else ""
         lines.append(Line((STYLE[f.outcome], labels.outcome(f.outcome)), f": {shown(f.name)}{unit}"))
-        if f.outcome == "rejected":
+        if f.outcome in ("rejected", "not_merged"):
             lines += refusal_lines(f.findings)
         # Which version is current, and why (its received time), on the file's own line.
         lines += [f"    {w.message}" for w in f.findings if w.code in WHICH_VERSION]
@@ -59,6 +60,9 @@ def print_merge(out: Screen, report) -> int:
     lines += ["", _("Tổng: {files} tệp; đã nhận {accepted}; đã ghép trước đó {duplicate}; từ chối {rejected}.").format(
         files=len(report.files), accepted=accepted, duplicate=report.count("duplicate"),
         rejected=report.count("rejected"))]
+    if report.count("not_merged"):
+        lines.append(_("Chưa ghép {n} tệp vì ổ đĩa của chiến dịch đầy (không phải lỗi của đơn vị): giải phóng chỗ trống "
+                       "rồi ghép lại các tệp đó.").format(n=report.count("not_merged")))
     m = report.master
     if m.manual_units:
         lines.append(_("Đã ghi nhận nhập tay trên master.xlsx của {n} đơn vị.").format(n=len(m.manual_units)))

@@ -17,7 +17,6 @@ from tracker.model.findings import SEVERITY_TITLE
 from tracker.model.language import in_language
 from tracker.model.text import one_line
 from tracker.outbound.sheets import SafeWorkbook
-from tracker.store.disk import writing
 from tracker.outbound.styles import (
     FORM_BASE,
     SHEET_PT,
@@ -64,7 +63,7 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
     that has something to act on, in unit_reports_dir(path). Returns the staff's report's path."""
     path = path or report_path(ws)
     now = dt.datetime.now()
-    path = _placed(path, lambda tmp: _staff_report(ws, report, tmp, path, now))
+    path = _placed(path, lambda out: _staff_report(ws, report, out, path, now))
     by_unit: dict[str, list] = {}
     for f in report.files:
         if to_forward(f):
@@ -75,7 +74,7 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
             unit = ws.unit_by_id.get(unit_id)
             if unit is not None:
                 target = folder / f"{unit.file_stem}.xlsx"
-                _placed(target, lambda tmp: _unit_report(ws, unit, files, tmp, now))
+                _placed(target, lambda out: _unit_report(ws, unit, files, out, now))
     return path
 
 
@@ -130,35 +129,38 @@ class _Table:
 
 
 def _placed(path: Path, write) -> Path:
-    """`write(tmp)` into a temporary file beside `path`, then put in place: a whole file or none where
-    people (and OneDrive) look, and beside a report held open in Excel (where it went is returned)."""
-    from tracker.store.files import place_user_file, user_temp
+    """`write(out)` the workbook into memory, then put it in place at once: a whole file or none where
+    people (and OneDrive) look, beside a report held open in Excel (where it went is returned), and
+    a full disk said as disk_full for `path`. In memory, not into a temporary file: xlsxwriter's
+    zip, failing on a full disk, fails again when it is collected and prints a traceback."""
+    import io
 
-    with writing(path):         # no room: said as disk_full naming `path`, not xlsxwriter's temp name
-        tmp = user_temp(path)
-        try:
-            write(tmp)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return place_user_file(tmp, path)
+    from tracker.store.files import write_user_file
+
+    out = io.BytesIO()
+    write(out)
+    return write_user_file(path, out.getvalue())
 
 
-def _workbook(path: Path, title: str):
-    # constant_memory: rows go to disk as they are written (a national merge reports thousands).
-    wb = SafeWorkbook(str(path), {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
+def _workbook(out, title: str):
+    # constant_memory: rows go to temporary files as they are written (a national merge reports
+    # thousands); the zip itself is small.
+    wb = SafeWorkbook(out, {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
     wb.set_properties({"title": title})
     return wb, Styles(wb, FORM_BASE)
 
 
-def _staff_report(ws, report, tmp: Path, path: Path, now: dt.datetime) -> None:
-    """Written to `tmp`; `path` is where it will be (the units' folder is named after it)."""
-    wb, st = _workbook(tmp, f"Kết quả ghép tệp - {ws.campaign.title}")
+def _staff_report(ws, report, out, path: Path, now: dt.datetime) -> None:
+    """Written to `out`; `path` is where it will be (the units' folder is named after it)."""
+    wb, st = _workbook(out, f"Kết quả ghép tệp - {ws.campaign.title}")
     sh = wb.add_worksheet("Kết quả ghép")
     received = report.count("accepted") + report.count("replaced") + report.count("stale")
     forwarded = len({f.unit_id for f in report.files if to_forward(f)})
     line = (f"Thời điểm: {now:%d/%m/%Y %H:%M}. Đã nhận: {received}; đã ghép trước đó: {report.count('duplicate')}; "
-            f"từ chối: {report.count('rejected')}. Bản dành cho cán bộ (có hướng dẫn xử lý)"
+            f"từ chối: {report.count('rejected')}"
+            + (f"; chưa ghép vì ổ đĩa của chiến dịch đầy: {report.count('not_merged')} (ghép lại khi có chỗ trống)"
+               if report.count("not_merged") else "")
+            + ". Bản dành cho cán bộ (có hướng dẫn xử lý)"
             + (f"; bản gửi từng đơn vị ({forwarded} đơn vị) ở thư mục {unit_reports_dir(path).name}." if forwarded
                else "."))
     table = _Table(sh, st, STAFF_COLUMNS, STAFF_PRINTED, f"KẾT QUẢ GHÉP TỆP - {ws.campaign.title}", line)
@@ -176,8 +178,8 @@ def _staff_report(ws, report, tmp: Path, path: Path, now: dt.datetime) -> None:
     wb.close()
 
 
-def _unit_report(ws, unit, files: list, path: Path, now: dt.datetime) -> None:
-    wb, st = _workbook(path, f"Kết quả kiểm tra tệp gửi về - {unit.name}")
+def _unit_report(ws, unit, files: list, out, now: dt.datetime) -> None:
+    wb, st = _workbook(out, f"Kết quả kiểm tra tệp gửi về - {unit.name}")
     sh = wb.add_worksheet("Kết quả kiểm tra")
     refused = sum(1 for f in files if f.outcome == "rejected")
     ask = ("Đề nghị đơn vị sửa theo các đề nghị dưới đây rồi gửi lại tệp." if refused else
