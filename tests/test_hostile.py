@@ -317,3 +317,51 @@ def test_a_master_saved_again_by_a_spreadsheet_program_holds_no_false_hand_edit(
     assert again.master.manual_units == [] and not again.master.findings
     with Ledger(ws.ledger_file) as led:
         assert {u: led.current(u) for u in before} == before
+
+
+# ---------------------------------------------------------------------------- Excel's limits
+def test_a_text_too_tall_for_a_row_goes_on_over_the_next_rows_whole(ws, tmp_path):
+    """Any column of the merge report (the unit's file name, the value it typed, the finding) may
+    hold a text taller than Excel's 409-point row: it goes on over the next rows, whole (not cut),
+    marked as continued; every row is within the limit and both checkers pass."""
+    from tracker.merge import FileResult, MergeReport
+    from tracker.model.findings import Finding
+    from tracker.reports.merge_report import MORE, unit_reports_dir, write_merge_report
+
+    unit = ws.units[0]
+    value = " ".join(f"từ{i}" for i in range(6000))           # ~40,000 characters in a 110-pixel column
+    name = "tên rất dài " * 30 + ".xlsx"
+    report = MergeReport(files=[FileResult(
+        name=name, origin=name, outcome="rejected", unit_id=unit.id, unit_name=unit.name, received=RECEIVED,
+        findings=[Finding("bad_answer", file=name, sheet="Biên bản", cell="E30", value=value, expected=H.LONG[0],
+                          text=value, criterion="c1", product="")])])
+    path = write_merge_report(ws, report, tmp_path / "ket-qua-ghep.xlsx")
+    forwarded = sorted(unit_reports_dir(path).glob("*.xlsx"))
+    ooxml_check(path, *forwarded)
+    sh = openpyxl.load_workbook(path).worksheets[0]
+    heights = [d.height for d in sh.row_dimensions.values() if d.height]
+    assert heights and max(heights) <= 409
+    rows = [[c.value or "" for c in row] for row in sh.iter_rows(min_row=5)]
+    assert len(rows) > 3 and all(r[0] == 1 for r in rows)
+    column = {h: i for i, h in enumerate(c.value for c in sh[4])}
+    joined = "".join(r[column["Giá trị gặp"]] for r in rows)
+    assert joined.replace("\n", "").replace(" ", "") == value.replace(" ", "")      # whole, nothing cut
+    assert "".join(r[column["Giá trị cho phép"]] for r in rows).replace("\n", "") == H.LONG[0]
+    assert rows[-1][column["Tệp"]].endswith(MORE)
+    # The unit's copy: its statement holds the value too, and goes on likewise.
+    ush = openpyxl.load_workbook(forwarded[0]).worksheets[0]
+    assert max(d.height for d in ush.row_dimensions.values() if d.height) <= 409
+    assert len(list(ush.iter_rows(min_row=5))) > 3
+
+
+def test_no_sheet_of_ours_asks_for_a_row_taller_than_excel_allows(tmp_path):
+    path = tmp_path / "tall.xlsx"
+    wb = SafeWorkbook(str(path))
+    sh = wb.add_worksheet("a")
+    sh.set_row(0, 2000)
+    sh.set_row_pixels(1, 5000)
+    sh.write_string(0, 0, "x")
+    wb.close()
+    ooxml_check(path)
+    heights = openpyxl.load_workbook(path).worksheets[0].row_dimensions
+    assert 400 < heights[1].height <= 409 and 400 < heights[2].height <= 409

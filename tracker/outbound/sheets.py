@@ -32,6 +32,9 @@ from xlsxwriter.worksheet import Worksheet
 
 from tracker.model.text import CELL_MAX, cell_text, fit_cell, utf16_len, whole_chars, xml_safe
 
+MAX_ROW_PT = 409         # Excel's highest row, in points (tracker.outbound.styles measures to it)
+MAX_ROW_PX = int(MAX_ROW_PT * 4 / 3)      # the same in xlsxwriter's pixels (545: 408.75 points)
+
 
 # What Excel writes as _xHHHH_ (xlsxwriter's set); an underscore that would open such a sequence.
 _ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
@@ -90,6 +93,14 @@ class SafeSheet(Worksheet):
 
     def write_comment(self, row, col, comment, options=None):
         return super().write_comment(row, col, fit_cell(whole_chars(str(comment))), options)
+
+    def set_row_pixels(self, row, height=None, cell_format=None, options=None):
+        # Excel refuses a row over 409 points ("repair"); a writer measuring a unit's long text asks
+        # for more. The cell still holds the text (the merge report goes on over the next rows).
+        # set_row reaches xlsxwriter's rows through here.
+        if height is not None and height > MAX_ROW_PX:
+            height = MAX_ROW_PX
+        return super().set_row_pixels(row, height, cell_format, options)
 
 
 class SafeSharedStrings(SharedStrings):

@@ -12,7 +12,7 @@ import functools
 import math
 import unicodedata
 
-from tracker.outbound.sheets import SafeSheet
+from tracker.outbound.sheets import MAX_ROW_PT, SafeSheet
 
 FONT = "Times New Roman"
 BODY_PT = 13
@@ -200,7 +200,6 @@ SHEET_MM = {"left": 20, "right": 15, "top": 18, "bottom": 18, "header": 8, "foot
 LANDSCAPE_PX = int((PAGE_H - (SHEET_MM["left"] + SHEET_MM["right"]) * 72 / 25.4) / PT_PER_PX)    # 990
 PORTRAIT_PX = int((PAGE_W - (SHEET_MM["left"] + SHEET_MM["right"]) * 72 / 25.4) / PT_PER_PX)     # 661
 SHEET_PT = 11            # table text
-MAX_ROW_PT = 409         # Excel's highest row
 PAGE_NUMBER = f'&C&"{FONT},Regular"&10Trang &P/&N'
 
 

@@ -108,13 +108,17 @@ class _Table:
             sh.write_string(HEADER_ROW, i, h, th)
         sh.set_row(HEADER_ROW, sheet_row_height(max(cell_lines(h, p, PT, True) for h, p in columns)))
 
-    def add(self, number: int, values: list[str], long: int) -> None:
-        """A row of `values`; the one at index `long` may run over several rows."""
-        for k, piece in enumerate(split_to_rows(values[long], self.px[long]) if values[long] else [""]):
-            row = list(values) if k == 0 else ["" for _ in values]
-            row[long] = piece
-            if k:
-                row[1] = f"{values[1]} {MORE}"
+    def add(self, number: int, values: list[str], long: int | None = None) -> None:
+        """A row of `values`. A text too tall for one row (any column: the unit's file name, the value
+        it typed, the finding) goes on over the next rows, whole: split where its lines end, the
+        file's name repeated with "(tiếp)" where it is not itself going on. Wrapped across rather
+        than cut, since this report is where staff and units read what was wrong; each piece is far
+        below a cell's 32,767 characters. `long`: kept for callers, every column is treated so."""
+        pieces = [split_to_rows(v, p) if v else [""] for v, p in zip(values, self.px)]
+        for k in range(max(map(len, pieces))):
+            row = [ps[k] if k < len(ps) else "" for ps in pieces]
+            if k and k >= len(pieces[1]):
+                row[1] = f"{one_line(values[1])[:200]} {MORE}"
             self.row += 1
             self.sh.write_number(self.row, 0, number, self.center)
             for i, v in enumerate(row[1:], 1):
