@@ -119,6 +119,7 @@ def _registry(tmp_path: Path) -> Path:
     rows = list(csv.DictReader(io.StringIO(src)))
     for i, name in enumerate(H.UNIT_NAMES):
         rows[i * 3]["name"] = name
+        rows[i * 3]["email"] = f"vanthu{i}@donvi.example.vn"           # their drafts are written too
     rows[1]["email"] = "'=1+1'@evil.example.vn"
     rows[4]["email"] = "a_x0041_@x.example.vn; =HYPERLINK(x)@x.example.vn"
     path = tmp_path / "units.csv"
@@ -248,6 +249,18 @@ def test_hostile_returns_hand_edits_and_reports_open_without_repair(hostile, tmp
     files = _written(ws)
     assert any(p.suffix == ".docx" for p in files) and any("gui-don-vi" in str(p) for p in files)
     ooxml_check(*files)
+
+
+def test_drafts_of_hostile_names_carry_forms_that_open_without_repair(hostile):
+    """The .eml drafts (subject, greeting and attachment named from hostile unit names) carry the
+    unit's form: the checkers read each attached workbook."""
+    from tracker.mail.drafts import draft
+
+    ws = Workspace(hostile.root)
+    ids = [u.id for u in ws.units if u.name in H.UNIT_NAMES][::4] + [ws.units[1].id, ws.units[4].id]
+    result = draft(ws, "invite", from_addr="ttdt@hanoi.gov.vn", today=dt.date(2026, 5, 25), only=ids)
+    assert len(result.written) == len(ids) > 3
+    ooxml_check(*result.written)
 
 
 # ---------------------------------------------------------------------------- what no file can bring
