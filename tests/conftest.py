@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -69,6 +70,58 @@ def soffice() -> str | None:
 if soffice() is None and os.environ.get("TRACKER_REQUIRE_SOFFICE"):
     raise RuntimeError("LibreOffice (soffice) is required by TRACKER_REQUIRE_SOFFICE=1 but is not installed")
 needs_soffice = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+
+
+# ../shared beside the clone (in CI too): the letter, the registry's sources, the OOXML checkers.
+# TRACKER_SHARED names it where a machine keeps it elsewhere (no machine's path in the tests).
+SHARED = Path(os.environ.get("TRACKER_SHARED") or Path(__file__).resolve().parent.parent.parent / "shared")
+OOXML_TOOLS = SHARED / "tools"
+OOXML_SUFFIXES = (".xlsx", ".docx")
+
+
+def ooxml_parts(files, into: Path) -> list[Path]:
+    """The OOXML files among `files`: .xlsx and .docx as they are, and each .xlsx/.docx attached to
+    an .eml (a draft carries the unit's form) saved under `into`; anything else is an error."""
+    import email
+    import email.policy
+
+    out = []
+    for f in map(Path, files):
+        if f.suffix.lower() in OOXML_SUFFIXES:
+            out.append(f)
+            continue
+        assert f.suffix.lower() == ".eml", f"not a file the OOXML checkers read: {f}"
+        msg = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+        attached = [a for a in msg.iter_attachments()
+                    if Path(a.get_filename() or "").suffix.lower() in OOXML_SUFFIXES]
+        assert attached, f"{f}: no workbook attached"
+        for k, a in enumerate(attached):
+            dest = into / f"{len(out)}-{k}{Path(a.get_filename()).suffix.lower()}"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(a.get_payload(decode=True))
+            out.append(dest)
+    return out
+
+
+def ooxml_check(*files) -> None:
+    """Both OOXML checkers (ISO/IEC 29500 schemas, Excel's own rules) over `files` (.xlsx, .docx, and
+    the workbooks attached to .eml drafts): zero errors, or the test fails with what they said.
+    Skipped where ../shared/tools is not beside the clone (nor at TRACKER_SHARED), except where
+    TRACKER_REQUIRE_SOFFICE is set (CI): there a missing checker is a failure, never a skip."""
+    import subprocess
+    import tempfile
+
+    if not (OOXML_TOOLS / "ooxml_validate.py").exists() or importlib.util.find_spec("lxml") is None:
+        if os.environ.get("TRACKER_REQUIRE_SOFFICE"):
+            pytest.fail(f"the OOXML checkers (lxml and {OOXML_TOOLS}) are required by TRACKER_REQUIRE_SOFFICE=1")
+        pytest.skip("OOXML checkers not beside the clone")
+    assert files, "no file to check"
+    with tempfile.TemporaryDirectory(prefix="ooxml-") as tmp:
+        paths = ooxml_parts(files, Path(tmp))
+        for check in ("ooxml_validate.py", "ooxml_rules.py"):
+            done = subprocess.run([sys.executable, str(OOXML_TOOLS / check), *map(str, paths)], capture_output=True,
+                                  text=True, check=False)
+            assert done.returncode == 0, f"{check}:\n" + done.stdout[-3000:] + done.stderr[-2000:]
 
 
 def soffice_convert(src: Path, fmt: str, outdir: Path, profile: Path | None = None) -> Path:

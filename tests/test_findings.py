@@ -34,10 +34,11 @@ PARAM_SAMPLES = dict(
     suffix=".xls", problem="Danh sách đơn vị 'units.csv' có 1 lỗi", why="", cells="E1, H1", letter="L", other="xl/Workbook.xml", hidden="row",
     holder="lệnh 'tracker merge inbox/' (máy VP-01, tiến trình 4242)", backup="backups/secret.key",
     what="workbooks", limit="2000", registered="vanthu@hoankiem.hanoi.gov.vn", other_units="Phường Cửa Nam",
-    moved="",
+    moved="", length="40.000",
     page="2", size="100000 × 100000", max_mpx="60", signature="Signature1", signer="Nguyễn Văn An (UBND Phường Ba Đình)",
     issuer="CA thử nghiệm", roots="2", valid_until="01/01/2026", valid_from="01/01/2027", checked_on="05/06/2026",
     pages="3", file_unit="Phường Ba Đình (xp-00004)", sender_unit="Sở Y tế (so-yte)", method="qr",
+    folder="D:\\chien-dich\\archive\\e0", free="0 byte", during="merge",
 )
 
 

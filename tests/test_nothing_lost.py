@@ -9,17 +9,15 @@ import hashlib
 import json
 import os
 import struct
-import subprocess
-import sys
 import threading
 from email.message import EmailMessage
-from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from conftest import held_open
+from conftest import ooxml_check
 from fill import fill
 from test_mail import XLSX, make_eml
 from test_merge import master_row
@@ -32,7 +30,6 @@ from tracker.store.ledger import Ledger
 from tracker.verify import verify
 
 AS_OF = dt.date(2026, 6, 10)
-TOOLS = Path(__file__).resolve().parent.parent.parent / "shared" / "tools"
 
 
 def run(*args):
@@ -41,15 +38,6 @@ def run(*args):
 
 def rows(ws):
     return {r.unit_id: r for r in campaign_stats(ws, AS_OF).rows}
-
-
-def ooxml_ok(*files: Path) -> None:
-    if not (TOOLS / "ooxml_validate.py").exists():
-        return
-    pytest.importorskip("lxml")
-    for check in ("ooxml_validate.py", "ooxml_rules.py"):
-        done = subprocess.run([sys.executable, str(TOOLS / check), *map(str, files)], capture_output=True, text=True)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
 
 
 # ---------------------------------------------------------------------------- hand entries refused
@@ -73,7 +61,7 @@ def test_a_refused_hand_entry_is_kept_as_typed_until_fixed(ws):
         assert "không phải" in typed["TC2"].comment.text and "master.xlsx" in typed["Tệp nguồn"].value
         assert typed["TC3"].comment is None
         assert rows(ws)["xp-00082"].status == "pending"         # nothing recorded meanwhile
-    ooxml_ok(ws.master_file)
+    ooxml_check(ws.master_file)
     # Fixed: recorded, no longer marked, merge exits 0.
     sh.cell(r, cols["TC2"] + 1).value = "Chưa đáp ứng"
     sh.cell(r, cols["Ngày nhận"] + 1).value = dt.datetime(2026, 6, 4)

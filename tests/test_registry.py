@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import SHARED
 from tracker.model.campaign import builtin_path, load_campaign, template_path
 from tracker.cli import main
 from tracker.model.errors import TrackerError
@@ -26,7 +27,7 @@ def test_builtin_campaign_matches_the_letter():
     assert [g.form for g in c.groups] == ["Phụ lục 01", "Phụ lục 02"]
     assert "1812/2025/TTDLCNS/VNPT-VTC-NEKO" in c.section("contract")["text"]
     assert c.section("support")["phone"] == "0988755769"
-    letter = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "000_7fe5338c2dfe13c6.txt"
+    letter = SHARED / "reference" / "000_7fe5338c2dfe13c6.txt"
     if letter.exists():  # the criteria texts are verbatim (shared/ lies beside the clone, in CI too)
         text = letter.read_text(encoding="utf-8")
         for cr in c.criteria:
@@ -180,7 +181,7 @@ def test_the_registry_builder_writes_the_builtin_registry(tmp_path):
     """tools/build_registry.py, run on the reference data, gives templates/units-hanoi-2026.csv."""
     import importlib.util
 
-    data = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    data = SHARED / "data"
     if not (data / "hanoi-departments-2026.csv").exists():
         pytest.skip("reference data not beside the clone")
     spec = importlib.util.spec_from_file_location(

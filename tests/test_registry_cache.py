@@ -1,6 +1,8 @@
 """The checked registry is reused only while units.csv and campaign.toml are the very bytes checked."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tracker.model.errors import TrackerError
@@ -41,9 +43,15 @@ def test_a_changed_template_is_a_new_key(ws):
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": 1, "key": 1, "units": [[1]]}', b"[]"])
 def test_a_damaged_cache_is_only_a_slower_start(ws, damage):
     good = fresh(ws).units
-    (ws.state / "units-cache.json").write_bytes(damage)
+    cache = ws.state / "units-cache.json"
+    cache.write_bytes(damage)
     assert fresh(ws).units == good
-    assert fresh(ws).units == good       # and it was written again
+    # It was written again, whole: the next command reads it as it is and leaves it alone.
+    written = cache.read_bytes()
+    assert written != damage and len(json.loads(written)["units"]) == len(good)
+    stamp = cache.stat().st_mtime_ns
+    assert fresh(ws).units == good
+    assert cache.read_bytes() == written and cache.stat().st_mtime_ns == stamp
 
 
 # ---------------------------------------------------------------------- the template

@@ -142,3 +142,26 @@ def test_stats_imports_nothing_heavy_and_pipes_plain_text(hanoi, fmt, lang):
     if fmt == "table":
         assert ("Khối lượng đủ điều kiện nghiệm thu: 0 / 138 sản phẩm" if lang == "vi"
                 else "Volume that can be accepted: 0 / 138 products") in proc.stdout
+
+
+def test_names_cannot_act_on_the_terminal_nor_fake_a_line():
+    """A file name with an escape sequence, a carriage return, a line break or a right-to-left
+    override is printed escaped, in a line, a table or a finding's message; our own colours still act."""
+    from tracker.model.findings import Finding
+
+    name = "a\x1b[2J\r\n\u202eb\x9b31m.xlsx"
+    out = io.StringIO()
+    screen = Screen(stream=out)
+    screen.colour = True
+    t = Table(name)
+    t.add_column(name)
+    t.add_row(name)
+    finding = Finding("bad_zip", file=name, value="x")
+    screen.print(name, Line(("red", "✗"), f" {name}"), t, f"  {finding.message}")
+    text = out.getvalue()
+    assert "\x1b[2J" not in text and "\r" not in text and "\u202e" not in text and "\x9b" not in text
+    assert "\x1b[31m✗\x1b[0m" in text                            # our colour
+    assert "a\\x1b[2J\\r\\n\\u202eb\\x9b31m.xlsx" in text           # the finding's value, escaped whole
+    assert "a\\x1b[2J\\r" in text.splitlines()[0]                  # a bare line keeps its own line breaks only
+    # In a document the same name is readable, on one line.
+    assert "a [2J" in finding.text("vi") and "\n" not in finding.text("vi") and "\x1b" not in finding.text("vi")

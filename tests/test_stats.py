@@ -65,7 +65,7 @@ def type_paper_reply(ws: Workspace, unit_id: str, received: D, answers: dict[int
     """Type a paper reply into master.xlsx with openpyxl, as a staff member would in Excel."""
     wb = openpyxl.load_workbook(ws.master_file)
     unit = ws.unit_by_id[unit_id]
-    sh = wb[master_form.sheet_name(ws.campaign.group(unit.group).name)]
+    sh = wb[master_form.sheet_names(ws.campaign)[unit.group]]
     header = {c.value: c.column for c in sh[master_form.HEADER_ROW + 1] if c.value}
     row = next(r[0].row for r in sh.iter_rows(min_row=master_form.FIRST_ROW + 1)
                if r[header["Mã đơn vị"] - 1].value == unit_id)

@@ -31,6 +31,7 @@ from tracker.intake.incoming import Incoming
 from tracker.intake.sources import SKIP_NAMES  # noqa: F401 - the names passed over, as before
 from tracker.model.dates import VN_TZ, show_time
 from tracker.model.findings import Finding, IntakeError
+from tracker.store.disk import DiskFull
 from tracker.store.ledger import Ledger, Submission
 from tracker.store.workspace import Workspace
 
@@ -71,7 +72,7 @@ class MergeReport:
     def exit_code(self) -> int:
         """1 when a file was refused or not taken, or a hand entry in the master was refused (it is
         kept as typed until fixed); else 0."""
-        refused = any(f.outcome == "rejected" for f in self.files) or \
+        refused = any(f.outcome in ("rejected", "not_merged") for f in self.files) or \
             any(n.severity == "error" for n in self.notices)
         master = getattr(self.master, "findings", None) or []
         return 1 if refused or any(f.severity == "error" for f in master) else 0
@@ -122,6 +123,10 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
                 ledger.add_email(sha256=archived.digest, name=f.name, origin=f.origin, archived=archived.relative)
             except sources.NotTaken as e:
                 notices.append(e.finding)
+                continue
+            except DiskFull as e:
+                notices.append(Finding("disk_full", file=f.name, folder=e.finding.param("folder"),
+                                       free=e.finding.param("free"), during="merge"))
                 continue
             except OSError as e:
                 notices.append(Finding("unreadable", file=f.name, kind="email",
@@ -414,6 +419,11 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
         checkpoint("merge.archived")
     except sources.NotTaken as e:
         res.findings.append(e.finding)
+        return p
+    except DiskFull as e:        # our disk, not the unit's file: said so, not recorded, merged when given again
+        res.outcome = "not_merged"
+        res.findings.append(Finding("disk_full", file=item.name, folder=e.finding.param("folder"),
+                                    free=e.finding.param("free"), during="merge"))
         return p
     except OSError as e:
         res.findings.append(Finding("unreadable", file=item.name, reason=e.strerror or type(e).__name__))

@@ -7,6 +7,7 @@ import click
 from tracker.cli.app import CONTEXT, Command, screen
 from tracker.cli.screen import Line
 from tracker.model.language import N_, _
+from tracker.model.text import for_terminal
 
 
 def demo_command() -> click.Command:
@@ -138,7 +139,9 @@ def run_demo(directory, force) -> None:
                 "trống), {late} tệp muộn, và {special} trường hợp đặc biệt:").format(
                   files=len(files), on_time=on_time, late=len(plain) - on_time, special=len(sim.special)),
               *("  - " + _("{unit}: {what} ({file}, ngày {day})").format(
-                  unit=ws.unit_by_id[x.unit_id].name, what=x.what, file=x.file or "master.xlsx", day=show(x.received))
+                  unit=for_terminal(ws.unit_by_id[x.unit_id].name), what=x.what,
+                  file=for_terminal(x.file or "master.xlsx"),
+                  day=show(x.received))
                 for x in sim.special),
               _("{n} đơn vị không gửi gì.").format(n=len(sim.silent)),
               "", step(3, _("Ghép tệp"), _("(như 'tracker merge {inbox}')").format(inbox=sim.inbox)))

@@ -4,6 +4,7 @@ import click
 from tracker.cli.app import CONTEXT, Command, Group, as_of_option, beside_lines, campaign_option, screen
 from tracker.cli.screen import Line
 from tracker.model.language import _
+from tracker.model.text import for_terminal as shown
 
 
 def from_option():
@@ -134,7 +135,7 @@ def _no_email(ws, units) -> list:
         return []
     return [Line(("yellow", _("{n} đơn vị chưa có email trong {registry} (cột email), chưa có thư:").format(
                 n=len(units), registry=ws.registry_file)))] + \
-        [f"  - {u.id}: {u.name}" + (" " + _("(điện thoại {phone})").format(phone=u.phone) if u.phone else "")
+        [f"  - {u.id}: {shown(u.name)}" + (" " + _("(điện thoại {phone})").format(phone=u.phone) if u.phone else "")
          for u in units]
 
 
@@ -187,7 +188,8 @@ def _run_send(campaign_dir, kind, as_of, host, port, starttls, use_ssl, user, fr
     if dry_run:
         lines.append(Line(("bold", _("Chạy thử: sẽ gửi {n} {what} (không gửi, không ghi gì):").format(
             n=len(report.planned), what=what))))
-        lines += [f"  - {o.unit.id}: {', '.join(o.recipients)} · {o.subject} · {o.attachment.name} "
+        lines += [f"  - {o.unit.id}: {shown(', '.join(o.recipients))} · {shown(o.subject)} · "
+                  f"{shown(o.attachment.name)} "
                   f"({o.attachment.stat().st_size // 1024} KB)" for o in report.planned]
     else:
         lines.append(_("Đã gửi {n} {what}.").format(n=len(report.sent), what=what))
@@ -195,14 +197,14 @@ def _run_send(campaign_dir, kind, as_of, host, port, starttls, use_ssl, user, fr
         lines.append(_("{n} đơn vị đã được gửi ở lần chạy trước (bỏ qua).").format(n=len(report.already)))
     if report.not_attempted:
         lines.append(_("{n} đơn vị chưa gửi lần này; chạy lại lệnh để gửi tiếp.").format(n=len(report.not_attempted)))
-    lines += [Line(("red", f"✗ {unit.id} ({unit.name}): {reason.message}")) for unit, reason in report.failed]
-    lines += [Line(("yellow", f"! {unit.id} ({unit.name}): {note.message}")) for unit, note in report.partial]
+    lines += [Line(("red", f"✗ {unit.id} ({shown(unit.name)}): {reason.message}")) for unit, reason in report.failed]
+    lines += [Line(("yellow", f"! {unit.id} ({shown(unit.name)}): {note.message}")) for unit, note in report.partial]
     if report.unconfirmed:
         lines.append(Line(("yellow", _(
             "{n} đơn vị chưa rõ đã nhận được thư (lần gửi trước bị dừng đúng lúc máy chủ đang nhận). Hãy kiểm tra "
             "(hộp thư Đã gửi, hoặc gọi đơn vị), rồi chạy lại lệnh với --mark-sent MÃ nếu đơn vị đã nhận, hoặc "
             "--resend-unconfirmed để gửi lại:").format(n=len(report.unconfirmed)))))
-        lines += ["  - " + _("{unit}: {name} (lúc {at})").format(unit=unit.id, name=unit.name, at=at)
+        lines += ["  - " + _("{unit}: {name} (lúc {at})").format(unit=unit.id, name=shown(unit.name), at=at)
                   for unit, at in report.unconfirmed]
     lines += _no_email(ws, report.no_email)
     if report.aborted:

@@ -6,6 +6,7 @@ import click
 from tracker.cli.app import CONTEXT, Command, campaign_option, parse_date, screen
 from tracker.cli.screen import Line
 from tracker.model.language import _
+from tracker.model.text import for_terminal as shown
 
 
 def fetch_command() -> click.Command:
@@ -90,7 +91,7 @@ def _fetch(host, port, user, folders, security, insecure, move_to, since, no_mer
         out.print(Line(("yellow", _("Lưu ý:")), " " + _("Tệp {file} ({sender}, “{subject}”) đã lấy về nhưng không còn "
                                                        "trong inbox/: chưa ghép. Nếu cần, lưu lại thư đó từ hộp thư "
                                                        "rồi chạy 'tracker merge'.").format(
-            file=p.path.name, sender=p.sender, subject=p.subject)))
+            file=shown(p.path.name), sender=shown(p.sender), subject=shown(p.subject))))
     imap.mark_merged(ws, gone)
     if no_merge:
         if todo:
@@ -130,15 +131,16 @@ def _print_fetch(out, ws, report) -> None:
         for m in report.planned:
             when = m.date or m.received
             day = when.astimezone(_vn()).strftime("%d/%m/%Y %H:%M") if when else _("không rõ ngày")
-            atts = ", ".join(m.attachments) if m.attachments else _("không có tệp đính kèm")
+            atts = ", ".join(map(shown, m.attachments)) if m.attachments else _("không có tệp đính kèm")
             over = ("red", " " + _("quá lớn, sẽ bỏ qua")) if m.size > report.max_bytes else (None, "")
-            out.print(Line(f"  - {m.sender or _('không rõ người gửi')} · {day} · “{m.subject}” · {_size(m.size)} · "
+            out.print(Line(f"  - {shown(m.sender) or _('không rõ người gửi')} · {day} · “{shown(m.subject)}” · "
+                           f"{_size(m.size)} · "
                            f"{atts}", over))
     else:
         out.print(_("Đã lấy {n} thư mới từ {where} ({folders}) vào {inbox}/.").format(
             n=len(report.saved), where=report.where, folders=folders, inbox=ws.root / "inbox"))
         for saved in report.saved:
-            out.print(f"  + {saved.message.shown} → {saved.path.name}")
+            out.print(f"  + {shown(saved.message.shown)} → {shown(saved.path.name)}")
     if report.already:
         out.print(_("{n} thư đã lấy ở lần trước (cùng Message-ID hoặc cùng nội dung): bỏ qua.").format(
             n=len(report.already)))
@@ -151,7 +153,7 @@ def _print_fetch(out, ws, report) -> None:
         out.print(Line(("red", "✗"), " " + (_(
             "Bỏ qua {message} (thư mục '{folder}'): thư quá lớn ({size}, tối đa {limit}). Thư vẫn nằm trên máy chủ: "
             "mở bằng Outlook hoặc webmail, lưu riêng tệp Excel đính kèm rồi chạy 'tracker merge TỆP'.").format(
-            message=m.shown, folder=m.folder, size=_size(m.size), limit=_size(report.max_bytes)))))
+            message=shown(m.shown), folder=shown(m.folder), size=_size(m.size), limit=_size(report.max_bytes)))))
     for folder, reason in report.failed:
         out.print(Line(("red", "✗"), " " + reason))
     if report.aborted:

@@ -4,8 +4,10 @@ from __future__ import annotations
 from tracker.cli import labels
 from tracker.cli.screen import Line, Screen
 from tracker.model.language import _
+from tracker.model.text import for_terminal as shown
 
-STYLE = {"accepted": "green", "replaced": "green", "stale": "cyan", "duplicate": "dim", "rejected": "red"}
+STYLE = {"accepted": "green", "replaced": "green", "stale": "cyan", "duplicate": "dim", "rejected": "red",
+         "not_merged": "yellow"}
 WHICH_VERSION = ("replaced", "stale")
 
 
@@ -44,9 +46,9 @@ def print_merge(out: Screen, report) -> int:
         out.print(Line(("red", "✗"), f" {n.message}") if n.severity == "error" else Line(("yellow", note), f" {n.message}"))
     lines: list = []   # printed 500 at a time: a line per file, thousands of them at national scale
     for f in report.files:
-        unit = f" → {f.unit_name}" if f.unit_name else ""
-        lines.append(Line((STYLE[f.outcome], labels.outcome(f.outcome)), f": {f.name}{unit}"))
-        if f.outcome == "rejected":
+        unit = f" → {shown(f.unit_name)}" if f.unit_name else ""
+        lines.append(Line((STYLE[f.outcome], labels.outcome(f.outcome)), f": {shown(f.name)}{unit}"))
+        if f.outcome in ("rejected", "not_merged"):
             lines += refusal_lines(f.findings)
         # Which version is current, and why (its received time), on the file's own line.
         lines += [f"    {w.message}" for w in f.findings if w.code in WHICH_VERSION]
@@ -58,6 +60,9 @@ def print_merge(out: Screen, report) -> int:
     lines += ["", _("Tổng: {files} tệp; đã nhận {accepted}; đã ghép trước đó {duplicate}; từ chối {rejected}.").format(
         files=len(report.files), accepted=accepted, duplicate=report.count("duplicate"),
         rejected=report.count("rejected"))]
+    if report.count("not_merged"):
+        lines.append(_("Chưa ghép {n} tệp vì ổ đĩa của chiến dịch đầy (không phải lỗi của đơn vị): giải phóng chỗ trống "
+                       "rồi ghép lại các tệp đó.").format(n=report.count("not_merged")))
     m = report.master
     if m.manual_units:
         lines.append(_("Đã ghi nhận nhập tay trên master.xlsx của {n} đơn vị.").format(n=len(m.manual_units)))

@@ -6,12 +6,20 @@ table too wide even so is cut into parts, each repeating the first column; a wor
 terminal: importing it and laying out with it cost `tracker stats` more than the rest of the
 command (benchmarks/README.md, goal: start-up at most 3x `python -c pass`). Output to a pipe or a
 file is plain text, without escape codes.
+
+Whatever a line holds (a file name, a unit name, an email's subject), its control characters,
+bidirectional overrides and lone surrogates are printed as escapes ("\\x1b", "\\u202e"): a name
+can neither clear the screen nor hide or reorder text; only our own line breaks and colours act.
+Values that could start a line of their own (a file name with a line break) are escaped where
+they are put in a line (tracker.model.text.for_terminal), line breaks included.
 """
 from __future__ import annotations
 
 import os
 import sys
 import unicodedata
+
+from tracker.model.text import for_terminal
 
 _SGR = {"bold": "1", "dim": "2", "italic": "3", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
 _BOX = {"utf": ("┏━┳┓", "┃┃┃", "┡━╇┩", "│││", "└─┴┘"),
@@ -228,6 +236,18 @@ def _windows_vt() -> bool:   # pragma: no cover - Windows only
         return False
 
 
+def _shown(text: str) -> str:
+    return for_terminal(text, keep="\n")
+
+
+def _shown_table(table: Table) -> Table:
+    """The table with every text as it may be printed (see the module's doc)."""
+    shown = Table(_shown(table.title))
+    shown.columns = [(_shown(h), j) for h, j in table.columns]
+    shown.rows = [([_shown(c) for c in cells], bold) for cells, bold in table.rows]
+    return shown
+
+
 class Screen:
     """Where the command line writes (stdout, or stderr with err=True)."""
 
@@ -245,18 +265,18 @@ class Screen:
         return f"\x1b[{codes}m{text}\x1b[0m" if codes else text
 
     def _line(self, line: Line) -> str:
-        return "".join(self.style(text, s) for s, text in line.pieces)
+        return "".join(self.style(_shown(text), s) for s, text in line.pieces)
 
     def print(self, *blocks) -> None:
         """Lines (Line, or a str) and tables, written at once."""
         out = []
         for b in blocks:
             if isinstance(b, Table):
-                out.extend(render_table(b, self.width, self.style, self.box))
+                out.extend(render_table(_shown_table(b), self.width, self.style, self.box))
             elif isinstance(b, Line):
                 out.append(self._line(b))
             else:
-                out.append(str(b))
+                out.append(_shown(str(b)))
         self.stream.write("".join(x + "\n" for x in out))
         self.stream.flush()
 

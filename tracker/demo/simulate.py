@@ -19,6 +19,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 from tracker.model import ident
+from tracker.outbound.sheets import excel_escape
 
 MET, NOT_MET, BLANK = "met", "not_met", "blank"
 VN_OFFSET = "+0700"
@@ -170,7 +171,8 @@ def _set_cells(xml: str, cells: dict[str, object]) -> str:
         elif isinstance(value, str) and value.startswith("=") and len(value) > 1:
             cell = f"<c{attrs}><f>{escape(value[1:])}</f></c>"
         else:
-            cell = f'<c{attrs} t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
+            # As Excel writes text: a control character as _x0007_, a typed "_x0041_" as _x005F_x0041_.
+            cell = f'<c{attrs} t="inlineStr"><is><t xml:space="preserve">{escape(excel_escape(str(value)))}</t></is></c>'
         xml = xml[:m.start()] + cell + xml[m.end():]
     # Other formulas lose their cached values, as when a spreadsheet program saves a changed file
     # without computing: a reader that opens it computes them (the conclusion follows the domain).
@@ -272,7 +274,7 @@ def type_into_master(ws, unit, answers: dict | str = MET, *, received: dt.date |
     with zipfile.ZipFile(ws.master_file) as z:
         parts = {i.filename: z.read(i) for i in z.infolist()}
         infos = z.infolist()
-    part = _sheet_parts(parts)[master_form.sheet_name(campaign.group(unit.group).name)]
+    part = _sheet_parts(parts)[master_form.sheet_names(campaign)[unit.group]]
     xml = parts[part].decode("utf-8")
     cells: dict[str, object] = {}
     for p in unit.products:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from tracker.model import ident
 from tracker.model.findings import Finding, IntakeError
+from tracker.model.text import CELL_MAX, utf16_len
 from tracker.intake.normalize import AnswerMap, clean_text, label_key, legacy_text
 from tracker.intake.xlsx import Cell, XlsxBook, col_letters, split_ref
 
@@ -529,7 +530,10 @@ def _free_text(ctx: _Ctx, sheet, ref, cell: Cell | None, field: str) -> str:
     text, kind = legacy_text(text)
     if kind:
         ctx.add("legacy_font", sheet, ref, str(cell.value), field=field, legacy=kind, text=text[:80])
-    return text[:4000]
+    if utf16_len(text) > CELL_MAX:
+        # Kept whole (the ledger holds it); our workbooks show it cut with a mark (tracker.model.text).
+        ctx.add("long_text", sheet, ref, field=field, length=f"{len(text):,}".replace(",", "."))
+    return text
 
 
 def _domain(ctx: _Ctx, sheet, ref, cell, product) -> str:

@@ -9,7 +9,8 @@ It reads what Excel reads, and says what Excel does not show:
 - parts are found the way Excel finds them: the package's relationships name the workbook part,
   the workbook's relationships its sheets, shared strings and styles; a package that names two
   (or no) workbooks, or two members that are one part to a reader (`safety.part_key`), is refused;
-- text is what the cell displays: the runs of a rich or inline string, never its phonetic guide;
+- text is what the cell displays: the runs of a rich or inline string, never its phonetic guide,
+  its _xHHHH_ escapes decoded;
 - `hidden(sheet, ref, cell)` tells why a person does not see a cell's content (hidden sheet or
   window, hidden, zero-height or collapsed row, hidden or zero-width column, a merged range covering
   it, a number format that prints something else, letters (or a run of them) the colour of the
@@ -30,6 +31,7 @@ from defusedxml import ElementTree as SafeET
 
 from tracker.intake import display
 from tracker.model.findings import Finding, IntakeError
+from tracker.model.text import excel_unescape
 from tracker.intake.safety import part_key, read_member
 
 MEMBER_LIMIT = 50 * 1024 * 1024
@@ -334,7 +336,7 @@ class XlsxBook:
                     if si.tag != si_tag:
                         continue
                     if len(si) == 1 and si[0].tag == t_tag and not len(si[0]):    # plain text: most strings
-                        append(si[0].text or "")
+                        append(excel_unescape(si[0].text or ""))
                     else:
                         append(_shown_text(si, t_tag, r_tag))
         return self._sst
@@ -462,7 +464,7 @@ class XlsxBook:
                     elif has_v:
                         raise self._damaged("no_text", sheet_name, ref)
                 elif t == "str":
-                    value, kind = raw or "", "s"
+                    value, kind = excel_unescape(raw or ""), "s"
                 elif t == "b":
                     value, kind = raw == "1", "b"
                 elif t == "e":
@@ -649,7 +651,8 @@ class RichText(str):
 
 def _shown_text(el, t_tag: str, r_tag: str) -> str:
     """The text a string item (<si> or <is>) shows: its own <t> and its runs' <t>; phonetic guides
-    (<rPh>) and anything else are not displayed, so never read."""
+    (<rPh>) and anything else are not displayed, so never read. Excel's escapes are decoded
+    (_x0007_ is a control character, _x005F_x0041_ the text "_x0041_"), as Excel shows them."""
     parts, runs = [], []
     for child in el:
         if child.tag == t_tag:
@@ -665,8 +668,8 @@ def _shown_text(el, t_tag: str, r_tag: str) -> str:
             if look is not None and text.strip():
                 runs.append((text, *look))
     if not runs:
-        return "".join(parts)
-    out = RichText("".join(parts))
+        return excel_unescape("".join(parts))
+    out = RichText(excel_unescape("".join(parts)))
     out.runs = tuple(runs)
     return out
 

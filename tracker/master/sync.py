@@ -16,9 +16,12 @@ and moved into backups/ once what it held is recorded or kept in master.xlsx.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import posixpath
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from tracker.model.campaign import Campaign, nfc
 from tracker.model.dates import VN_TZ, show_time, try_parse_date
 from tracker.store.crash_points import checkpoint
 from tracker.model.findings import Finding
+from tracker.model.text import cell_text, excel_unescape
 from tracker.store.ledger import Ledger, Submission
 from tracker.stats import compute
 from tracker.store.files import sha256_file, write_user_file
@@ -76,6 +80,53 @@ def _cell_date(value) -> dt.date | None | str:
     return d if d else str(value)
 
 
+def _value(value):
+    """A cell's value as Excel shows it: openpyxl leaves text's _xHHHH_ escapes (a control
+    character as _x0007_, a literal "_x0041_" as _x005F_x0041_) as written in the file."""
+    return excel_unescape(value) if isinstance(value, str) else value
+
+
+def _as_written(wb, path: Path) -> None:
+    """Give openpyxl's read-only sheets the shared strings as the file writes them. openpyxl drops
+    every "x005F_" of a shared string (and only there: not of an inline string), which turns an
+    escaped literal "_x005F_x0041_" into the escape "_x0041_" and a typed "x005F_" into nothing;
+    read as written, _value decodes both kinds of string alike. Excel and LibreOffice save the
+    master with shared strings."""
+    from defusedxml.ElementTree import fromstring
+
+    tables = {id(s._shared_strings): s._shared_strings for s in wb.worksheets if hasattr(s, "_shared_strings")}
+    if len(tables) != 1:
+        return
+    [table] = tables.values()
+    if not table:
+        return
+    try:
+        with zipfile.ZipFile(path) as z:
+            rels = fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            target = next((r.get("Target") for r in rels if str(r.get("Type", "")).endswith("/sharedStrings")), None)
+            if not target:
+                return
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            root = fromstring(z.read(part))
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError, SyntaxError):
+        return
+    ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    raw = []
+    for si in root.iter(ns + "si"):
+        raw.append("".join(t.text or "" for child in si for t in ([child] if child.tag == ns + "t" else
+                                                                   child.iter(ns + "t") if child.tag == ns + "r"
+                                                                   else ())))
+    if len(raw) == len(table):
+        table[:] = raw
+
+
+def _same(shown, snapped) -> bool:
+    """Does a row's value equal its snapshot (a long text's snapshot is its digest)?"""
+    if isinstance(snapped, dict) and isinstance(shown, str) and set(snapped) == {"sha256"}:
+        return hashlib.sha256(shown.encode("utf-8")).hexdigest() == snapped["sha256"]
+    return shown == snapped
+
+
 def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[Finding]]:
     """(rows by product id, snapshots by product id, findings) from a master workbook."""
     import openpyxl
@@ -89,10 +140,12 @@ def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[F
         findings.append(Finding("master_unreadable", file=name, value=type(e).__name__))
         return {}, {}, findings
     try:
+        _as_written(wb, path)
         if _form().ID_SHEET not in wb.sheetnames:
             findings.append(Finding("master_no_snapshot", file=name))
             return {}, {}, findings
-        ident = {r[0]: r[1] for r in wb[_form().ID_SHEET].iter_rows(values_only=True, max_col=2) if r and r[0]}
+        ident = {_value(r[0]): _value(r[1]) for r in wb[_form().ID_SHEET].iter_rows(values_only=True, max_col=2)
+                 if r and r[0]}
         if ident.get("campaign_id") != campaign.id:
             findings.append(Finding("master_other_campaign", file=name, value=ident.get("campaign_id") or "",
                                     expected=campaign.id))
@@ -123,7 +176,7 @@ def read_master_rows(path: Path, campaign: Campaign) -> tuple[dict, dict, list[F
             for ri, row in enumerate(ws.iter_rows(values_only=True, min_row=header_at + 1), header_at + 1):
                 if pid_col >= len(row) or not row[pid_col]:
                     continue
-                get = lambda h: row[cols[h]] if h in cols and cols[h] < len(row) else None  # noqa: E731
+                get = lambda h: _value(row[cols[h]]) if h in cols and cols[h] < len(row) else None  # noqa: E731
                 rows[str(row[pid_col])] = {
                     "sheet": ws.title, "row": ri,
                     "received_at": _cell_date(get("Ngày nhận")),
@@ -212,7 +265,7 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
                      "answers": {c: to_key.get(nfc(str(v or "")).strip().casefold(), v)
                                  for c, v in row["answers"].items()},
                      "notes": row["notes"], "proposals": row["proposals"], "signer": row["signer"]}
-            if shown != {k: snap.get(k) for k in shown}:
+            if not all(_same(v, snap.get(k)) for k, v in shown.items()):
                 edited.append(p.id)
         if not edited:
             continue
@@ -267,6 +320,12 @@ def _absorb_one(ws: Workspace, ledger: Ledger, path: Path, out: Absorbed) -> boo
                and not _text_changed(s, sub, campaign) for s in history):
             continue
         sub.received_at = first_date or today
+        # Texts left as the master showed them are the current version's, whole (a cell shows a
+        # text cut to what it holds; notes: _hand_notes).
+        if current is not None and sub.proposals == cell_text(current.proposals):
+            sub.proposals = current.proposals
+        if current is not None and sub.signer == cell_text(current.signer):
+            sub.signer = current.signer
         # Ordered by time like a file: a hand edit saved before the current version was received
         # (read back late from a master written beside) is kept in the history, never over it.
         sub.stale = current is not None and sub.when < current.when
@@ -289,7 +348,7 @@ def _hand_notes(current: Submission | None, typed: dict[str, str], campaign: Cam
     gets what was typed as its whole note, its product's alone (never copied onto another row)."""
     note, notes = (current.note, dict(current.notes)) if current is not None else ("", {})
     for pid, text in typed.items():
-        if text == _form().notes_text(current, campaign, pid, alone):
+        if text == cell_text(_form().notes_text(current, campaign, pid, alone)):     # as shown: kept whole
             continue
         for key in [k for k in notes if k[0] == pid]:
             del notes[key]
@@ -298,8 +357,9 @@ def _hand_notes(current: Submission | None, typed: dict[str, str], campaign: Cam
 
 
 def _text_changed(current: Submission, sub: Submission, campaign: Campaign) -> bool:
-    return ((sub.note, sub.notes) != (current.note, current.notes) or sub.proposals != current.proposals
-            or sub.signer != current.signer)
+    """Do the texts of a hand edit (as the master shows them) differ from `current`'s?"""
+    return ((sub.note, sub.notes) != (current.note, current.notes)
+            or cell_text(sub.proposals) != cell_text(current.proposals) or cell_text(sub.signer) != cell_text(current.signer))
 
 
 def _untouched(ws: Workspace, ledger: Ledger) -> bool:

@@ -9,18 +9,19 @@ manual entries before rebuilding (see tracker.master.sync).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 
 import re
 
-import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell, xl_rowcol_to_cell_fast
 
 from tracker.model.campaign import Campaign
 from tracker.model.dates import from_iso, show_text
 from tracker.model.findings import Finding
+from tracker.model.text import CELL_MAX, cell_text, one_line, utf16_len, xml_safe
+from tracker.outbound.sheets import SafeSheet, SafeWorkbook
 from tracker.outbound.styles import (
     FORM_BASE,
     LANDSCAPE_PX,
@@ -61,7 +62,7 @@ WIDTH_PX = {"STT": 34, "Đơn vị": 166, "Sản phẩm": 110, "Ngày nhận": 7
 PT = SHEET_PT
 
 
-class _MasterSheet(Worksheet):
+class _MasterSheet(SafeSheet):
     """A master worksheet, written faster than xlsxwriter alone would, to the same bytes.
 
     Formulas: ours use only classic functions (IF, COUNTIF(S), SUM, ...), and xlsxwriter runs
@@ -100,8 +101,28 @@ class _MasterSheet(Worksheet):
 
 
 def sheet_name(name: str) -> str:
-    clean = "".join("-" if ch in "[]:*?/\\" else ch for ch in name).strip("'")
-    return clean[:31] or "Khối"
+    """A group's name as a sheet may be named: without the characters Excel forbids ([]:*?/\\ and
+    control characters), no apostrophe at either end, 31 characters at most."""
+    clean = "".join("-" if ch in "[]:*?/\\" else ch for ch in xml_safe(name)).strip("'")
+    clean = clean[:31].rstrip("'")
+    return clean if clean.strip() else "Khối"
+
+
+def sheet_names(campaign: Campaign) -> dict[str, str]:
+    """Group id -> the name of its sheet in the master: sheet_name(), made unique ignoring case
+    among the master's sheets (a number added), never "History" (Excel keeps that name)."""
+    taken = {n.casefold() for n in (SUMMARY_SHEET, LOG_SHEET, ID_SHEET, "History")}
+    out = {}
+    for g in campaign.groups:
+        name = base = sheet_name(g.name)
+        k = 2
+        while name.casefold() in taken:
+            suffix = f" ({k})"
+            name = base[:31 - len(suffix)].rstrip("'") + suffix
+            k += 1
+        taken.add(name.casefold())
+        out[g.id] = name
+    return out
 
 
 def quote_sheet(name: str) -> str:
@@ -147,11 +168,26 @@ def products_of(rows) -> dict[str, int]:
     return out
 
 
+TEXT_KEYS = ("notes", "proposals", "signer")
+
+
 def row_snapshot(row: ProductRow, sub, campaign: Campaign, alone: bool = True) -> dict:
-    """The editable values of one product row, as the master shows them."""
+    """The editable values of one product row, as the master shows them (a text too long for a
+    cell: cut as its cell shows it)."""
     return {"received_at": row.received_at.isoformat() if row.received_at else None, "answers": row.answers,
-            "notes": notes_text(sub, campaign, row.product_id, alone), "proposals": sub.proposals if sub else "",
-            "signer": sub.signer if sub else ""}
+            "notes": cell_text(notes_text(sub, campaign, row.product_id, alone)),
+            "proposals": cell_text(sub.proposals if sub else ""), "signer": cell_text(sub.signer if sub else "")}
+
+
+def snapshot_json(snap: dict) -> str:
+    """A row's snapshot as its cell of the hidden sheet holds it: JSON, and when that would not fit
+    a cell, its long texts as {"sha256": digest of the text} (tracker.master.sync compares so)."""
+    text = json.dumps(snap, ensure_ascii=False)
+    if utf16_len(text) <= CELL_MAX:
+        return text
+    short = {k: ({"sha256": hashlib.sha256(v.encode("utf-8")).hexdigest()}
+                 if k in TEXT_KEYS and isinstance(v, str) and len(v) > 256 else v) for k, v in snap.items()}
+    return json.dumps(short, ensure_ascii=False)
 
 
 def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=None,
@@ -170,12 +206,12 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
     # constant_memory: rows go to a temporary file as they are written, so memory does not grow
     # with the number of units (strings are then written inline, which Excel reads the same).
     # Each sheet keeps its own place: the group sheets and the snapshot rows are written together.
-    wb = xlsxwriter.Workbook(target or buf, {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
+    wb = SafeWorkbook(target or buf, {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
     wb.set_properties({"title": f"Tổng hợp - {campaign.title}", **({"created": created} if created else {})})
     st = Styles(wb, FORM_BASE)
     summary_ws = wb.add_worksheet(SUMMARY_SHEET, worksheet_class=_MasterSheet)
-    group_sheets = {g.id: wb.add_worksheet(sheet_name(g.name), worksheet_class=_MasterSheet)
-                    for g in campaign.groups}
+    names = sheet_names(campaign)
+    group_sheets = {g.id: wb.add_worksheet(names[g.id], worksheet_class=_MasterSheet) for g in campaign.groups}
     log_ws = wb.add_worksheet(LOG_SHEET, worksheet_class=_MasterSheet)
     id_ws = wb.add_worksheet(ID_SHEET, worksheet_class=_MasterSheet)
     id_ws.write_string(0, 0, "kind")
@@ -199,9 +235,8 @@ def build_master(campaign: Campaign, units: list[Unit], stats, returns, target=N
         n_products = products_of(rows)
         for r in rows:
             id_ws.write_string(snapshot_row, 0, r.product_id)
-            id_ws.write_string(snapshot_row, 1, json.dumps(
-                row_snapshot(r, unit_rows[r.unit_id].current, campaign, n_products[r.unit_id] == 1),
-                ensure_ascii=False))
+            id_ws.write_string(snapshot_row, 1, snapshot_json(
+                row_snapshot(r, unit_rows[r.unit_id].current, campaign, n_products[r.unit_id] == 1)))
             snapshot_row += 1
         if callable(stats):     # only the counts are kept: the rows go with their group
             counts.append(group_stats.counts_only())
@@ -279,7 +314,8 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kep
         domain = (sub.domains.get(r.product_id) if sub else None) or r.domain or ""
         source = ""
         if sub is not None:
-            source = "Nhập tay trên bảng tổng hợp" if sub.source == "manual" else source_names.get(sub.return_id, "")
+            source = ("Nhập tay trên bảng tổng hợp" if sub.source == "manual"
+                      else one_line(source_names.get(sub.return_id, "")))
         texts = {"Đơn vị": r.unit_name, "Sản phẩm": r.product,
                  "Ghi chú": notes_text(sub, campaign, r.product_id, n_products[r.unit_id] == 1),
                  "Đề xuất, kiến nghị": sub.proposals if sub else "", "Người ký": sub.signer if sub else "",
@@ -516,13 +552,14 @@ def _log_sheet(ws, st, returns) -> None:
         merged = _local(r["merged_at"])
         # A long reason goes on over the next rows: no row is higher than Excel allows.
         pieces = split_to_rows(reason, reason_px, LOG_PT) if reason else [""]
+        name = one_line(r["name"])         # a file's name on one line, whatever it holds
         for p, piece in enumerate(pieces):
             row += 1
             ws.set_row(row, sheet_row_height(max(cell_lines(piece, reason_px, LOG_PT),
-                                                 cell_lines(r["name"], LOG_PX[2], LOG_PT)), LOG_PT))
+                                                 cell_lines(name, LOG_PX[2], LOG_PT)), LOG_PT))
             if p:
                 ws.write_number(row, 0, k, num)
-                ws.write_string(row, 2, f"{r['name']} (tiếp)", td)
+                ws.write_string(row, 2, f"{name} (tiếp)", td)
                 ws.write_string(row, 6, piece, td)
                 continue
             ws.write_number(row, 0, k, num)
@@ -530,7 +567,7 @@ def _log_sheet(ws, st, returns) -> None:
                 ws.write_datetime(row, 1, merged, when_fmt)
             else:
                 ws.write_string(row, 1, r["merged_at"] or "", td)
-            ws.write_string(row, 2, r["name"], td)
+            ws.write_string(row, 2, name, td)
             if received is not None:
                 ws.write_datetime(row, 3, dt.datetime.combine(received, dt.time()), day_fmt)
             else:

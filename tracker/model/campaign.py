@@ -245,6 +245,12 @@ def campaign_from_data(data: dict, path: Path) -> Campaign:
     ans = data.get("answers", {})
     if not (ans.get("met") and ans.get("not_met")) or ans.get("met") == ans.get("not_met"):
         problems.append("[answers] cần hai giá trị khác nhau: met và not_met")
+    for key in ("met", "not_met"):
+        # Both are the items of the forms' dropdown list and text in the master's formulas.
+        v = str(ans.get(key) or "")
+        if any(ch in v for ch in '",') or len(v) > 100 or not v.isprintable():
+            problems.append(f"[answers].{key} '{v}' không dùng được trong danh sách thả xuống của Excel: bỏ dấu phẩy, "
+                            "dấu nháy kép và ký tự điều khiển, tối đa 100 ký tự")
     due = None
     try:
         due = dt.date.fromisoformat(str(c.get("due", "")))

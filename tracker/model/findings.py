@@ -28,6 +28,7 @@ from types import MappingProxyType
 
 from tracker.model.errors import TrackerError
 from tracker.model.language import N_, _, in_language
+from tracker.model.text import for_terminal, one_line
 
 SEVERITIES = ("error", "warning", "info")
 FIELDS = ("file", "sheet", "cell", "value", "expected")
@@ -83,6 +84,7 @@ GROUPS = {   # guide sections, in order: (heading, when these are seen)
     "registry": (N_("Danh sách đơn vị units.csv"), N_("khi init, generate, ...: lệnh dừng, không ghi gì")),
     "verify": (N_("Kiểm tra thư mục chiến dịch"), N_("tracker verify; mục 11")),
     "mail": (N_("Gửi thư"), N_("tracker mail send, tracker mail remind")),
+    "disk": (N_("Ổ đĩa đầy"), N_("lệnh nào cần ghi cũng có thể gặp; lỗi của máy, không phải của đơn vị")),
 }
 
 SEVERITY_TITLE = {"error": N_("Lỗi"), "warning": N_("Lưu ý"), "info": N_("Thông tin")}
@@ -550,6 +552,11 @@ CODES = _codes(
                               "lưu (trong Excel) trước bản đó; lưu vào lịch sử, không thay bản đang dùng."),
                            title=N_("cùng thời điểm nhận, lưu trước")))),
 
+    Code("long_text", "info", "info", N_("chữ dài hơn một ô Excel chứa được: sổ ghi giữ đủ, bảng tính hiện phần đầu"),
+         N_("Tệp '{file}', trang '{sheet}', ô {cell} ({field}) dài {length} ký tự: sổ ghi giữ đủ; master.xlsx và báo "
+            "cáo .xlsx hiện phần đầu kèm dấu […] (một ô Excel chứa tối đa 32.767 ký tự), báo cáo .docx hiện đủ."),
+         params=("field", "length")),
+
     # ----- the master ("Chú ý:" while merging)
     Code("master_bad_answer", "error", "master", N_("ô tiêu chí gõ tay sai giá trị trên master: dòng được giữ như đã gõ"),
          N_("{file}, trang '{sheet}', ô {cell}: giá trị '{value}' không phải '{met}' hay '{not_met}'. Dòng nhập tay "
@@ -844,6 +851,15 @@ CODES = _codes(
     Code("mail_partial", "warning", "mail", N_("đã gửi, nhưng máy chủ từ chối một số địa chỉ"),
          N_("Đã gửi, nhưng máy chủ từ chối một số địa chỉ ({value})."),
          staff=N_("Kiểm tra các địa chỉ đó trong units.csv.")),
+    Code("disk_full", "error", "disk", N_("ổ đĩa đầy: không ghi được tệp"),
+         N_("Ổ đĩa đầy: không ghi được tệp '{file}' vào thư mục '{folder}' (ổ đĩa đó còn trống {free})."),
+         staff=N_("Giải phóng chỗ trống trên ổ đĩa đó (xóa tệp không cần, dọn Thùng rác) hoặc chép cả thư mục chiến "
+                  "dịch sang ổ đĩa khác, rồi chạy lại lệnh. Những gì đã ghi trước đó vẫn an toàn."),
+         params=("folder", "free", "during"), by="during", variants=_v(
+             merge=Variant(N_("Ổ đĩa của chiến dịch đầy: chưa lưu được tệp '{file}' vào thư mục '{folder}' (ổ đĩa "
+                              "đó còn trống {free}), nên tệp chưa được ghép. Tệp không có lỗi gì; không báo đơn vị."),
+                           staff=N_("Giải phóng chỗ trống trên ổ đĩa đó rồi chạy lại 'tracker merge' với tệp này."),
+                           title=N_("khi ghép: tệp chưa được ghép, không phải lỗi của đơn vị")))),
     Code("mail_connection_lost", "error", "mail", N_("mất kết nối với máy chủ thư khi đang gửi; dừng gửi"),
          N_("Mất kết nối với máy chủ thư {server} khi đang gửi cho {unit} ({value})."),
          staff=N_("Chạy lại lệnh để gửi tiếp các đơn vị còn lại."), params=("server", "unit")),
@@ -932,11 +948,14 @@ class Finding:
         return wording
 
     def _namespace(self, lang: str | None) -> dict:
-        ns = _Missing({name: getattr(self, name) for name in FIELDS})
+        # The values are what units and staff typed or named (a file "a\x1b[2J.xlsx", a note of
+        # several lines): on the screen (the current language) escaped, in a document on one line.
+        shown = for_terminal if lang is None else one_line
+        ns = _Missing({name: shown(getattr(self, name)) for name in FIELDS})
         allowed = _ANSWERS_ALLOWED.fullmatch(self.expected or "")
         if allowed:         # the answers allowed, in `lang` (old ledgers stored the same words)
             ns["expected"] = _tr(lang, ANSWERS_ALLOWED).format(met=allowed[1], not_met=allowed[2])
-        params = dict(self.params)
+        params = {k: shown(v) for k, v in self.params}
         for name, v in params.items():
             if name in CHOICES and v in CHOICES[name]:
                 v = _tr(lang, CHOICES[name][v])

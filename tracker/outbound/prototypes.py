@@ -20,12 +20,12 @@ import zipfile
 from dataclasses import dataclass
 
 from xlsxwriter.core import Core
-from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.xmlwriter import XMLwriter
 
 from tracker.model.campaign import Campaign
 from tracker.model.registry import Unit
 from tracker.outbound import unit_form
+from tracker.outbound.sheets import SafeSharedStrings, formula_value, stored
 
 
 def layout_key(campaign: Campaign, unit: Unit, texts: dict, scale: int = 100) -> tuple:
@@ -101,7 +101,7 @@ class FastForms:
         """The <si> element xlsxwriter writes for one string (memoised: most strings repeat)."""
         frag = self._fragments.get(text)
         if frag is None:
-            sst = SharedStrings()
+            sst = SafeSharedStrings()
             sst.string_table = _Table([text], 1)
             xml = _xml(sst).decode("utf-8")
             frag = self._fragments[text] = xml[xml.index("<si>"):xml.rindex("</sst>")]
@@ -117,8 +117,9 @@ class FastForms:
     def _derive(self, proto: _Prototype, texts: dict, qr: bytes) -> bytes | None:
         strings = [k for k, v in proto.texts.items()
                    if v and not k.startswith("prop_") and k not in unit_form.VALUE_SLOTS]
-        old = [proto.texts[k] for k in strings]
-        new = [texts[k] for k in strings]
+        # As the sheets store them (a rich-looking text as a run, a long one cut): the string table's form.
+        old = [stored(proto.texts[k]) for k in strings]
+        new = [stored(texts[k]) for k in strings]
         fixed = set(proto.strings) - set(old)
         # The swap must be one-to-one and must not meet any fixed text, or dedup would differ.
         if len(set(old)) != len(old) or len(set(new)) != len(new) or fixed & set(new):
@@ -147,8 +148,8 @@ QR_PART = "xl/media/image1.png"          # its QR code: the workbook's only pict
 
 
 def _cached(value: str) -> bytes:
-    """A formula's cached string value as xlsxwriter writes it in the sheet."""
-    return f"<v>{XMLwriter()._escape_data(value)}</v>".encode()
+    """A formula's cached string value as a SafeSheet writes it in the sheet."""
+    return f"<v>{XMLwriter()._escape_data(formula_value(value))}</v>".encode()
 
 
 def _members(data: bytes) -> list[tuple[zipfile.ZipInfo, bytes, bytes]]:

@@ -12,7 +12,7 @@ import functools
 import math
 import unicodedata
 
-from xlsxwriter.worksheet import Worksheet
+from tracker.outbound.sheets import MAX_ROW_PT, SafeSheet
 
 FONT = "Times New Roman"
 BODY_PT = 13
@@ -42,7 +42,7 @@ CELL_PAD_H = 3.0         # points left and right of a cell's text
 WRAP_SAFETY = 1.04       # text measured 4 % wider than the font says: screen hinting, kerning
 
 
-class FormSheet(Worksheet):
+class FormSheet(SafeSheet):
     """A worksheet whose page header (the page number) is left off the first page, as
     Nghị định 30 numbers pages from the second (xlsxwriter has no option for `differentFirst`)."""
 
@@ -165,8 +165,9 @@ def wrap_text(text: str, width_pt: float, pt: float = BODY_PT, bold: bool = Fals
 
 
 def form_row_height(lines: int, pt: float = BODY_PT) -> float:
-    """Points for `lines` lines of `pt` text, in whole pixels (Excel draws rows in pixels)."""
-    return px_round(lines * pt * LINE + 2 * CELL_PAD_V)
+    """Points for `lines` lines of `pt` text, in whole pixels (Excel draws rows in pixels), never
+    above Excel's highest row (a text that long is cut on paper; the cell still holds it)."""
+    return min(MAX_ROW_PT, px_round(lines * pt * LINE + 2 * CELL_PAD_V))
 
 
 def px_round(points: float) -> float:
@@ -199,7 +200,6 @@ SHEET_MM = {"left": 20, "right": 15, "top": 18, "bottom": 18, "header": 8, "foot
 LANDSCAPE_PX = int((PAGE_H - (SHEET_MM["left"] + SHEET_MM["right"]) * 72 / 25.4) / PT_PER_PX)    # 990
 PORTRAIT_PX = int((PAGE_W - (SHEET_MM["left"] + SHEET_MM["right"]) * 72 / 25.4) / PT_PER_PX)     # 661
 SHEET_PT = 11            # table text
-MAX_ROW_PT = 409         # Excel's highest row
 PAGE_NUMBER = f'&C&"{FONT},Regular"&10Trang &P/&N'
 
 

@@ -22,13 +22,13 @@ import datetime as dt
 import io
 import re
 
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from tracker.model import ident
 from tracker.model.campaign import Campaign, letter_reference, submission
 from tracker.model.dates import show_text
 from tracker.model.registry import Unit, unit_facts
+from tracker.outbound.sheets import SafeWorkbook
 from tracker.outbound.styles import (
     FORM_BASE,
     FORM_WORKBOOK_OPTIONS,
@@ -273,7 +273,7 @@ def build_unit_workbook(campaign: Campaign, unit: Unit, secret: bytes, target=No
     string table there); `scale`: the form's print scale when the caller knows it (form_scale);
     `qr`: the unit's QR picture when the caller has made it (unit_qr)."""
     buf = io.BytesIO() if target is None else None
-    wb = xlsxwriter.Workbook(target or buf, {**FORM_WORKBOOK_OPTIONS, **(options if options is not None
+    wb = SafeWorkbook(target or buf, {**FORM_WORKBOOK_OPTIONS, **(options if options is not None
                                                                           else {"in_memory": True})})
     t = unit_texts(campaign, unit, secret)
     if scale is None:

@@ -15,9 +15,12 @@ DEADLINE = {"on_time": N_("Đúng hạn"), "late": N_("Muộn"), "missing": N_("
 # What became of a returned file (tracker.merge.FileResult.outcome): `tracker merge` lines, the merge report.
 OUTCOME = {"accepted": N_("Đã nhận"), "replaced": N_("Đã nhận, thay bản trước"),
            "duplicate": N_("Đã ghép trước đó"), "rejected": N_("Từ chối"),
-           "stale": N_("Đã nhận, lưu lịch sử (cũ hơn bản hiện có)")}
+           "stale": N_("Đã nhận, lưu lịch sử (cũ hơn bản hiện có)"),
+           # Not the unit's fault (our disk was full): not recorded, merged when given again.
+           "not_merged": N_("Chưa ghép")}
 # The same, shorter, in the narrow result column of the master's log sheet.
 OUTCOME_SHORT = {"accepted": "Đã nhận", "replaced": "Thay bản trước", "duplicate": "Đã ghép trước đó",
-                 "rejected": "Từ chối", "stale": "Bản cũ hơn, lưu lịch sử"}
+                 "rejected": "Từ chối", "stale": "Bản cũ hơn, lưu lịch sử",
+                 "not_merged": "Chưa ghép"}
 # A unit with no valid reply that did send files, all refused (`tracker missing`, the report's lists).
 SENT_REFUSED = N_("Đã gửi, bị từ chối")

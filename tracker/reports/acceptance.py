@@ -27,6 +27,7 @@ class ReportResult:
 def write_report(ws, as_of: dt.date | None = None, formats=FORMATS, folder: Path | None = None) -> ReportResult:
     """Write the acceptance report of a campaign folder (atomically) in the given formats, into
     reports/ or `folder`. A folder that cannot be written is said so, with where else to write."""
+    from tracker.store.disk import DiskFull
     from tracker.store.files import write_user_file
 
     stats = campaign_stats(ws, as_of or dt.date.today())
@@ -44,6 +45,8 @@ def write_report(ws, as_of: dt.date | None = None, formats=FORMATS, folder: Path
             data = build_report_docx(rep)
         try:
             written = write_user_file(targets[fmt], data)
+        except DiskFull:
+            raise                   # it says where and how much room is left
         except OSError as e:
             where = targets[fmt].parent
             raise TrackerError(

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import xlsxwriter
-
 from tracker.model.findings import SEVERITY_TITLE
 from tracker.model.language import in_language
+from tracker.model.text import one_line
+from tracker.outbound.sheets import SafeWorkbook
 from tracker.outbound.styles import (
     FORM_BASE,
     SHEET_PT,
@@ -50,7 +50,11 @@ def unit_reports_dir(path: Path) -> Path:
 
 
 def to_forward(f) -> bool:
-    """Does the unit need to hear of this file: refused, or a finding that asks something of it?"""
+    """Does the unit need to hear of this file: refused, or a finding that asks something of it?
+    Never a file not merged because our own disk was full: that is the staff's to fix, by merging
+    it again once there is room."""
+    if any(x.code == "disk_full" for x in f.findings):
+        return False
     return bool(f.unit_id) and (f.outcome == "rejected" or any(x.advice("vi", to="unit") for x in f.findings))
 
 
@@ -58,21 +62,19 @@ def write_merge_report(ws, report, path: Path | None = None) -> Path:
     """The staff's report at `path` (default: a new name in reports/), and one report for each unit
     that has something to act on, in unit_reports_dir(path). Returns the staff's report's path."""
     path = path or report_path(ws)
-    ws.reports.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now()
-    path = _placed(path, lambda tmp: _staff_report(ws, report, tmp, path, now))
+    path = _placed(path, lambda out: _staff_report(ws, report, out, path, now))
     by_unit: dict[str, list] = {}
     for f in report.files:
         if to_forward(f):
             by_unit.setdefault(f.unit_id, []).append(f)
     if by_unit:
         folder = unit_reports_dir(path)
-        folder.mkdir(parents=True, exist_ok=True)
         for unit_id, files in by_unit.items():
             unit = ws.unit_by_id.get(unit_id)
             if unit is not None:
                 target = folder / f"{unit.file_stem}.xlsx"
-                _placed(target, lambda tmp: _unit_report(ws, unit, files, tmp, now))
+                _placed(target, lambda out: _unit_report(ws, unit, files, out, now))
     return path
 
 
@@ -106,13 +108,17 @@ class _Table:
             sh.write_string(HEADER_ROW, i, h, th)
         sh.set_row(HEADER_ROW, sheet_row_height(max(cell_lines(h, p, PT, True) for h, p in columns)))
 
-    def add(self, number: int, values: list[str], long: int) -> None:
-        """A row of `values`; the one at index `long` may run over several rows."""
-        for k, piece in enumerate(split_to_rows(values[long], self.px[long]) if values[long] else [""]):
-            row = list(values) if k == 0 else ["" for _ in values]
-            row[long] = piece
-            if k:
-                row[1] = f"{values[1]} {MORE}"
+    def add(self, number: int, values: list[str], long: int | None = None) -> None:
+        """A row of `values`. A text too tall for one row (any column: the unit's file name, the value
+        it typed, the finding) goes on over the next rows, whole: split where its lines end, the
+        file's name repeated with "(tiếp)" where it is not itself going on. Wrapped across rather
+        than cut, since this report is where staff and units read what was wrong; each piece is far
+        below a cell's 32,767 characters. `long`: kept for callers, every column is treated so."""
+        pieces = [split_to_rows(v, p) if v else [""] for v, p in zip(values, self.px)]
+        for k in range(max(map(len, pieces))):
+            row = [ps[k] if k < len(ps) else "" for ps in pieces]
+            if k and k >= len(pieces[1]):
+                row[1] = f"{one_line(values[1])[:200]} {MORE}"
             self.row += 1
             self.sh.write_number(self.row, 0, number, self.center)
             for i, v in enumerate(row[1:], 1):
@@ -127,39 +133,43 @@ class _Table:
 
 
 def _placed(path: Path, write) -> Path:
-    """`write(tmp)` into a temporary file beside `path`, then put in place: a whole file or none where
-    people (and OneDrive) look, and beside a report held open in Excel (where it went is returned)."""
-    from tracker.store.files import place_user_file, user_temp
+    """`write(out)` the workbook into memory, then put it in place at once: a whole file or none where
+    people (and OneDrive) look, beside a report held open in Excel (where it went is returned), and
+    a full disk said as disk_full for `path`. In memory, not into a temporary file: xlsxwriter's
+    zip, failing on a full disk, fails again when it is collected and prints a traceback."""
+    import io
 
-    tmp = user_temp(path)
-    try:
-        write(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return place_user_file(tmp, path)
+    from tracker.store.files import write_user_file
+
+    out = io.BytesIO()
+    write(out)
+    return write_user_file(path, out.getvalue())
 
 
-def _workbook(path: Path, title: str):
-    # constant_memory: rows go to disk as they are written (a national merge reports thousands).
-    wb = xlsxwriter.Workbook(str(path), {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
+def _workbook(out, title: str):
+    # constant_memory: rows go to temporary files as they are written (a national merge reports
+    # thousands); the zip itself is small.
+    wb = SafeWorkbook(out, {**SHEET_WORKBOOK_OPTIONS, "constant_memory": True})
     wb.set_properties({"title": title})
     return wb, Styles(wb, FORM_BASE)
 
 
-def _staff_report(ws, report, tmp: Path, path: Path, now: dt.datetime) -> None:
-    """Written to `tmp`; `path` is where it will be (the units' folder is named after it)."""
-    wb, st = _workbook(tmp, f"Kết quả ghép tệp - {ws.campaign.title}")
+def _staff_report(ws, report, out, path: Path, now: dt.datetime) -> None:
+    """Written to `out`; `path` is where it will be (the units' folder is named after it)."""
+    wb, st = _workbook(out, f"Kết quả ghép tệp - {ws.campaign.title}")
     sh = wb.add_worksheet("Kết quả ghép")
     received = report.count("accepted") + report.count("replaced") + report.count("stale")
     forwarded = len({f.unit_id for f in report.files if to_forward(f)})
     line = (f"Thời điểm: {now:%d/%m/%Y %H:%M}. Đã nhận: {received}; đã ghép trước đó: {report.count('duplicate')}; "
-            f"từ chối: {report.count('rejected')}. Bản dành cho cán bộ (có hướng dẫn xử lý)"
+            f"từ chối: {report.count('rejected')}"
+            + (f"; chưa ghép vì ổ đĩa của chiến dịch đầy: {report.count('not_merged')} (ghép lại khi có chỗ trống)"
+               if report.count("not_merged") else "")
+            + ". Bản dành cho cán bộ (có hướng dẫn xử lý)"
             + (f"; bản gửi từng đơn vị ({forwarded} đơn vị) ở thư mục {unit_reports_dir(path).name}." if forwarded
                else "."))
     table = _Table(sh, st, STAFF_COLUMNS, STAFF_PRINTED, f"KẾT QUẢ GHÉP TỆP - {ws.campaign.title}", line)
     for n, f in enumerate(report.files, 1):
-        common = [str(n), f.name, f.unit_name or (f.unit_id or ""),
+        common = [str(n), one_line(f.name), f.unit_name or (f.unit_id or ""),
                   f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
         for finding in f.findings or [None]:
             if finding is None:
@@ -172,8 +182,8 @@ def _staff_report(ws, report, tmp: Path, path: Path, now: dt.datetime) -> None:
     wb.close()
 
 
-def _unit_report(ws, unit, files: list, path: Path, now: dt.datetime) -> None:
-    wb, st = _workbook(path, f"Kết quả kiểm tra tệp gửi về - {unit.name}")
+def _unit_report(ws, unit, files: list, out, now: dt.datetime) -> None:
+    wb, st = _workbook(out, f"Kết quả kiểm tra tệp gửi về - {unit.name}")
     sh = wb.add_worksheet("Kết quả kiểm tra")
     refused = sum(1 for f in files if f.outcome == "rejected")
     ask = ("Đề nghị đơn vị sửa theo các đề nghị dưới đây rồi gửi lại tệp." if refused else
@@ -182,7 +192,7 @@ def _unit_report(ws, unit, files: list, path: Path, now: dt.datetime) -> None:
                    f"{ws.campaign.title}. Kiểm tra lúc {now:%d/%m/%Y %H:%M}: {len(files)} tệp, {refused} tệp chưa "
                    f"được nhận. {ask}")
     for n, f in enumerate(files, 1):
-        common = [str(n), f.name, f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
+        common = [str(n), one_line(f.name), f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
         for finding in f.findings or [None]:
             if finding is None:
                 table.add(n, common + ["", "", ""], 5)

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from tracker.model.campaign import Campaign
 from tracker.model.dates import show_text
 from tracker.model.findings import Finding
+from tracker.model.text import xml_safe
 from tracker.stats import NOT_REPLIED, ProductCounts, ProductRow, Stats, UnitRow
 
 FORMATS = ("xlsx", "docx")
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def clean(text) -> str:
-    """Text safe for any XML part (docx, xlsx): control characters a unit may paste are dropped."""
-    return _XML_ILLEGAL.sub("", "" if text is None else str(text))
+    """Text safe for any XML part (docx, xlsx): control characters a unit may paste are dropped,
+    lone surrogates (no UTF-8 writer takes them) replaced."""
+    return xml_safe("" if text is None else str(text))
 
 
 def date_line(place: str, d: dt.date) -> str:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import xlsxwriter
-
 from tracker.model.dates import show_text
+from tracker.outbound.sheets import SafeWorkbook
 from tracker.outbound.styles import (
     FORM_BASE,
     PAGE_SAFETY,
@@ -60,7 +59,7 @@ SIGNATURE_MM = 30
 
 def build_report_workbook(rep: Report) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {**SHEET_WORKBOOK_OPTIONS, "in_memory": True})
+    wb = SafeWorkbook(buf, {**SHEET_WORKBOOK_OPTIONS, "in_memory": True})
     wb.set_properties({"title": clean(f"{rep.texts.title} - {rep.texts.subject}"),
                        "author": clean(rep.texts.issuer_full),
                        "comments": f"{rep.campaign.id}; số liệu tính đến {rep.as_of.isoformat()}"})

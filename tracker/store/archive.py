@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tracker.model.errors import TrackerError
+from tracker.store.disk import writing
 from tracker.store.files import _create_temp, atomic_write_bytes, sha256_file
 
 HEAD_BYTES = 128
@@ -72,15 +73,16 @@ def archive_file(root: Path, source: Path | str, known_digest: str | None = None
         return Archived(digest, dest, len(data), data[:HEAD_BYTES], _relative(dest, root))
     if dest.exists():
         return Archived(digest, dest, dest.stat().st_size, b"", _relative(dest, root))
-    fd, tmp = _create_temp(dest.parent, dest.name)
-    try:
-        opened.seek(0)
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(opened, out, 1 << 20)
-        if sha256_file(Path(tmp)) != digest:
-            raise TrackerError(f"Tệp '{source}' thay đổi trong khi đang sao lưu. Chạy lại lệnh.")
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    with writing(dest):
+        fd, tmp = _create_temp(dest.parent, dest.name)
+        try:
+            opened.seek(0)
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(opened, out, 1 << 20)
+            if sha256_file(Path(tmp)) != digest:
+                raise TrackerError(f"Tệp '{source}' thay đổi trong khi đang sao lưu. Chạy lại lệnh.")
+            os.replace(tmp, dest)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     return Archived(digest, dest, dest.stat().st_size, b"", _relative(dest, root))

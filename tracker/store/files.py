@@ -31,7 +31,16 @@ def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
 
 
 def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
-    """Replace `path` with `data` all at once: readers see the old file or the new, never half."""
+    """Replace `path` with `data` all at once: readers see the old file or the new, never half.
+    No room on the disk: tracker.store.disk.DiskFull (an OSError) naming the file, its folder and
+    the room left."""
+    from tracker.store.disk import writing
+
+    with writing(path):
+        _atomic_write(path, data, durable)
+
+
+def _atomic_write(path: Path, data: bytes, durable: bool) -> None:
     fd, tmp = _create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -98,7 +107,14 @@ def place_user_file(tmp: Path, path: Path) -> Path:
 
 def write_user_file(path: Path, data: bytes, durable: bool = True) -> Path:
     """atomic_write_bytes for a file people open: beside it when it is held open (place_user_file).
-    Returns where the bytes went."""
+    Returns where the bytes went. No room on the disk: DiskFull, as atomic_write_bytes."""
+    from tracker.store.disk import writing
+
+    with writing(path):
+        return _write_user_file(path, data, durable)
+
+
+def _write_user_file(path: Path, data: bytes, durable: bool) -> Path:
     fd, tmp = _create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -273,7 +273,9 @@ def failure_message(path: Path, e: BaseException) -> str:
         return (f"Không mở được sổ ghi '{path}' ({e}): kiểm tra quyền truy cập tệp và thư mục chiến dịch (ổ mạng "
                 "còn kết nối?), rồi chạy lại. Sổ ghi không hỏng.")
     if kind == "full":
-        return f"Ổ đĩa chứa sổ ghi '{path}' đã đầy: giải phóng chỗ trống rồi chạy lại lệnh. Dữ liệu đã ghi vẫn an toàn."
+        from tracker.store.disk import disk_full
+
+        return str(disk_full(path))
     if kind == "io":
         return (f"Lỗi đọc/ghi ổ đĩa khi dùng sổ ghi '{path}' ({e}). Kiểm tra ổ đĩa (ổ mạng, USB còn kết nối?) rồi "
                 "chạy lại; nếu lỗi lặp lại, chạy 'tracker verify'.")
