@@ -19,5 +19,8 @@ OUTCOME = {"accepted": N_("Đã nhận"), "replaced": N_("Đã nhận, thay bả
 # The same, shorter, in the narrow result column of the master's log sheet.
 OUTCOME_SHORT = {"accepted": "Đã nhận", "replaced": "Thay bản trước", "duplicate": "Đã ghép trước đó",
                  "rejected": "Từ chối", "stale": "Bản cũ hơn, lưu lịch sử"}
+# A unit's signed copy of the biên bản (stats CSV, master, reports).
+SIGNED_KIND = {"digital": "Bản ký số", "scan": "Bản quét"}
+SIGNED_VALID = {True: "Hợp lệ", False: "Chưa xác thực được", None: ""}
 # A unit with no valid reply that did send files, all refused (`tracker missing`, the report's lists).
 SENT_REFUSED = N_("Đã gửi, bị từ chối")
