@@ -82,3 +82,13 @@ def missing_csv(units) -> str:
                                      SENT_REFUSED if u.refused else DEADLINE[u.deadline_status],
                                      refusal_text(u.refused) if u.refused else ""]
                                     for i, u in enumerate(units, 1)))
+
+
+UNSIGNED_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Ngày nộp bảng tính"]
+
+
+def unsigned_csv(units) -> str:
+    """The units whose spreadsheet is in but whose signed copy is not (tracker.reports.model.unsigned_units)."""
+    return _write(UNSIGNED_HEADERS, ([i, u.unit_id, u.unit_name, u.group_name, u.email, u.phone,
+                                      u.received.strftime("%d/%m/%Y") if u.received else ""]
+                                     for i, u in enumerate(units, 1)))
