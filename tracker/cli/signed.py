@@ -37,7 +37,11 @@ def signed_command() -> click.Group:
         pass
 
     @signed.command("list", cls=Command, context_settings=CONTEXT, help=_(
-        "Các bản ký chờ xác nhận hoặc bị gắn cờ (với --all: mọi bản ký)."))
+        "Các bản ký chờ xác nhận hoặc bị gắn cờ (với --all: mọi bản ký).\n"
+        "\n"
+        "Ví dụ:\n"
+        "  tracker signed list\n"
+        "  tracker signed list --all"))
     @campaign_option()
     @click.option("--all", "show_all", is_flag=True, help=_("Liệt kê mọi bản ký, cả bản đã ghép và đã loại."))
     def list_(campaign_dir, show_all):
@@ -64,7 +68,11 @@ def signed_command() -> click.Group:
                             "loại: 'tracker signed reject SỐ'."))
 
     @signed.command("confirm", cls=Command, context_settings=CONTEXT, help=_(
-        "Xác nhận một bản ký là biên bản của đơn vị (của đơn vị đã nhận ra, hoặc của --unit)."))
+        "Xác nhận một bản ký là biên bản của đơn vị (của đơn vị đã nhận ra, hoặc của --unit).\n"
+        "\n"
+        "Ví dụ:\n"
+        "  tracker signed confirm 12\n"
+        "  tracker signed confirm bien-ban.pdf --unit xp-00004"))
     @click.argument("ref", metavar=_("SỐ_HOẶC_TÊN_TỆP"))
     @click.option("--unit", "unit_id", metavar=_("MÃ"), help=_("Mã đơn vị của bản ký, ví dụ xp-00004."))
     @click.option("--note", default="", metavar=_("GHI_CHÚ"), help=_("Ghi chú của cán bộ (lưu trong sổ ghi)."))
@@ -78,7 +86,10 @@ def signed_command() -> click.Group:
         screen().print(Line(("green", _("Đã ghép:")), " " + copy_line(c, ws.unit_by_id)))
 
     @signed.command("reject", cls=Command, context_settings=CONTEXT, help=_(
-        "Loại một bản ký (không tính cho đơn vị nào; tệp vẫn được lưu trong archive/)."))
+        "Loại một bản ký (không tính cho đơn vị nào; tệp vẫn được lưu trong archive/).\n"
+        "\n"
+        "Ví dụ:\n"
+        "  tracker signed reject 13 --note \"biên bản của đợt trước\""))
     @click.argument("ref", metavar=_("SỐ_HOẶC_TÊN_TỆP"))
     @click.option("--note", default="", metavar=_("GHI_CHÚ"), help=_("Lý do loại (lưu trong sổ ghi)."))
     @campaign_option()
@@ -93,7 +104,9 @@ def signed_command() -> click.Group:
     @signed.command("check", cls=Command, context_settings=CONTEXT, help=_(
         "Kiểm tra lại chữ ký số của các bản ký chưa xác thực được, theo chứng thư gốc hiện có trong trust/.\n"
         "\n"
-        "'tracker merge' cũng tự làm việc này mỗi khi thư mục trust/ thay đổi."))
+        "'tracker merge' cũng tự làm việc này mỗi khi thư mục trust/ thay đổi.\n"
+        "Ví dụ:\n"
+        "  tracker signed check"))
     @campaign_option()
     def check(campaign_dir):
         from tracker.api import recheck_signed

@@ -217,6 +217,7 @@ def _summary(wb, ws, st, rep: Report) -> None:
     rows = [[g.name] + [g.units[k] for k in UNIT_KEYS] for g in stats.groups]
     rows.append([TOTAL] + [u[k] for k in UNIT_KEYS])
     pg.table(UNIT_HEADERS, rows, bold_last=True)
+    pg.blank(6, glue=False)
     pg.para(rep.signed_line)
     pg.blank(6, glue=False)
     pg.line("3. Kết quả theo khối (số sản phẩm)", "bold", bold=True, glue=True)
