@@ -1261,7 +1261,7 @@ def pdf_scan(c: Corpus):
     pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n" \
           b"trailer<</Root 1 0 R>>\n%%EOF\n"
     p = c.write(c.dest("pdf_scan", "bien-ban-da-ky.pdf"), pdf)
-    return Case("pdf_scan", p, None, "rejected", "not_spreadsheet", None)
+    return Case("pdf_scan", p, None, "rejected", "signed_damaged", None)     # read as a signed copy: no page
 
 
 @builder

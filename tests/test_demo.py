@@ -68,7 +68,10 @@ def test_every_simulated_return_ends_as_planned(rehearsal):
     for c in cases:
         if c.kind == "manual":
             continue
-        (row,) = by_name[c.file]
+        found = by_name[c.file]
+        if c.kind == "email":       # the workbook; the signed PDF beside it is checked with the figures
+            found = [r for r in found if r["name"].endswith(".xlsx")]
+        (row,) = found
         codes = [f["code"] for f in json.loads(row["findings"])]
         assert row["outcome"] == c.expect, (c, codes)
         if c.code:
@@ -98,6 +101,13 @@ def test_the_figures_after_the_deadline(rehearsal):
             assert units[c.unit_id].deadline_status == "on_time"
     manual = next(c for c in cases if c.kind == "manual")
     assert units[manual.unit_id].received_at == manual.received
+    # A signed copy of each kind arrives: a photo read by its QR code, a PDF signed under the
+    # rehearsal's CA (its root in trust/), attached to the email's unit.
+    scan, email = (next(c for c in cases if c.kind == k) for k in ("scan", "email"))
+    assert stats.units.signed == 2
+    assert (units[scan.unit_id].signed_copy.kind, units[scan.unit_id].signed_copy.valid) == ("scan", None)
+    digital = units[email.unit_id].signed_copy
+    assert (digital.kind, digital.valid, digital.method) == ("digital", True, "qr")
     u = stats.units
     assert u["late"] == sum(1 for c in cases if c.kind == "late")
     assert u["missing"] == len(silent) + len(rejected_only)

@@ -579,7 +579,8 @@ def test_outlook_encoded_attachment_name_is_shown_decoded(tmp_path):
 
 
 def test_email_without_workbook_is_reported_and_merge_exits_1(ws, tmp_path):
-    eml = make_eml(tmp_path / "scan.eml", [("scan.pdf", b"%PDF-1.4", ("application", "pdf"))],
+    docx = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+    eml = make_eml(tmp_path / "scan.eml", [("bien-ban.docx", b"PK\x03\x04 not much", docx)],
                    subject="Biên bản đã ký")
     report = merge(ws, [eml], report=False)
     assert not report.notices
@@ -590,9 +591,20 @@ def test_email_without_workbook_is_reported_and_merge_exits_1(ws, tmp_path):
     archived = next(ws.archive.rglob(f"{res.sha256}*"))
     assert archived.read_bytes() == eml.read_bytes()       # kept, like everything given to merge
     assert "scan.eml" in n.message and "vanthu@donvi.example.vn" in n.message and "Biên bản đã ký" in n.message
-    assert "scan.pdf" in n.message
+    assert "bien-ban.docx" in n.message
     res = CliRunner().invoke(main, ["merge", str(eml), "-C", str(ws.root)])
     assert res.exit_code == 1 and "không kèm tệp Excel" in res.output
+
+
+def test_email_with_only_a_pdf_reads_it_as_a_signed_copy(ws, tmp_path):
+    """A PDF alone is no longer "an email without a workbook": it is read as the signed copy (this
+    one is damaged, and says so)."""
+    eml = make_eml(tmp_path / "scan.eml", [("scan.pdf", b"%PDF-1.4", ("application", "pdf"))],
+                   subject="Biên bản đã ký")
+    report = merge(ws, [eml], report=False)
+    [res] = report.files
+    assert res.outcome == "rejected" and report.exit_code == 1 and res.name == "scan.eml › scan.pdf"
+    assert [f.code for f in res.findings] == ["signed_damaged"]
 
 
 # ------------------------------------------------------------------ Outlook .msg

@@ -64,7 +64,8 @@ def test_merging_136_returns_then_stats_row_by_row(ws, inbox):
             assert row["received_at"] == "2026-06-04" and row["deadline_status"] == "on_time"
             want = "not_accepted" if i % 7 == 0 else "incomplete" if i % 11 == 0 else "accepted"
             assert row["status"] == want
-    assert doc["units"] == {"total": 136, "returned": 136, "on_time": 136, "late": 0, "missing": 0, "waiting": 0}
+    assert doc["units"] == {"total": 136, "returned": 136, "on_time": 136, "late": 0, "missing": 0, "waiting": 0,
+                            "signed": 0}
     # The ledger holds one submission per unit and every file once.
     with Ledger(ws.ledger_file) as led:
         assert led.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 136

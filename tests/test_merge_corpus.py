@@ -184,7 +184,8 @@ def _expected_rows(batch) -> dict:
                 received = case.received.isoformat()                         # the current one's day
             out[p.id] = {"unit_id": u.id, "unit_name": u.name, "group": u.group, "product": p.name,
                          "status": status, "deadline_status": deadline, "received_at": received,
-                         "received_time": when, "answers": answers}
+                         "received_time": when, "answers": answers,
+                         "signed_copy": None}       # the corpus's only PDF has no page: refused
     return out
 
 

@@ -120,9 +120,9 @@ def scen(generated_campaign, tmp_path_factory):
 
 
 # ------------------------------------------------------------------------------------ the JSON
-def _counts(total, returned, on_time, late, missing, waiting):
+def _counts(total, returned, on_time, late, missing, waiting, signed=0):
     return {"total": total, "returned": returned, "on_time": on_time, "late": late, "missing": missing,
-            "waiting": waiting}
+            "waiting": waiting, "signed": signed}
 
 
 def _products(total, accepted, not_accepted, incomplete, pending):
@@ -166,7 +166,7 @@ def test_json_every_number(scen):
     assert len(rows) == 138
     assert [(r["unit_id"], r["product"]) for r in rows] == [(u.id, p.name) for u in ws.units for p in u.products]
     assert all(list(r) == ["unit_id", "unit_name", "group", "product", "status", "deadline_status", "received_at",
-                           "received_time", "answers"] for r in rows)
+                           "received_time", "answers", "signed_copy"] for r in rows)
     by = {}
     for r in rows:
         by.setdefault(r["unit_id"], []).append(r)
@@ -284,7 +284,7 @@ def test_cli_csv_rows_agree(scen):
         received = dt.date.fromisoformat(r["received_at"]).strftime("%d/%m/%Y") if r["received_at"] else ""
         answers = [answer[r["answers"][f"c{i}"]] if r["status"] != "pending" else "" for i in range(1, 7)]
         assert line == [r["unit_id"], r["unit_name"], groups[r["group"]], r["product"], STATUS_VI[r["status"]],
-                        DEADLINE_VI[r["deadline_status"]], received] + answers
+                        DEADLINE_VI[r["deadline_status"]], received] + answers + ["", "", "", ""]   # no signed copy
     # The CSV's counts are the JSON's counts: products by result, criteria by answer (a product not
     # returned has no answer: its criteria are pending, not blank).
     for key, label in STATUS_VI.items():

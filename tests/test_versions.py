@@ -236,7 +236,7 @@ def test_a_schema_1_ledger_is_migrated_and_its_rows_keep_their_day(ws, outbox, t
     assert [f.outcome for f in files] == ["replaced"]
     with Ledger(ws.ledger_file) as led:
         assert led.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == \
-            str(SCHEMA_VERSION) == "2"
+            str(SCHEMA_VERSION) == "3"
         rows = [tuple(r) for r in led.db.execute("SELECT received_at, received_time, stale FROM submissions "
                                                  "ORDER BY id")]
     assert rows == [("2026-06-04", None, 0), ("2026-06-03", "2026-06-03T17:00:00+07:00", 1),

@@ -68,6 +68,85 @@ def merge(ws: Workspace, paths: list, received: dt.date | None = None, progress=
     return result
 
 
+# ---------------------------------------------------------------------------- signed copies
+def signed_copies(ws: Workspace, statuses=None) -> list:
+    """The signed copies recorded (tracker.store.ledger.SignedCopy), oldest first; read-only."""
+    if not ws.ledger_file.exists():
+        return []
+    with Ledger.reader(ws.ledger_file) as ledger:
+        return ledger.signed_copies(statuses=statuses)
+
+
+def find_copy(copies: list, ref: str):
+    """The copy `ref` names: its number (as `tracker signed list` shows it), its file name (with or
+    without the email's), or the start of its SHA-256 (8 characters or more). TrackerError when
+    none or several do."""
+    from tracker.model.errors import TrackerError
+
+    ref = str(ref).strip()
+    if ref.isdigit():
+        hits = [c for c in copies if c.id == int(ref)]
+    else:
+        low = ref.casefold()
+        hits = [c for c in copies if low in (c.name.casefold(), c.name.rsplit(" › ", 1)[-1].casefold())]
+        if not hits and len(ref) >= 8 and all(ch in "0123456789abcdef" for ch in low):
+            hits = [c for c in copies if c.sha256.startswith(low)]
+    if not hits:
+        raise TrackerError(f"Không có bản ký nào là '{ref}'. Xem số thứ tự và tên tệp bằng 'tracker signed list'.")
+    if len(hits) > 1:
+        raise TrackerError(f"Có {len(hits)} bản ký cùng tên '{ref}' (số {', '.join(str(c.id) for c in hits)}): "
+                           "chỉ rõ bằng số thứ tự, ví dụ 'tracker signed confirm " + str(hits[-1].id) + "'.")
+    return hits[0]
+
+
+def decide_copy(ws: Workspace, ref: str, *, unit_id: str | None = None, reject: bool = False, note: str = ""):
+    """Staff's word on a signed copy: attach it to its unit (or to `unit_id`), or reject it. The
+    master is rebuilt (its column of signed copies changes). Returns the copy as it now is."""
+    from tracker.model.errors import TrackerError
+
+    if not ws.ledger_file.exists():
+        raise TrackerError("Chưa có bản ký nào được ghép (chưa có sổ ghi). Ghép bằng 'tracker merge'.")
+    with ws.lock(), Ledger(ws.ledger_file) as ledger:
+        c = find_copy(ledger.signed_copies(), ref)
+        if reject:
+            status, unit = "rejected", c.unit_id
+        else:
+            unit = unit_id or c.unit_id
+            if unit is None:
+                raise TrackerError(f"Bản ký '{c.name}' chưa nhận ra đơn vị nào: chỉ rõ đơn vị bằng --unit, ví dụ "
+                                   f"'tracker signed confirm {c.id} --unit xp-00004'.")
+            if unit not in ws.unit_by_id:
+                raise TrackerError(f"Không có đơn vị mã '{unit}' trong {ws.registry_file.name}.")
+            status = "attached"
+        ledger.decide_signed_copy(c.id, status=status, unit_id=unit, method="staff" if not reject else c.method,
+                                  note=note)
+        _master_after(ws, ledger)
+        return ledger.signed_copy_at(c.id)
+
+
+def _master_after(ws: Workspace, ledger: Ledger):
+    """The master rebuilt after a change of the signed copies: hand edits typed in it recorded first."""
+    from tracker.master.sync import absorb_manual_entries, write_master
+
+    absorbed = absorb_manual_entries(ws, ledger)
+    return write_master(ws, ledger, force=bool(absorbed.units), absorbed=absorbed)
+
+
+def recheck_signed(ws: Workspace) -> tuple[list, list]:
+    """Read again every copy whose signature did not chain to the trust roots, with the roots now in
+    trust/: ([(before, after)] of the copies whose verdict changed, notices about trust/)."""
+    from tracker.merge import recheck_copies
+
+    if not ws.ledger_file.exists():
+        return [], []
+    notices: list = []
+    with ws.lock(), Ledger(ws.ledger_file) as ledger:
+        changed = recheck_copies(ws, ledger, notices, force=True)
+        if changed:
+            _master_after(ws, ledger)
+    return changed, notices
+
+
 class _ReportBeside:
     """The merge report, written by a forked copy of this process while this one rebuilds the
     master: both cores work on the tail of a merge. Whatever happens to the copy (an error, a

@@ -16,6 +16,11 @@ when even those cannot tell, the version merged later is used and a review findi
 
 Only regular files are read (tracker.intake.sources): links, FIFOs, devices and files past the
 size bound are listed as not taken, with why, and make the merge exit 1.
+
+A PDF or a picture (by what it holds, whatever its name) is a signed copy of the biên bản: read
+after the workbooks (tracker.intake.signed_copy, in bounded workers, judged as of the time it was
+received), so that the unit of a workbook in the same email is known when the copy is matched
+(tracker.intake.signed_match), then recorded in `signed_copies` (see `_merge_copies`).
 """
 from __future__ import annotations
 
@@ -54,6 +59,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     sha256: str = ""
     received_time: dt.datetime | None = None    # to the second (None: only the day is known)
+    copy_kind: str = ""         # a signed copy: "digital" or "scan" ("" for a workbook, or a copy not read)
+    copy_status: str = ""       # a signed copy's status in the ledger (attached, pending, flagged)
 
     @property
     def message(self) -> str:
@@ -67,6 +74,7 @@ class MergeReport:
     master: object = None
     report_path: Path | None = None
     notices: list[Finding] = field(default_factory=list)   # about inputs that are not workbooks
+    rechecked: list = field(default_factory=list)   # signed copies read again: (SignedCopy before, after)
 
     @property
     def exit_code(self) -> int:
@@ -135,6 +143,8 @@ def expand(ws: Workspace, ledger: Ledger, paths: list[Path], notices: list[Findi
             before = len(notices)
             items = list(saved_email.incoming(ws.root / archived.relative, tmp, notices, name=f.name,
                                               origin=f.origin))
+            for item in items:
+                item.email = archived.digest
             out.extend(items)
             mine = notices[before:]
             if not items and any(n.severity == "error" for n in mine):
@@ -201,7 +211,11 @@ def merge_files(ws: Workspace, ledger: Ledger, paths: list[Path], tmp: Path,
         elif received is not None:
             item.received, item.received_time, item.received_source = received, None, "option"
     unchanged: list = []
-    result.files = merge_items(ws, ledger, items, tmp, progress, workers, unchanged) + refused  # empties items
+    trust = CopyTrust(ws, result.notices)
+    # Before this merge's copies are read: those are judged by today's roots already.
+    result.rechecked = recheck_copies(ws, ledger, result.notices, trust=trust)
+    result.files = merge_items(ws, ledger, items, tmp, progress, workers, unchanged,
+                               notices=result.notices, trust=trust) + refused  # empties items
     _log_merge(ledger, result.files, len(unchanged))
     return result
 
@@ -218,7 +232,8 @@ def _log_merge(ledger: Ledger, files: list[FileResult], unchanged: int) -> None:
 
 
 def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path, progress=None,
-                workers: int | None = None, unchanged: list | None = None) -> list[FileResult]:
+                workers: int | None = None, unchanged: list | None = None,
+                notices: list | None = None, trust: CopyTrust | None = None) -> list[FileResult]:
     """Archive each file, read them in bounded workers, record them in input order. `unchanged`
     gets the contents of the files merged before and seen again unchanged where they were.
 
@@ -236,6 +251,8 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
 
     repeats: list = []
     unchanged = [] if unchanged is None else unchanged
+    copies: list[_Prepared] = []         # signed copies, read once the workbooks are recorded
+    email_units: dict[str, set] = {}     # saved email -> units of the workbooks it carried
 
     def write_repeats() -> None:
         if repeats:
@@ -253,6 +270,9 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
                 write_repeats()
                 seen.flush()
             prepared.append(p)
+            if p.copy:
+                copies.append(p)
+                continue
             if p.path is None:
                 if progress:
                     progress(advance=1)
@@ -268,14 +288,15 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
         copies made durable together before the ledger points at them. Memory stays flat as files grow."""
         nonlocal done
         end = done
-        while end < len(prepared) and (prepared[end].path is None or end in ready):
+        while end < len(prepared) and (prepared[end].path is None or prepared[end].copy or end in ready):
             end += 1
         if end == done or (end - done < RECORD_CHUNK and not final):
             return
-        flush_to_disk([ws.root / prepared[k].archived for k in range(done, end) if prepared[k].path is not None])
+        flush_to_disk([ws.root / prepared[k].archived for k in range(done, end)
+                       if prepared[k].path is not None and not prepared[k].copy])
         readings = {}
         for k in range(done, end):
-            if prepared[k].path is not None:
+            if prepared[k].path is not None and not prepared[k].copy:
                 reading = ready.pop(k)
                 if isinstance(reading, tuple):          # an .ods/.xls in disguise, found by the worker
                     reading = _convert_and_read(ws, prepared[k], reading[1], tmp)
@@ -284,9 +305,11 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
         with ledger.transaction() as db:
             for k in range(done, end):
                 p = prepared[k]
-                if p.path is not None:
+                if p.path is not None and not p.copy:
                     _record(ws, ledger, db, p, readings.pop(k), units_by_id, times)
-                results.append(p.res)
+                    if p.item.email and p.res.unit_id and p.res.outcome != "rejected":
+                        email_units.setdefault(p.item.email, set()).add(p.res.unit_id)
+                results.append(p.res)        # a copy's result is filled in by _merge_copies
                 prepared[k] = None
         for k in range(done, end):
             checkpoint("merge.recorded")
@@ -308,6 +331,9 @@ def merge_items(ws: Workspace, ledger: Ledger, items: list[Incoming], tmp: Path,
     record_ready(final=True)
     write_repeats()
     seen.flush()
+    if copies:
+        _merge_copies(ws, ledger, copies, email_units, times, progress, notices if notices is not None else [],
+                      trust)
     return results
 
 
@@ -370,6 +396,7 @@ class _Prepared:
     mtime: dt.datetime | None = None    # the given file's modification time
     converted: bool = False
     saved_time: dt.datetime | None = None   # the workbook's own saved time, when plausible
+    copy: bool = False            # a PDF or a picture: read as a signed copy (_merge_copies)
 
 
 def _return_row(p: _Prepared, outcome: str, unit_id: str | None) -> dict:
@@ -447,10 +474,15 @@ def _prepare(ws: Workspace, ledger: Ledger, item: Incoming, tmp: Path, repeats: 
     if not head:
         try:
             with open(p.path, "rb") as fh:
-                head = fh.read(128)
+                head = fh.read(1024)
         except OSError:
             head = b""
     if head[:4] == b"PK\x03\x04" and b"mimetypeapplication/vnd.oasis" not in head:
+        return p
+    from tracker.intake.signed_copy import copy_kind
+
+    if copy_kind(head) is not None:
+        p.copy = True
         return p
     from tracker.intake import safety
 
@@ -635,3 +667,205 @@ def _record(ws: Workspace, ledger: Ledger, db, p: _Prepared, reading, units_by_i
                      sha256=p.digest, return_id=return_id, stale=stale, received_time=item.received_time)
     ledger.add_submission(db, sub)
     checkpoint("merge.in_transaction")
+
+
+# ---------------------------------------------------------------------- signed copies
+# Errors of a reading that leave a digitally signed copy standing, marked not valid: the signature
+# could not be proven (no trusted root, expired, revoked, unreadable). Any other error (a signature
+# broken, the file changed after signing, a QR of another campaign, a forged QR) means the copy is
+# not recognised: flagged, never attached by itself.
+UNPROVEN = frozenset({"signed_untrusted", "signed_cert_expired", "signed_cert_not_yet_valid", "signed_revoked",
+                      "signed_unreadable"})
+COPY_REPEAT_STATUSES = ("flagged", "rejected")      # recorded as refused returns: spotted by signed_copies
+
+
+class CopyTrust:
+    """The trust roots of one merge (or one check): loaded from trust/ once, when a copy needs them;
+    a file there that is no certificate is one notice, however many copies are read."""
+
+    def __init__(self, ws: Workspace, notices: list[Finding]):
+        self.ws, self.notices, self._ctx = ws, notices, None
+
+    def context(self):
+        if self._ctx is None:
+            from tracker.intake.signed_copy import copy_context, load_trust_roots
+
+            roots, bad = load_trust_roots(self.ws.trust)
+            self.notices.extend(bad)
+            self._ctx = copy_context(self.ws.campaign, self.ws.units, self.ws.secret, roots)
+        return self._ctx
+
+
+def trust_state(ws: Workspace) -> str:
+    """What the trust folder holds, by name, size and time of each certificate file (no file read):
+    when it changes, copies whose signature was untrusted are read again."""
+    import hashlib
+
+    from tracker.intake.signed_copy import TRUST_SUFFIXES
+
+    h = hashlib.sha256()
+    try:
+        entries = sorted(os.scandir(ws.trust), key=lambda e: e.name)
+    except OSError:
+        entries = []
+    for e in entries:
+        if os.path.splitext(e.name)[1].lower() in TRUST_SUFFIXES and e.is_file():
+            st = e.stat()
+            h.update(f"{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:32]
+
+
+def copy_verdict(reading, match) -> dict:
+    """What a copy's reading and match make of it: the SignedCopy fields kind, status, unit_id,
+    method, valid, signer, signed_at, untrusted."""
+    from tracker.intake.signed_copy import SIG_UNTRUSTED, _who
+
+    sigs = reading.signatures
+    kind = "digital" if sigs else "scan"
+    counted = next((s for s in sigs if s.valid), sigs[0] if sigs else None)
+    refusing = any(f.severity == "error" and f.code not in UNPROVEN for f in reading.findings) or \
+        any(f.severity == "error" for f in match.findings)
+    if refusing or match.unit_id is None:
+        status = "flagged"
+    else:
+        status = "pending" if match.needs_confirmation else "attached"
+    return dict(kind=kind, status=status, unit_id=match.unit_id, method=match.method,
+                valid=reading.digitally_signed if sigs else None,
+                signer=_who(counted.signer) if counted is not None else None,
+                signed_at=counted.signed_at if counted is not None else None,
+                untrusted=any(s.status == SIG_UNTRUSTED for s in sigs))
+
+
+def _copy_as_of(item: Incoming) -> dt.datetime:
+    """When a copy was received: its signatures are judged as of then (a re-run judges alike)."""
+    from tracker.model.dates import when_of
+
+    return when_of(item.received_time, item.received) or dt.datetime.now(VN_TZ).replace(microsecond=0)
+
+
+def _shown_name(name: str) -> str:
+    """The file's own name: an attachment's, without the email's ("thư.eml › bien-ban.pdf")."""
+    return name.rsplit(" › ", 1)[-1]
+
+
+def _copy_sender(item: Incoming) -> str:
+    """The address a copy came from: the innermost message's (a forwarded unit reply's own From)."""
+    chain = [a for a in (item.senders or (item.sender,)) if a]
+    return chain[-1] if chain else ""
+
+
+def _expected_unit(item: Incoming, email_units: dict, times: _Times) -> str | None:
+    """The unit a copy should belong to: that of the workbook its email carried (when one unit's),
+    else that of the address it came from (when registered to one unit); None when nothing says."""
+    units = email_units.get(item.email) if item.email else None
+    if units:
+        return next(iter(units)) if len(units) == 1 else None     # a colleague forwarding many: by QR
+    addresses = times.addresses()
+    ids = {uid for a in (item.senders or (item.sender,)) if a for uid in addresses.get(a.lower(), ())}
+    return next(iter(ids)) if len(ids) == 1 else None
+
+
+def _merge_copies(ws: Workspace, ledger: Ledger, copies: list[_Prepared], email_units: dict, times: _Times,
+                  progress, notices: list[Finding], trust: CopyTrust | None = None) -> None:
+    """Read the signed copies (bounded workers, trust roots loaded once), match each to its unit
+    and record it, all in one transaction, in input order. Their FileResults are filled in place."""
+    from tracker.intake.signed_copy import read_signed_copies
+    from tracker.intake.signed_match import UnitIndex
+
+    trust = trust or CopyTrust(ws, notices)
+    flush_to_disk([ws.root / p.archived for p in copies])
+    readings: dict = {}
+
+    def arrived(key, reading) -> None:
+        readings[key] = reading
+        if progress:
+            progress(advance=1)
+
+    read_signed_copies(((k, p.item.name, p.path, _copy_as_of(p.item)) for k, p in enumerate(copies)),
+                       trust.context(), on_result=arrived)
+    index = UnitIndex(ws.units)
+    with ledger.transaction() as db:
+        known = ledger.signed_copy_digests(db)
+        for k, p in enumerate(copies):
+            _record_copy(ws, ledger, db, p, readings.pop(k), index, _expected_unit(p.item, email_units, times),
+                         known)
+    checkpoint("merge.copies_recorded")
+
+
+def _record_copy(ws: Workspace, ledger: Ledger, db, p: _Prepared, reading, index, expected: str | None,
+                 known: dict) -> None:
+    from tracker.intake.signed_match import match_copy
+    from tracker.store.ledger import SignedCopy
+
+    res, item = p.res, p.item
+    if _already_merged(ws, ledger, p, db=db):      # attached or pending before, or twice in this batch
+        return
+    if p.digest in known:                          # flagged or rejected before: staff decide (tracker signed)
+        merged_at, earlier, unit_id = known[p.digest]
+        res.outcome, res.unit_id = "duplicate", unit_id
+        res.unit_name = ws.unit_by_id[unit_id].name if unit_id in ws.unit_by_id else ""
+        res.findings.append(Finding("duplicate", file=item.name, earlier=earlier,
+                                    merged_on=f"{merged_at[8:10]}/{merged_at[5:7]}/{merged_at[:4]}"))
+        _record_return(ledger, db, p, "duplicate", unit_id)
+        return
+    if isinstance(reading, IntakeError):
+        res.findings.append(reading.finding)
+        _record_return(ledger, db, p, "rejected", None)
+        return
+    match = match_copy(reading, index, file_name=_shown_name(item.name), sender=_copy_sender(item),
+                       expected_unit_id=expected)
+    verdict = copy_verdict(reading, match)
+    res.findings.extend(reading.findings)
+    res.findings.extend(match.findings)
+    flagged = verdict["status"] == "flagged"
+    res.outcome = "rejected" if flagged else "accepted"
+    res.copy_kind, res.copy_status = verdict["kind"], verdict["status"]
+    if not flagged:
+        unit = ws.unit_by_id[verdict["unit_id"]]
+        res.unit_id, res.unit_name = unit.id, unit.name
+    return_id = _record_return(ledger, db, p, res.outcome, res.unit_id)
+    c = SignedCopy(sha256=p.digest, name=item.name, archived=p.archived, received_at=item.received,
+                   received_time=item.received_time, sender=_copy_sender(item), expected_unit=expected,
+                   findings=[f.record() for f in res.findings], return_id=return_id, **verdict)
+    ledger.add_signed_copy(db, c)
+    known[p.digest] = (c.recorded_at, item.name, c.unit_id)
+
+
+def recheck_copies(ws: Workspace, ledger: Ledger, notices: list[Finding], force: bool = False,
+                   trust: CopyTrust | None = None) -> list[tuple]:
+    """Copies whose signature did not chain to the trust roots, read again when trust/ changed
+    (or with `force`), as of when each was received: [(SignedCopy before, after)] of those whose
+    verdict changed. A staff decision (confirmed, rejected) stands; only validity is updated then."""
+    import dataclasses
+
+    state = trust_state(ws)
+    if not force and ledger.meta_value("trust_state") == state:
+        return []
+    todo = [c for c in ledger.signed_copies(untrusted=True) if c.status != "rejected"]
+    changed: list[tuple] = []
+    if todo:
+        from tracker.intake.signed_copy import read_signed_copies
+        from tracker.intake.signed_match import UnitIndex, match_copy
+
+        trust = trust or CopyTrust(ws, notices)
+        readings = read_signed_copies(((c.id, c.name, ws.root / c.archived, c.when or dt.datetime.now(VN_TZ))
+                                       for c in todo), trust.context())
+        index = UnitIndex(ws.units)
+        with ledger.transaction() as db:
+            for c in todo:
+                reading = readings.get(c.id)
+                if reading is None or isinstance(reading, IntakeError):
+                    continue
+                match = match_copy(reading, index, file_name=_shown_name(c.name), sender=c.sender,
+                                   expected_unit_id=c.expected_unit)
+                verdict = copy_verdict(reading, match)
+                if c.decided_at:
+                    verdict = {k: verdict[k] for k in ("valid", "signer", "signed_at", "untrusted")}
+                findings = [f.record() for f in (*reading.findings, *match.findings)]
+                after = dataclasses.replace(c, findings=findings, **verdict)
+                if (after.status, after.unit_id, after.valid, after.signer) != (c.status, c.unit_id, c.valid,
+                                                                                c.signer):
+                    changed.append((c, after))
+                ledger.recheck_signed_copy(db, after)
+    ledger.set_meta_value("trust_state", state)
+    return changed

@@ -3,7 +3,9 @@
 A product is accepted when every criterion is met, not_accepted when one is not met, incomplete
 when returned with blanks and nothing not met, pending when nothing was returned. A unit is
 on_time/late by its first submission against the due date; with none it is missing once the due
-date has passed at `as_of`, waiting before.
+date has passed at `as_of`, waiting before. A unit is *signed* when a signed copy of its biên bản
+was received by `as_of` and attached to it (matched by its QR code or a valid signature, or
+confirmed by staff); the newest such copy by received time is the one shown.
 
 The results are typed data with real dates and the statuses' keys ("accepted", "late"): no label
 and no text for people. Their words are the documents' (tracker.outbound.wording) and the command
@@ -18,10 +20,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:   # `tracker stats` on a campaign with no ledger yet never imports sqlite3
     from tracker.model.campaign import Campaign
     from tracker.model.registry import Unit
-    from tracker.store.ledger import Submission
+    from tracker.store.ledger import SignedCopy, Submission
 
 PRODUCT_KEYS = ("accepted", "not_accepted", "incomplete", "pending")
-UNIT_KEYS = ("returned", "on_time", "late", "missing", "waiting")
+UNIT_KEYS = ("returned", "on_time", "late", "missing", "waiting", "signed")
 DEADLINE_KEYS = ("on_time", "late", "missing", "waiting")
 ANSWER_KEYS = ("met", "not_met", "blank")
 CRITERION_KEYS = ANSWER_KEYS + ("pending",)   # pending: the product was not returned (no answer yet)
@@ -67,6 +69,7 @@ class UnitCounts(_Counts):
     late: int = 0
     missing: int = 0
     waiting: int = 0
+    signed: int = 0         # with a signed copy of the biên bản received and attached
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,30 @@ class KindStats:
     products: ProductCounts
 
 
+@dataclass(frozen=True, slots=True)
+class SignedCopyFacts:
+    """A unit's current signed copy: DESIGN.md §3's `signed_copy`, and what the documents show."""
+    kind: str                       # "digital" | "scan"
+    received_time: dt.datetime      # with its offset (the start of its day when only the day is known)
+    valid: bool | None              # the digital signature holds; None for a scan
+    signer: str | None              # "Name (Organisation)" of a digital signature; None for a scan
+    name: str = ""                  # the file, as received
+    method: str = ""                # how it was matched: qr | signer | file_name | sender | staff
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "received_time": self.received_time.isoformat(timespec="seconds"),
+                "valid": self.valid, "signer": self.signer}
+
+
+def current_copy(copies, as_of: dt.date) -> SignedCopyFacts | None:
+    """The newest attached copy received by `as_of` (by received time, then as recorded)."""
+    seen = [c for c in copies or () if c.status == "attached" and c.when is not None and c.when.date() <= as_of]
+    if not seen:
+        return None
+    c = max(seen, key=lambda c: (c.when, c.id or 0))
+    return SignedCopyFacts(c.kind, c.when, c.valid, c.signer, c.name, c.method)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ProductRow:
     unit_id: str
@@ -133,6 +160,7 @@ class ProductRow:
     # When the current submission was received, to the second with its offset (the start of its
     # day when only the day is known): versions are ordered by it.
     received_time: dt.datetime | None = None
+    signed_copy: SignedCopyFacts | None = None     # the unit's
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -147,6 +175,7 @@ class UnitRow:
     days_late: int                # 0 unless late
     submissions: int              # received by as_of, superseded ones included
     current: Submission | None    # the submission that counts
+    signed_copy: SignedCopyFacts | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -184,14 +213,16 @@ class Stats:
                       # goes by the first version, as the master's "Ngày nhận" does).
                       "received_at": r.received_time.date().isoformat() if r.received_time else None,
                       "received_time": r.received_time.isoformat(timespec="seconds") if r.received_time else None,
-                      "answers": dict(r.answers)} for r in self.rows],
+                      "answers": dict(r.answers),
+                      "signed_copy": r.signed_copy.to_json() if r.signed_copy else None} for r in self.rows],
         }
 
 
 # ------------------------------------------------------------------------------------ the count
 def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submission]],
-            as_of: dt.date) -> Stats:
-    """The counts of `units` at `as_of` from their submissions (`history`: unit id -> submissions)."""
+            as_of: dt.date, copies: dict[str, list[SignedCopy]] | None = None) -> Stats:
+    """The counts of `units` at `as_of` from their submissions (`history`: unit id -> submissions)
+    and their signed copies (`copies`: unit id -> the attached ones)."""
     crit_ids = [c.id for c in campaign.criteria]
     zero_u = dict.fromkeys(("total",) + UNIT_KEYS, 0)
     zero_p = dict.fromkeys(("total",) + PRODUCT_KEYS, 0)
@@ -212,13 +243,16 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
         current_time = current.when if current is not None else None
         first = min((s.received_at for s in subs), default=None)
         dl = deadline_status(first, due, as_of)
+        signed = current_copy(copies.get(unit.id) if copies else None, as_of)
         for bucket in (totals_u, g_units[unit.group]):
             bucket["total"] += 1
             bucket[dl] += 1
             if first is not None:
                 bucket["returned"] += 1
+            if signed is not None:
+                bucket["signed"] += 1
         unit_rows.append(UnitRow(unit.id, unit.name, unit.group, unit.email or "", unit.phone or "", dl, first,
-                                 (first - due).days if dl == "late" else 0, len(subs), current))
+                                 (first - due).days if dl == "late" else 0, len(subs), current, signed))
         for p in unit.products:
             answers = {c: (current.answers.get((p.id, c), "blank") if current else "blank") for c in crit_ids}
             # A product the unit's form did not have (added to the registry later): not returned yet.
@@ -232,7 +266,7 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
                 criteria[c]["pending" if status == "pending" else v] += 1
             rows.append(ProductRow(unit.id, unit.name, unit.group, p.name, p.id, p.kind,
                                    unit.domain if p.kind == "site" else "", status, dl, first, answers,
-                                   current_time))
+                                   current_time, signed))
     return Stats(
         CampaignFacts(campaign.id, campaign.title, due, as_of),
         UnitCounts(**totals_u), ProductCounts(**totals_p),
@@ -241,6 +275,12 @@ def compute(campaign: Campaign, units: list[Unit], history: dict[str, list[Submi
         tuple(CriterionStats(c.id, c.group, CriterionCounts(**criteria[c.id])) for c in campaign.criteria),
         tuple(KindStats(k, ProductCounts(**v)) for k, v in by_kind.items()),
         tuple(rows), tuple(unit_rows))
+
+
+def lacking_signed_copy(stats: Stats) -> list[ProductRow]:
+    """Accepted products whose unit has no signed copy that holds: none attached, or a digitally
+    signed PDF whose signature is not valid (what a template requiring the copy leaves out)."""
+    return [r for r in stats.rows if r.status == "accepted" and (r.signed_copy is None or r.signed_copy.valid is False)]
 
 
 def add_up(parts: list[Stats]) -> Stats:
@@ -275,4 +315,12 @@ def campaign_stats(ws, as_of: dt.date | None = None) -> Stats:
     from tracker.store.ledger import Ledger
 
     with Ledger.reader(ws.ledger_file) as ledger:
-        return compute(ws.campaign, ws.units, ledger.history(), as_of)
+        return compute(ws.campaign, ws.units, ledger.history(), as_of, attached_copies(ledger))
+
+
+def attached_copies(ledger, unit_ids=None) -> dict:
+    """unit id -> its attached signed copies (what compute() counts), from the ledger."""
+    out: dict = {}
+    for c in ledger.signed_copies(statuses=("attached",), unit_ids=unit_ids):
+        out.setdefault(c.unit_id, []).append(c)
+    return out

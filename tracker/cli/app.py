@@ -79,7 +79,8 @@ def screen(err: bool = False):
 # Commands defined in their own modules: name -> (module, function building the command).
 LAZY_COMMANDS = {"mail": ("tracker.cli.mail", "mail_command"), "demo": ("tracker.cli.demo", "demo_command"),
                  "report": ("tracker.cli.report", "report_command"),
-                 "missing": ("tracker.cli.report", "missing_command")}
+                 "missing": ("tracker.cli.report", "missing_command"),
+                 "signed": ("tracker.cli.signed", "signed_command")}
 
 
 class Group(HelpAsWritten, click.Group):

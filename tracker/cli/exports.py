@@ -6,7 +6,7 @@ import csv
 import io
 import sys
 
-from tracker.outbound.wording import DEADLINE, SENT_REFUSED, STATUS
+from tracker.outbound.wording import DEADLINE, SENT_REFUSED, SIGNED_KIND, SIGNED_VALID, STATUS
 
 
 def csv_safe(value) -> str:
@@ -52,10 +52,17 @@ def stats_csv(stats, campaign) -> str:
     answer = {"met": campaign.answer_met, "not_met": campaign.answer_not_met, "blank": BLANK_ANSWER}
     group_names = {g.id: g.name for g in campaign.groups}
     header = ["Mã đơn vị", "Đơn vị", "Khối", "Sản phẩm", "Kết quả", "Tình trạng hạn", "Ngày nhận"] + \
-        [f"TC{i} {c.group}" for i, c in enumerate(crit, 1)]
+        [f"TC{i} {c.group}" for i, c in enumerate(crit, 1)] + \
+        ["Biên bản đã ký", "Ngày nhận biên bản", "Chữ ký số", "Người ký số"]
+
+    def signed(c) -> list[str]:
+        if c is None:
+            return ["", "", "", ""]
+        return [SIGNED_KIND[c.kind], c.received_time.strftime("%d/%m/%Y"), SIGNED_VALID[c.valid], c.signer or ""]
     return _write(header, ([r.unit_id, r.unit_name, group_names.get(r.group, r.group), r.product, STATUS[r.status],
                             DEADLINE[r.deadline_status], r.received_time.strftime("%d/%m/%Y") if r.received_time else "",
-                            *[answer[r.answers[c.id]] if r.status != "pending" else "" for c in crit]]
+                            *[answer[r.answers[c.id]] if r.status != "pending" else "" for c in crit],
+                            *signed(r.signed_copy)]
                            for r in stats.rows))
 
 
@@ -75,3 +82,13 @@ def missing_csv(units) -> str:
                                      SENT_REFUSED if u.refused else DEADLINE[u.deadline_status],
                                      refusal_text(u.refused) if u.refused else ""]
                                     for i, u in enumerate(units, 1)))
+
+
+UNSIGNED_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Khối", "Email", "Điện thoại", "Ngày nộp bảng tính"]
+
+
+def unsigned_csv(units) -> str:
+    """The units whose spreadsheet is in but whose signed copy is not (tracker.reports.model.unsigned_units)."""
+    return _write(UNSIGNED_HEADERS, ([i, u.unit_id, u.unit_name, u.group_name, u.email, u.phone,
+                                      u.received.strftime("%d/%m/%Y") if u.received else ""]
+                                     for i, u in enumerate(units, 1)))

@@ -45,14 +45,23 @@ def print_merge(out: Screen, report) -> int:
     for n in report.notices:
         out.print(Line(("red", "✗"), f" {n.message}") if n.severity == "error" else Line(("yellow", note), f" {n.message}"))
     lines: list = []   # printed 500 at a time: a line per file, thousands of them at national scale
+    for before, after in getattr(report, "rechecked", ()):
+        out.print(Line(("green", "✓"), " " + _("Bản ký '{file}' được kiểm tra lại theo chứng thư gốc trong trust/: {result}.")
+                       .format(file=after.name, result=_("chữ ký số hợp lệ") if after.valid else
+                               _("chữ ký số vẫn chưa xác thực được"))))
     for f in report.files:
         unit = f" → {shown(f.unit_name)}" if f.unit_name else ""
+        if f.copy_kind:     # a signed copy: which kind, and whether it waits for staff
+            unit += " (" + (_("biên bản ký số") if f.copy_kind == "digital" else _("biên bản quét")) + \
+                (_(", chờ cán bộ xác nhận: 'tracker signed list'") if f.copy_status == "pending" else "") + ")"
         lines.append(Line((STYLE[f.outcome], labels.outcome(f.outcome)), f": {shown(f.name)}{unit}"))
         if f.outcome in ("rejected", "not_merged"):
             lines += refusal_lines(f.findings)
         # Which version is current, and why (its received time), on the file's own line.
         lines += [f"    {w.message}" for w in f.findings if w.code in WHICH_VERSION]
-        lines += [Line("    ", ("yellow", note), f" {w.message}") for w in f.findings if w.severity == "warning"]
+        # A signed copy kept despite a signature that could not be proven says so here.
+        lines += [Line("    ", ("yellow", note), f" {w.message}") for w in f.findings
+                  if w.severity == "warning" or (w.severity == "error" and f.outcome != "rejected")]
         if len(lines) >= 500:
             out.print(*lines)
             lines.clear()

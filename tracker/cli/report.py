@@ -41,14 +41,18 @@ def missing_command() -> click.Command:
     @click.command("missing", cls=Command, context_settings=CONTEXT, help=_(
         "Các đơn vị chưa gửi văn bản xác nhận hợp lệ, kèm email và điện thoại để nhắc.\n"
         "\n"
+        "Với --signed: các đơn vị đã nộp bảng tính nhưng chưa có biên bản đã ký (bản ký số hoặc bản quét).\n"
         "Ví dụ:\n"
         "  tracker missing\n"
+        "  tracker missing --signed\n"
         "  tracker missing --format csv > chua-nop.csv"))
     @campaign_option()
     @as_of_option()
     @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True,
                   help=_("Dạng kết quả."))
-    def missing(campaign_dir, as_of, fmt):
+    @click.option("--signed", is_flag=True,
+                  help=_("Đơn vị đã nộp bảng tính nhưng chưa có biên bản đã ký được ghép."))
+    def missing(campaign_dir, as_of, fmt, signed):
         import datetime as dt
 
         from tracker.cli import labels
@@ -60,6 +64,9 @@ def missing_command() -> click.Command:
 
         ws = Workspace.find(campaign_dir)
         stats = campaign_stats(ws, as_of or dt.date.today())
+        if signed:
+            missing_signed(ws, stats, fmt)
+            return
         rows = missing_units(stats, refusals(ws, stats.as_of))
         if fmt == "csv":
             emit(missing_csv(rows))
@@ -92,3 +99,26 @@ def missing_command() -> click.Command:
         screen().print(*lines)
 
     return missing
+
+
+def missing_signed(ws, stats, fmt: str) -> None:
+    """`tracker missing --signed`: units whose spreadsheet is in and whose signed copy is not."""
+    from tracker.cli.exports import emit, unsigned_csv
+    from tracker.cli.screen import Table
+    from tracker.reports.model import unsigned_units
+
+    rows = unsigned_units(stats)
+    if fmt == "csv":
+        emit(unsigned_csv(rows))
+        return
+    day = f"{stats.as_of:%d/%m/%Y}"
+    if not rows:
+        screen().print(_("Tính đến ngày {day}, mọi đơn vị đã nộp bảng tính đều đã có biên bản đã ký.").format(day=day))
+        return
+    t = Table(_("Đơn vị đã nộp bảng tính, chưa có biên bản đã ký (tính đến {day})").format(day=day))
+    for h in (_("STT"), _("Mã đơn vị"), _("Đơn vị"), _("Khối"), _("Email"), _("Điện thoại"), _("Ngày nộp bảng tính")):
+        t.add_column(h, justify="right" if not t.columns else "left")
+    for i, r in enumerate(rows, 1):
+        t.add_row(str(i), r.unit_id, r.unit_name, r.group_name, r.email, r.phone, f"{r.received:%d/%m/%Y}")
+    screen().print(t, _("Tổng: {n} đơn vị chưa có biên bản đã ký. Bản ký chờ xác nhận hoặc bị gắn cờ: "
+                        "'tracker signed list'.").format(n=len(rows)))

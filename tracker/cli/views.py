@@ -33,7 +33,21 @@ def stats_blocks(stats, campaign) -> list:
         Line(("bold", c.title)),
         _("Hạn nộp: {due} · Số liệu tính đến: {as_of}").format(due=f"{c.due:%d/%m/%Y}", as_of=f"{c.as_of:%d/%m/%Y}"),
         Line(("bold", _("Khối lượng đủ điều kiện nghiệm thu: {accepted} / {total} sản phẩm").format(
-            accepted=p.accepted, total=p.total)))]
+            accepted=p.accepted, total=p.total))),
+        _("Biên bản đã ký đã nhận: {signed} / {total} đơn vị ({digital} bản ký số, {scan} bản quét); "
+          "{returned} đơn vị đã nộp bảng tính.").format(
+            signed=stats.units.signed, total=stats.units.total, returned=stats.units.returned,
+            digital=sum(1 for u in stats.unit_rows if u.signed_copy and u.signed_copy.kind == "digital"),
+            scan=sum(1 for u in stats.unit_rows if u.signed_copy and u.signed_copy.kind == "scan"))]
+    from tracker.model.campaign import signed_scan
+
+    if signed_scan(campaign) == "required":
+        from tracker.stats import lacking_signed_copy
+
+        lacking = lacking_signed_copy(stats)
+        blocks.append(Line(("yellow" if lacking else "green", _(
+            "Mẫu chiến dịch bắt buộc biên bản đã ký: {n} sản phẩm đạt chưa có biên bản đã ký hợp lệ "
+            "(xem 'tracker missing --signed', 'tracker report').").format(n=len(lacking)))))
     t = Table(_("Theo khối"))
     for h in (_("Khối"), _("Đơn vị"), _("Đã nộp"), labels.deadline("on_time"), labels.deadline("late"), _("Quá hạn"),
               labels.deadline("waiting"), _("Sản phẩm"), _("Đạt"), labels.status("not_accepted"),

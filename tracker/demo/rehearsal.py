@@ -2,8 +2,9 @@
 
 init + generate, then returns of every kind a campaign really gets, simulated into DIR/inbox/
 (good ones on time with varied answers, late ones, two versions from one unit, the same file
-twice, a value typed by hand, a formula, last year's form, the signed scan alone, an empty file,
-a saved email) and a paper reply typed into master.xlsx; then merge, stats as of a date after the
+twice, a value typed by hand, a formula, last year's form, a photo of the signed biên bản read by
+its QR code, an empty file, a saved email carrying a digitally signed PDF beside its workbook) and
+a paper reply typed into master.xlsx; then merge, stats as of a date after the
 deadline, and the acceptance report. Seeded: the same seed gives the same returns.
 
 No mail is sent and the registry is kept as shipped. The folder is marked as a rehearsal
@@ -240,13 +241,15 @@ def plan(ws: Workspace, seed: int = SEED) -> tuple[list[Case], list[str]]:
                  ans, {(u.products[-1].key, crit[4]): NOT_MET_NOTES.get(crit[4], "")}, proposals=PROPOSALS[0])
         elif role == "email":
             case("email", u, f"{u.id}-thu-tra-loi.eml", due - dt.timedelta(days=2),
-                 "thư điện tử (.eml) kèm tệp, ngày nhận lấy theo ngày gửi thư", "accepted")
+                 "thư điện tử (.eml) kèm tệp Excel và biên bản ký số (PDF), ngày nhận lấy theo ngày gửi thư",
+                 "accepted")
         elif role == "other_campaign":
             case("other_campaign", u, x(".xlsx", u), due - dt.timedelta(days=3),
                  f"gửi nhầm tệp của đợt trước ({OTHER_CAMPAIGN})", "rejected", "other_campaign")
         elif role == "scan":
-            case("scan", u, f"{u.id}-bien-ban-da-ky.pdf", due - dt.timedelta(days=1),
-                 "bản scan biên bản đã ký (PDF), gửi kèm tệp Excel", "rejected", "not_spreadsheet")
+            case("scan", u, f"{u.id}-bien-ban-da-ky.jpg", due - dt.timedelta(days=1),
+                 "ảnh chụp biên bản đã ký (JPG, nhận ra đơn vị qua mã QR in trên biểu mẫu), gửi kèm tệp Excel",
+                 "accepted")
             case("with_scan", u, x(".xlsx", u), due - dt.timedelta(days=1), "tệp Excel gửi cùng bản scan", "accepted")
         elif role == "empty":
             case("empty", u, x(".xlsx", u), due - dt.timedelta(days=2), "tệp rỗng (0 byte, gửi lỗi)", "rejected",
@@ -307,20 +310,26 @@ def simulate(ws: Workspace, seed: int = SEED, progress=None, part=_quiet) -> Sim
             sim.other_campaign_form(campaign, unit, ws.secret, dest, OTHER_CAMPAIGN, OTHER_VERSION, answers=c.answers,
                                     received=c.received, **{k: v for k, v in kw.items() if k != "campaign"})
         elif c.kind == "scan":
-            sim.scan_pdf(dest, f"{unit.id}: bien ban xac nhan (ban scan)", received=c.received)
+            sim.signed_scan(dest, ws, unit, received=c.received)
         elif c.kind == "empty":
             sim.empty_file(dest, received=c.received)
         elif c.kind == "email":
             attached = ws.root / ".tracker" / f"{unit.file_stem}.xlsx"
             sim.fill(ws.outbox_path(unit), attached, c.answers, **kw)
+            sent = dt.datetime.combine(c.received, dt.time(9, 15))
+            # Signed with the head's certificate under the rehearsal's CA (its root put in trust/).
+            pdf = sim.signed_pdf(ws.root / ".tracker" / f"{unit.id}-bien-ban-ky-so.pdf", ws, unit, sim.demo_ca(ws),
+                                 c.signer or "Nguyễn Văn An", sent.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
+                                 - dt.timedelta(hours=1))
             sim.email_return(
                 dest, attached, sender=f"Văn thư {unit.name} <van-thu.{unit.id}@{SENDER_DOMAIN}>",
                 to=f"{campaign.section('issuer').get('short', 'Trung tâm')} (diễn tập) <dien-tap@{SENDER_DOMAIN}>",
                 subject=f"Re: {campaign.section('campaign').get('subject', campaign.title)}",
                 body=f"Kính gửi {campaign.section('issuer').get('recipient', '')},\n\n{unit.name} gửi biên bản xác "
                      "nhận (tệp đính kèm).\n\nTrân trọng.\n",
-                sent=dt.datetime.combine(c.received, dt.time(9, 15)), attachment_name=attached.name)
+                sent=sent, attachment_name=attached.name, also=(pdf,))
             attached.unlink()
+            pdf.unlink()
             # The day the email was saved to disk is later: merge must take the Date header.
             sim.set_received(dest, c.received + dt.timedelta(days=5))
         elif c.kind == "manual":

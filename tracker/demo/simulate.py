@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import re
 import time
+import unicodedata
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape, unescape
@@ -235,7 +236,7 @@ def empty_file(dest: Path, received: dt.date | None = None) -> Path:
 
 
 def email_return(dest: Path, attachment: Path, *, sender: str, to: str, subject: str, body: str,
-                 sent: dt.datetime, attachment_name: str | None = None) -> Path:
+                 sent: dt.datetime, attachment_name: str | None = None, also: tuple = ()) -> Path:
     """A saved email (.eml) holding a return as its attachment, as Outlook or Thunderbird saves it.
 
     `sent` is Vietnam time; it becomes the Date header, which merge reads as the received date."""
@@ -253,6 +254,8 @@ def email_return(dest: Path, attachment: Path, *, sender: str, to: str, subject:
     msg.add_attachment(attachment.read_bytes(), maintype="application",
                        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        filename=attachment_name or attachment.name)
+    for path in also:       # beside the workbook: the signed copy (PDF)
+        msg.add_attachment(Path(path).read_bytes(), maintype="application", subtype="pdf", filename=Path(path).name)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(msg.as_bytes())
     return dest
@@ -295,3 +298,113 @@ def type_into_master(ws, unit, answers: dict | str = MET, *, received: dt.date |
     with zipfile.ZipFile(ws.master_file, "w", zipfile.ZIP_DEFLATED) as z:
         for info in infos:
             z.writestr(info, parts[info.filename])
+
+
+# ---------------------------------------------------------------------------- signed copies
+def _first_page(ws, unit, dpi: int = 200):
+    """The printed form's first page as a scanner sees it: white A4 with the form's own QR code
+    (this campaign folder's, as generate prints it) 2 cm across at the top right, and a few lines
+    of text. Drawn with Pillow: the rehearsal needs no LibreOffice."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from tracker.model import ident
+
+    px = lambda mm: round(mm / 25.4 * dpi)  # noqa: E731
+    page = Image.new("L", (px(210), px(297)), 255)
+    code = Image.open(io.BytesIO(ident.qr_png(ident.qr_payload_for(ws.secret, ws.campaign.id, unit.id,
+                                                                     ws.campaign.version)))).convert("L")
+    side = px(ident.QR_WIDTH_MM)
+    page.paste(code.resize((side, side), Image.NEAREST), (px(210 - 20) - side, px(15)))
+    draw = ImageDraw.Draw(page)
+    ascii_name = "".join(c for c in unicodedata.normalize("NFKD", unit.name) if c.isascii())
+    for i, line in enumerate(("BIEN BAN XAC NHAN", ascii_name, unit.id, "(da ky, dong dau)")):
+        draw.text((px(30), px(40) + i * px(8)), line, fill=0)
+    return page
+
+
+def signed_scan(dest: Path, ws, unit, received: dt.date | None = None) -> Path:
+    """A unit's signed biên bản photographed or scanned: the first page, a degree askew, as JPEG."""
+    from PIL import Image
+
+    page = _first_page(ws, unit).rotate(1.0, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    page.save(dest, "JPEG", quality=80, dpi=(200, 200))
+    if received is not None:
+        set_received(dest, received)
+    return dest
+
+
+def demo_ca(ws):
+    """A certification authority for the rehearsal (elliptic keys: made in milliseconds), its root
+    certificate put in the campaign's trust/ folder as staff would put the real one."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Diễn tập tracker"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "CA diễn tập (không dùng thật)")])
+    start, end = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(2035, 1, 1, tzinfo=dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    ws.trust.mkdir(parents=True, exist_ok=True)
+    (ws.trust / "ca-dien-tap.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert, key
+
+
+def signed_pdf(dest: Path, ws, unit, ca, signer: str, when: dt.datetime) -> Path:
+    """A unit's biên bản as a PDF digitally signed (PAdES, with pyHanko) by `signer` of the unit,
+    under the rehearsal's CA, at `when`: the page carries the form's QR code, as a PDF printed from
+    the form and signed with a USB token does."""
+    import io
+
+    from asn1crypto import keys, x509 as ax509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    ca_cert, ca_key = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"UBND {unit.name}" if unit.group != "so-ban-nganh"
+                                            else unit.name),
+                         x509.NameAttribute(NameOID.COMMON_NAME, signer)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(ca_cert.not_valid_before_utc)
+            .not_valid_after(dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    page = io.BytesIO()
+    _first_page(ws, unit).save(page, "PDF", resolution=200)
+    der = lambda c: ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER))  # noqa: E731
+    private = keys.PrivateKeyInfo.load(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+
+    class AtTime(signers.PdfSigner):
+        def init_signing_session(self, *args, **kw):
+            session = super().init_signing_session(*args, **kw)
+            session.system_time = when        # the rehearsal's time, not this machine's
+            return session
+
+    signer_obj = signers.SimpleSigner(signing_cert=der(cert), signing_key=private,
+                                      cert_registry=SimpleCertificateStore.from_certs([der(ca_cert)]))
+    out = io.BytesIO()
+    AtTime(signers.PdfSignatureMetadata(field_name="Signature1", subfilter=fields.SigSeedSubFilter.PADES),
+           signer_obj).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(page.getvalue()), strict=False), output=out)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(out.getvalue())
+    return dest

@@ -8,7 +8,8 @@ from pathlib import Path
 
 @dataclass
 class Incoming:
-    """One workbook to merge: a file given on the command line, or an attachment of a saved email."""
+    """One file to merge (a workbook, or a signed copy of the biên bản): a file given on the command
+    line, or an attachment of a saved email."""
     path: Path | str             # a string when found in a folder given to merge
     name: str                    # shown to people
     origin: str                  # where it came from (path, or "email.eml › attachment.xlsx")
@@ -20,3 +21,4 @@ class Incoming:
     # holds the unit's own): what the sender cross-check looks at.
     senders: tuple[str, ...] = ()
     attached: bool = False       # unpacked from a saved email into merge's private folder
+    email: str = ""              # the SHA-256 of the saved email it came in ("" for a file given as it is)

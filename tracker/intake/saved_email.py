@@ -1,4 +1,6 @@
-"""Saved emails given to merge (.eml, Outlook .msg): their workbook attachments become returns.
+"""Saved emails given to merge (.eml, Outlook .msg): their workbook attachments become returns,
+and so do their signed copies of the biên bản (PDF, JPG, PNG, TIF attachments; pictures shown in
+the body, such as a logo in the signature, are not attachments and are passed over).
 
 Each workbook attachment is written under merge's private tmp folder with a generated name (an
 attachment's name is display text, never a path), and carries the email's Date (to the second,
@@ -32,6 +34,13 @@ WORKBOOK_MIMES = {
     "application/vnd.oasis.opendocument.spreadsheet",
     "application/x-msexcel", "application/x-excel", "application/excel",
 }
+# Signed copies of the biên bản: a scan, a photo, a digitally signed PDF (tracker.intake.signed_copy).
+COPY_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff")
+COPY_MIMES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/pjpeg": ".jpg", "image/png": ".png",
+              "image/tiff": ".tif"}
+# A picture attached this small is a logo or an icon, not a page: a one-page A4 scan at 150 dpi is
+# far above it, even as a black-and-white PNG.
+MIN_PICTURE_BYTES = 16 * 1024
 TNEF_MIMES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 MSG_MIMES = {"application/vnd.ms-outlook", "application/x-ole-storage"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -51,6 +60,7 @@ class Attachment:
     mime: str
     data: bytes
     senders: tuple[str, ...] = ()    # From addresses of the messages around it, outermost first
+    inline: bool = False             # shown in the body (a Content-ID, not marked as an attachment)
 
 
 @dataclass
@@ -108,6 +118,7 @@ def incoming(path: Path, tmp: Path, notices: list[Finding], name: str | None = N
     try:
         mail = read_msg(path) if is_msg else read_eml(path)
         workbooks = [a for a in mail.attachments if is_workbook(a)]
+        copies = [a for a in mail.attachments if not is_workbook(a) and is_signed_copy(a)]
         if len(workbooks) > MAX_WORKBOOKS:
             raise TooComplex("workbooks", len(workbooks), MAX_WORKBOOKS)
     except TooComplex as e:
@@ -121,7 +132,7 @@ def incoming(path: Path, tmp: Path, notices: list[Finding], name: str | None = N
         notices.append(Finding("email_unreadable", file=name, value=type(e).__name__,
                                format="msg" if is_msg else "eml"))
         return
-    if not workbooks:
+    if not workbooks and not copies:
         others = [display(a.name) or a.mime for a in mail.attachments]
         notices.append(Finding("email_no_workbook", file=name, sender=mail.sender or "",
                                subject=display(mail.subject), attachments=", ".join(others[:5])))
@@ -131,8 +142,8 @@ def incoming(path: Path, tmp: Path, notices: list[Finding], name: str | None = N
     when = received_time(mail.date)
     folder = tmp / f"mail-{hashlib.sha256(str(path.resolve()).encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
     folder.mkdir(parents=True, exist_ok=True)
-    for i, att in enumerate(workbooks, 1):
-        target = folder / f"{i:04d}-{safe_name(att.name, att.mime)}"
+    for i, att in enumerate(workbooks + copies, 1):
+        target = folder / f"{i:04d}-{safe_name(att.name, att.mime, copy=i > len(workbooks))}"
         # Belt and braces: the generated name cannot leave the folder.
         if target.resolve().parent != folder.resolve():  # pragma: no cover
             raise AssertionError(target)
@@ -168,15 +179,15 @@ def display(name: str | None) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())[:200]
 
 
-def safe_name(name: str | None, mime: str = "") -> str:
-    """A basename of [A-Za-z0-9._-] keeping a workbook suffix; never a path."""
+def safe_name(name: str | None, mime: str = "", copy: bool = False) -> str:
+    """A basename of [A-Za-z0-9._-] keeping a workbook suffix (a signed copy's with `copy`); never a path."""
     base = re.split(r"[\\/]", name or "")[-1]
     from tracker.model.registry import ascii_fold
 
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_fold(unicodedata.normalize("NFC", base))).strip("._-")
     suffix = Path(base).suffix.lower()
-    if suffix not in WORKBOOK_SUFFIXES:
-        suffix = _suffix_for_mime(mime)
+    if suffix not in (COPY_SUFFIXES if copy else WORKBOOK_SUFFIXES):
+        suffix = COPY_MIMES.get((mime or "").lower(), ".pdf") if copy else _suffix_for_mime(mime)
         base = f"{base or 'tep'}{suffix}"
     stem = base[: -len(suffix)].strip("._-") or "tep"
     return f"{stem[:60]}{suffix}"
@@ -196,6 +207,17 @@ def _suffix_for_mime(mime: str) -> str:
 def is_workbook(att: Attachment) -> bool:
     name = display(att.name).lower()
     return name.endswith(WORKBOOK_SUFFIXES) or (att.mime or "").lower() in WORKBOOK_MIMES
+
+
+def is_signed_copy(att: Attachment) -> bool:
+    """A PDF or a picture attached (not shown in the body, not a logo-sized picture): perhaps a
+    signed copy of the biên bản; what it holds decides (tracker.intake.signed_copy)."""
+    name = display(att.name).lower()
+    mime = (att.mime or "").lower()
+    if not (name.endswith(COPY_SUFFIXES) or mime in COPY_MIMES):
+        return False
+    pdf = name.endswith(".pdf") or mime == "application/pdf"
+    return pdf or (not att.inline and len(att.data) >= MIN_PICTURE_BYTES)
 
 
 def _is_tnef(name: str, mime: str) -> bool:
@@ -274,7 +296,8 @@ def _eml_parts(msg, depth: int, senders: tuple, walk: _Walk):
         elif _is_msg(name or "", ctype, data):
             yield from _msg_parts(data, walk.deeper(depth), senders, walk)
         else:
-            yield Attachment(name or "", ctype, data, senders)
+            inline = disposition != "attachment" and bool(part.get("Content-ID"))
+            yield Attachment(name or "", ctype, data, senders, inline)
 
 
 def _tnef_parts(data: bytes, depth: int, senders: tuple, walk: _Walk, tnef=None):

@@ -175,6 +175,16 @@ def load_trust_roots(folder: Path) -> tuple[tuple[bytes, ...], list[Finding]]:
 
 
 # --------------------------------------------------------------------------- reading one file
+def copy_kind(head: bytes) -> str | None:
+    """PDF_KIND or IMAGE_KIND when a file's first bytes say it is a PDF or a JPEG, PNG or TIFF
+    picture (what merge reads as a signed copy, whatever the file's name); else None."""
+    if b"%PDF-" in head[:1024]:
+        return PDF_KIND
+    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or head[:4] in (b"II*\x00", b"MM\x00*"):
+        return IMAGE_KIND
+    return None
+
+
 def read_signed_copy(path, display_name: str, ctx: CopyContext, as_of: dt.datetime) -> SignedCopyReading:
     """Read one signed copy; IntakeError when it cannot be read at all. Signatures are judged as
     of `as_of` (the time the copy was received; a naive time is taken as this machine's local time)."""
@@ -191,9 +201,10 @@ def read_signed_copy(path, display_name: str, ctx: CopyContext, as_of: dt.dateti
     if size > MAX_COPY_BYTES:
         raise _fail("signed_file_too_large", name, value=str(size), expected=str(MAX_COPY_BYTES),
                     size_mb=_mb(size), max_mb=str(MAX_COPY_BYTES // MiB))
-    if b"%PDF-" in head:
+    kind = copy_kind(head)
+    if kind == PDF_KIND:
         return _read_pdf(path, name, ctx, as_of)
-    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or head[:4] in (b"II*\x00", b"MM\x00*"):
+    if kind == IMAGE_KIND:
         return _read_image(path, name, ctx)
     raise _fail("signed_not_supported", name)
 

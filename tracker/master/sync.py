@@ -398,10 +398,13 @@ def write_master(ws: Workspace, ledger: Ledger, as_of: dt.date | None = None, *,
     for u in units:
         by_group.setdefault(u.group, []).append(u)
 
+    from tracker.stats import attached_copies
+
     def group_stats(group_id):      # a group at a time: the whole history is never in memory
         members = by_group.get(group_id, [])
         ids = [u.id for u in members]
-        return compute(campaign, members, ledger.history(unit_ids=ids), day), ledger.source_names(ids)
+        return (compute(campaign, members, ledger.history(unit_ids=ids), day, attached_copies(ledger, ids)),
+                ledger.source_names(ids))
     data = _form().build_master(campaign, units, group_stats, ledger.distinct_returns(), kept=absorbed.kept)
     result = RebuildResult(ws.master_file)
     if ws.master_file.exists():

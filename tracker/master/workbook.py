@@ -49,8 +49,9 @@ PRODUCT_ID_HEADER = "Mã sản phẩm"
 # columns up to "Kết quả" are printed; the others are for the screen (and for merge, which finds
 # every column by its header).
 BASE_HEADERS = ["STT", "Đơn vị", "Sản phẩm", "Ngày nhận", "Tình trạng hạn"]
+SIGNED_HEADER = "Biên bản đã ký"
 TAIL_HEADERS = ["Kết quả", "Ghi chú", "Đề xuất, kiến nghị", "Người ký", "Tên miền", "Mã đơn vị", "Hạn nộp",
-                "Tệp nguồn", PRODUCT_ID_HEADER, "Dòng đầu đơn vị"]
+                "Tệp nguồn", SIGNED_HEADER, PRODUCT_ID_HEADER, "Dòng đầu đơn vị"]
 CRITERIA_AT = len(BASE_HEADERS)
 LAST_PRINTED = "Kết quả"
 HIDDEN = (PRODUCT_ID_HEADER, "Dòng đầu đơn vị")
@@ -58,7 +59,7 @@ HIDDEN = (PRODUCT_ID_HEADER, "Dòng đầu đơn vị")
 # printed columns leave of a landscape page.
 WIDTH_PX = {"STT": 34, "Đơn vị": 166, "Sản phẩm": 110, "Ngày nhận": 78, "Tình trạng hạn": 84, "Kết quả": 96,
             "Ghi chú": 240, "Đề xuất, kiến nghị": 240, "Người ký": 140, "Tên miền": 180, "Mã đơn vị": 110,
-            "Hạn nộp": 80, "Tệp nguồn": 240, PRODUCT_ID_HEADER: 110, "Dòng đầu đơn vị": 40}
+            "Hạn nộp": 80, "Tệp nguồn": 240, SIGNED_HEADER: 240, PRODUCT_ID_HEADER: 110, "Dòng đầu đơn vị": 40}
 PT = SHEET_PT
 
 
@@ -158,6 +159,22 @@ def notes_text(sub, campaign: Campaign, product_id: str, alone: bool = True) -> 
         if unit:
             parts.append(f"TC{i}: {unit}" if alone else f"TC{i} ({UNIT_NOTE}): {unit}")
     return "; ".join(parts)
+
+
+def signed_copy_text(facts) -> str:
+    """A unit's signed copy in one cell: "Bản ký số hợp lệ (Nguyễn Văn An (UBND ...)), nhận 15:00
+    04/06/2026", "Bản quét, nhận ..."; empty while none is attached."""
+    if facts is None:
+        return ""
+    from tracker.model.dates import show_time
+
+    if facts.kind == "scan":
+        what = "Bản quét có mã QR" if facts.method == "qr" else "Bản quét"
+    else:
+        what = "Bản ký số hợp lệ" if facts.valid else "Bản ký số chưa xác thực được chữ ký"
+        what += f" ({facts.signer})" if facts.signer else ""
+    how = " (cán bộ xác nhận)" if facts.method == "staff" else ""
+    return f"{what}{how}, nhận {show_time(facts.received_time)}: {facts.name}"
 
 
 def products_of(rows) -> dict[str, int]:
@@ -319,10 +336,11 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kep
         texts = {"Đơn vị": r.unit_name, "Sản phẩm": r.product,
                  "Ghi chú": notes_text(sub, campaign, r.product_id, n_products[r.unit_id] == 1),
                  "Đề xuất, kiến nghị": sub.proposals if sub else "", "Người ký": sub.signer if sub else "",
-                 "Tên miền": domain, "Mã đơn vị": r.unit_id, "Tệp nguồn": source}
+                 "Tên miền": domain, "Mã đơn vị": r.unit_id, "Tệp nguồn": source,
+                 SIGNED_HEADER: signed_copy_text(r.signed_copy)}
         ws.set_row(x, sheet_row_height(max([least] + [cell_lines(v, px[h]) for h, v in texts.items() if v])))
         ws.write_number(x, col("STT"), i + 1, center)
-        for h in ("Đơn vị", "Sản phẩm", "Tên miền", "Mã đơn vị", "Tệp nguồn"):
+        for h in ("Đơn vị", "Sản phẩm", "Tên miền", "Mã đơn vị", "Tệp nguồn", SIGNED_HEADER):
             ws.write_string(x, col(h), texts[h], body)
         ws.write_string(x, col(PRODUCT_ID_HEADER), r.product_id, body)
         ws.write_datetime(x, col("Hạn nộp"), dt.datetime.combine(campaign.due, dt.time()), date_fmt)

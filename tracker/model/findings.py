@@ -146,7 +146,8 @@ RESCAN = N_("Đề nghị đơn vị quét lại biên bản ở 200–300 dpi (
             "rồi gửi lại.")
 RESCAN_IMAGE = N_("Đề nghị đơn vị chụp hoặc quét lại biên bản (JPG, PNG hoặc PDF) rồi gửi lại.")
 RESEND_SIGNED = N_("Đề nghị đơn vị gửi lại đúng tệp đã ký (không qua phần mềm chuyển đổi, nén hay ghép tệp).")
-SEE_COPY = N_("Xem tệp và ghi nhận cho đúng đơn vị.")
+SEE_COPY = N_("Xem tệp; nếu là biên bản của một đơn vị, ghép bằng 'tracker signed confirm SỐ --unit MÃ_ĐƠN_VỊ' "
+              "(SỐ: xem 'tracker signed list'); không phải thì 'tracker signed reject SỐ'.")
 RESTORE_LEDGER = N_("Khôi phục ledger.sqlite từ bản sao lưu gần nhất, rồi chạy 'tracker merge' lại trên các thư mục "
                     "tệp đã nhận: tệp đã ghép sẽ được nhận ra, tệp còn thiếu được ghép bổ sung.")
 
@@ -178,20 +179,24 @@ CODES = _codes(
          unit=N_("Đề nghị đơn vị mở tệp bằng Excel, vào Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng mật "
                  "khẩu, xóa mật khẩu, lưu lại rồi gửi lại tệp.")),
     Code("not_spreadsheet", "error", "file",
-         N_("không phải tệp Excel: bản scan PDF hoặc ảnh, trang web đổi đuôi .xlsx, tệp đổi đuôi"),
+         N_("không phải tệp Excel: trang web đổi đuôi .xlsx, tệp đổi đuôi"),
          N_("Tệp '{file}' không phải là tệp bảng tính Excel (có thể tệp đã bị đổi đuôi tên)."), unit=RESAVE,
          by="value", variants=_v(
              html=Variant(N_("Tệp '{file}' thực chất là trang web (HTML) được đặt đuôi Excel, thường do phần mềm "
                              "khác xuất ra.")),
              xml2003=Variant(N_("Tệp '{file}' ở định dạng Bảng tính XML 2003, hệ thống không đọc được.")),
-             pdf=Variant(N_("Tệp '{file}' là tệp PDF (thường là bản scan biên bản đã ký), không phải bảng tính "
-                            "Excel nên không ghép được."),
+             # PDFs and pictures are read as signed copies of the biên bản now (the "signed" codes): these
+             # two say what a ledger of an earlier version recorded of them.
+             pdf=Variant(N_("Tệp '{file}' là tệp PDF (thường là bản scan biên bản đã ký); phiên bản tracker dùng khi "
+                            "ghép chưa đọc biên bản đã ký."),
                          unit=N_("Đề nghị đơn vị gửi thêm tệp Excel (.xlsx) đã điền trên tệp mẫu."),
-                         staff=N_("Bản scan được lưu làm hồ sơ (trong archive/)."), title=N_("bản scan PDF, ảnh")),
-             image=Variant(N_("Tệp '{file}' là tệp ảnh (thường là bản scan biên bản đã ký), không phải bảng tính "
-                              "Excel nên không ghép được."),
+                         staff=N_("Chạy lại 'tracker merge' trên tệp này (còn trong archive/) để đọc nó như biên bản "
+                                  "đã ký."), title=N_("bản scan PDF, ảnh (ghi bởi phiên bản trước)")),
+             image=Variant(N_("Tệp '{file}' là tệp ảnh (thường là bản scan biên bản đã ký); phiên bản tracker dùng khi "
+                              "ghép chưa đọc biên bản đã ký."),
                            unit=N_("Đề nghị đơn vị gửi thêm tệp Excel (.xlsx) đã điền trên tệp mẫu."),
-                           staff=N_("Bản scan được lưu làm hồ sơ (trong archive/)."), title=N_("bản scan PDF, ảnh")))),
+                           staff=N_("Chạy lại 'tracker merge' trên tệp này (còn trong archive/) để đọc nó như biên bản "
+                                    "đã ký."), title=N_("bản scan PDF, ảnh (ghi bởi phiên bản trước)")))),
     Code("xlsb", "error", "file", N_("tệp lưu dạng “Sổ làm việc nhị phân” .xlsb"),
          N_("Tệp '{file}' được lưu ở định dạng Sổ làm việc nhị phân Excel (.xlsb), hệ thống không đọc được."),
          unit=RESAVE),
@@ -639,14 +644,16 @@ CODES = _codes(
          N_("Tệp '{file}': chứng thư số của {signer} do '{issuer}' cấp, không thuộc tổ chức chứng thực nào trong "
             "thư mục trust/ của chiến dịch."),
          staff=N_("Nếu đó là tổ chức chứng thực hợp pháp (Ban Cơ yếu Chính phủ, CA công cộng được cấp phép), chép "
-                  "chứng thư gốc của họ (.cer, .crt, .pem) vào thư mục trust/ rồi ghép lại; nếu không, đề nghị đơn "
+                  "chứng thư gốc của họ (.cer, .crt, .pem) vào thư mục trust/: lần 'tracker merge' sau (hoặc 'tracker signed "
+                  "check') tự kiểm tra lại bản ký; nếu không, đề nghị đơn "
                   "vị ký bằng chứng thư số do tổ chức chứng thực hợp pháp cấp."),
          params=("signer", "issuer", "roots"), by="roots", variants=_v(**{
              "0": Variant(N_("Tệp '{file}': chưa kiểm tra được chữ ký số của {signer} (chứng thư do '{issuer}' cấp) vì "
                              "thư mục trust/ của chiến dịch chưa có chứng thư gốc nào."),
                           staff=N_("Chép chứng thư gốc của tổ chức chứng thực đã cấp (Ban Cơ yếu Chính phủ hoặc CA "
                                    "công cộng được cấp phép; tệp .cer, .crt, .pem tải từ trang của họ) vào thư mục "
-                                   "trust/ rồi ghép lại; xem trust/README.txt."),
+                                   "trust/: lần 'tracker merge' sau (hoặc 'tracker signed check') tự kiểm tra lại bản ký; xem "
+                                   "trust/README.txt."),
                           title=N_("thư mục trust/ còn trống"))})),
     Code("signed_cert_expired", "error", "signed", N_("chứng thư số đã hết hạn vào thời điểm nhận"),
          N_("Tệp '{file}': chứng thư số của {signer} đã hết hạn ngày {valid_until}, trước thời điểm kiểm tra "
@@ -702,11 +709,15 @@ CODES = _codes(
     Code("copy_other_unit", "error", "signed",
          N_("bản ký của một đơn vị gửi kèm bảng tính của đơn vị khác: không tự ghép"),
          N_("Tệp '{file}' là biên bản của {unit} (theo {method}) nhưng được gửi kèm bảng tính của {other_unit}; "
-            "không tự ghép."), staff=N_("Kiểm tra với đơn vị gửi."), params=("unit", "method", "other_unit")),
+            "không tự ghép."), staff=N_("Kiểm tra với đơn vị gửi, rồi ghép cho đúng đơn vị bằng 'tracker signed confirm "
+                                       "SỐ --unit MÃ_ĐƠN_VỊ' (SỐ: xem 'tracker signed list')."),
+         params=("unit", "method", "other_unit")),
     Code("copy_needs_confirmation", "warning", "signed",
          N_("chỉ nhận ra đơn vị theo tên tệp, địa chỉ gửi, hoặc chữ ký số chưa kiểm tra được"),
          N_("Tệp '{file}' được nhận là biên bản của {unit} theo {method}, không có mã QR hay chữ ký số hợp lệ xác "
-            "nhận."), staff=N_("Xem tệp và xác nhận đúng đơn vị."), params=("unit", "method")),
+            "nhận."), staff=N_("Xem tệp; đúng đơn vị thì xác nhận bằng 'tracker signed confirm SỐ' (SỐ: xem 'tracker "
+                               "signed list'), sai thì thêm --unit MÃ_ĐƠN_VỊ, không phải biên bản thì 'tracker signed "
+                               "reject SỐ'. Chưa xác nhận thì chưa tính là đã có biên bản."), params=("unit", "method")),
     Code("copy_signer_other_unit", "warning", "signed",
          N_("mã QR của một đơn vị, người ký số thuộc đơn vị khác: vẫn nhận theo mã QR"),
          N_("Tệp '{file}': mã QR là của {unit} nhưng người ký số thuộc {units}. Vẫn nhận theo mã QR."),

@@ -22,5 +22,12 @@ OUTCOME = {"accepted": N_("Đã nhận"), "replaced": N_("Đã nhận, thay bả
 OUTCOME_SHORT = {"accepted": "Đã nhận", "replaced": "Thay bản trước", "duplicate": "Đã ghép trước đó",
                  "rejected": "Từ chối", "stale": "Bản cũ hơn, lưu lịch sử",
                  "not_merged": "Chưa ghép"}
+# A unit's signed copy of the biên bản (stats CSV, master, reports).
+SIGNED_KIND = {"digital": "Bản ký số", "scan": "Bản quét"}
+SIGNED_VALID = {True: "Hợp lệ", False: "Chưa xác thực được", None: ""}
+# What became of a signed copy in the merge report: (status, kind) -> words.
+COPY_OUTCOME = {("attached", "digital"): "Đã nhận biên bản ký số", ("attached", "scan"): "Đã nhận biên bản quét",
+                ("pending", "digital"): "Biên bản ký số, chờ cán bộ xác nhận",
+                ("pending", "scan"): "Biên bản quét, chờ cán bộ xác nhận"}
 # A unit with no valid reply that did send files, all refused (`tracker missing`, the report's lists).
 SENT_REFUSED = N_("Đã gửi, bị từ chối")

@@ -67,6 +67,7 @@ def build_report_docx(rep: Report) -> bytes:
     rows.append(["Tổng cộng"] + [u[k] for k in ("total", "returned", "on_time", "late", "missing", "waiting")])
     _table(doc, ["Khối", "Số đơn vị", "Đã gửi", "Đúng hạn", "Muộn", "Quá hạn, chưa gửi", "Đang chờ"], rows,
            [40, 20, 20, 20, 20, 25, 20], bold_last=True, caption="Bảng 1. Đơn vị gửi văn bản xác nhận theo khối")
+    _para(doc, rep.signed_line)
     if rep.late:
         _para(doc, f"Các đơn vị gửi muộn (sau ngày {show_text(rep.campaign.due)}):", keep_with_next=True)
         _table(doc, ["STT", "Đơn vị", "Khối", "Ngày nhận", "Số ngày muộn"],
@@ -135,6 +136,21 @@ def build_report_docx(rep: Report) -> bytes:
                caption="Bảng 8. Đơn vị chưa có văn bản xác nhận hợp lệ")
     else:
         _para(doc, "Tất cả các đơn vị đã gửi văn bản xác nhận.")
+
+    if rep.signed_required:
+        from tracker.master.workbook import signed_copy_text
+
+        _heading(doc, "V. SẢN PHẨM ĐẠT CHƯA CÓ BIÊN BẢN ĐÃ KÝ HỢP LỆ")
+        if rep.lacking_signed:
+            _para(doc, "Chiến dịch yêu cầu biên bản đã ký, đóng dấu (tệp PDF ký số hợp lệ, hoặc bản quét có mã QR của "
+                       f"biểu mẫu). Các sản phẩm đủ điều kiện về tiêu chí nhưng chưa có biên bản đã ký hợp lệ "
+                       f"({len(rep.lacking_signed)} sản phẩm):", keep_with_next=True)
+            _table(doc, ["STT", "Đơn vị", "Sản phẩm", "Biên bản đã ký"],
+                   [[i, r.unit_name, r.product, signed_copy_text(r.signed_copy) or "Chưa có"]
+                    for i, r in enumerate(rep.lacking_signed, 1)], [12, 50, 40, 63], left_cols=(1, 2, 3),
+                   caption="Bảng 9. Sản phẩm đạt chưa có biên bản đã ký hợp lệ")
+        else:
+            _para(doc, "Mọi sản phẩm đủ điều kiện đều đã có biên bản đã ký hợp lệ.")
 
     _para(doc, t.closing)
     _signature(doc, rep)

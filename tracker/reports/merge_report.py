@@ -84,6 +84,14 @@ def _outcome(key: str) -> str:
     return OUTCOME.get(key, key)
 
 
+def _outcome_of(f) -> str:
+    """What became of a file; a signed copy says which kind it is, and whether it waits for staff."""
+    from tracker.outbound.wording import COPY_OUTCOME
+
+    copy = COPY_OUTCOME.get((f.copy_status, f.copy_kind)) if getattr(f, "copy_kind", "") else None
+    return copy or _outcome(f.outcome)
+
+
 class _Table:
     """Rows under a header, each as high as its wrapped text; a text too long for one row (Excel's
     rows stop at 409 points) goes on over the next rows, marked as continued."""
@@ -170,7 +178,7 @@ def _staff_report(ws, report, out, path: Path, now: dt.datetime) -> None:
     table = _Table(sh, st, STAFF_COLUMNS, STAFF_PRINTED, f"KẾT QUẢ GHÉP TỆP - {ws.campaign.title}", line)
     for n, f in enumerate(report.files, 1):
         common = [str(n), one_line(f.name), f.unit_name or (f.unit_id or ""),
-                  f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
+                  f.received.strftime("%d/%m/%Y") if f.received else "", _outcome_of(f)]
         for finding in f.findings or [None]:
             if finding is None:
                 table.add(n, common + ["", "", "", "", "", ""], 6)
@@ -192,7 +200,7 @@ def _unit_report(ws, unit, files: list, out, now: dt.datetime) -> None:
                    f"{ws.campaign.title}. Kiểm tra lúc {now:%d/%m/%Y %H:%M}: {len(files)} tệp, {refused} tệp chưa "
                    f"được nhận. {ask}")
     for n, f in enumerate(files, 1):
-        common = [str(n), one_line(f.name), f.received.strftime("%d/%m/%Y") if f.received else "", _outcome(f.outcome)]
+        common = [str(n), one_line(f.name), f.received.strftime("%d/%m/%Y") if f.received else "", _outcome_of(f)]
         for finding in f.findings or [None]:
             if finding is None:
                 table.add(n, common + ["", "", ""], 5)

@@ -145,6 +145,7 @@ class ProductItem:
     status = property(lambda self: self.row.status)
     deadline_status = property(lambda self: self.row.deadline_status)
     received = property(lambda self: self.row.received_at)
+    signed_copy = property(lambda self: self.row.signed_copy)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -198,6 +199,22 @@ class Report:
     late: list[UnitItem] = field(default_factory=list)              # units that replied late
     units: list[UnitItem] = field(default_factory=list)             # every unit with its deadline status
     kinds: list[KindItem] = field(default_factory=list)
+    # The signed copies: whether the template requires one ([submission] signed_scan = "required"),
+    # and then the accepted products whose unit has none that holds (tracker.stats.lacking_signed_copy).
+    signed_required: bool = False
+    lacking_signed: list[ProductItem] = field(default_factory=list)
+
+    @property
+    def signed_line(self) -> str:
+        """The signed copies in one sentence (both documents)."""
+        u = self.stats.units
+        kinds = [x.signed_copy.kind for x in self.stats.unit_rows if x.signed_copy]
+        text = (f"Biên bản đã ký (tệp PDF ký số, hoặc bản quét có mã QR của biểu mẫu): đã nhận của {u.signed}/{u.total} "
+                f"đơn vị ({kinds.count('digital')} bản ký số, {kinds.count('scan')} bản quét).")
+        if self.signed_required:
+            text += (f" Chiến dịch yêu cầu biên bản đã ký: {len(self.lacking_signed)} sản phẩm đủ điều kiện về tiêu chí "
+                     "chưa có biên bản đã ký hợp lệ" + (" (danh sách kèm theo)." if self.lacking_signed else "."))
+        return text
 
     @property
     def volume(self) -> str:
@@ -244,6 +261,9 @@ def build_report(campaign: Campaign, stats: Stats, refused: dict[str, Refusal] |
     group_names = {g.id: g.name for g in stats.groups}
     labels = {cr.id: f"TC{i}. {cr.name}" for i, cr in enumerate(stats.criteria, 1)}
     rep = Report(campaign, stats, stats.as_of, report_texts(campaign, stats.as_of), group_names, labels)
+    from tracker.model.campaign import signed_scan
+
+    rep.signed_required = signed_scan(campaign) == "required"
     units = {u.unit_id: u for u in stats.unit_rows}
     kind_labels = rep.texts.kind_labels
     n_products = products_of(stats.rows)
@@ -256,6 +276,8 @@ def build_report(campaign: Campaign, stats: Stats, refused: dict[str, Refusal] |
                       days_late=u.days_late)
         if r.status == "accepted":
             rep.accepted.append(ProductItem(**common))
+            if rep.signed_required and (r.signed_copy is None or r.signed_copy.valid is False):
+                rep.lacking_signed.append(rep.accepted[-1])
         elif r.status in ("not_accepted", "incomplete"):
             rep.not_accepted.append(ProductItem(
                 **common, unmet=tuple(labels[c] for c, v in r.answers.items() if v == "not_met"),
@@ -273,6 +295,14 @@ def build_report(campaign: Campaign, stats: Stats, refused: dict[str, Refusal] |
 
 
 # ---------------------------------------------------------------------------- tracker missing
+def unsigned_units(stats: Stats) -> list[UnitItem]:
+    """Units whose spreadsheet is in at `as_of` but whose signed copy is not (`tracker missing
+    --signed`), registry order."""
+    return [u for u in _unit_items(stats, {g.id: g.name for g in stats.groups})
+            if u.row.current is not None and u.row.signed_copy is None]
+
+
+
 def missing_units(stats: Stats, refused: dict[str, Refusal] | None = None) -> list[UnitItem]:
     """Units with no valid return at `as_of` (deadline status missing or waiting), registry order;
     those that sent only refused files carry their latest refusal (`refusals`)."""
@@ -281,4 +311,4 @@ def missing_units(stats: Stats, refused: dict[str, Refusal] | None = None) -> li
 
 
 __all__ = ["FORMATS", "KindItem", "ProductItem", "Refusal", "Report", "ReportTexts", "UnitItem",
-           "build_report", "clean", "date_line", "missing_units", "percent", "refusals", "report_texts"]
+           "build_report", "clean", "date_line", "missing_units", "unsigned_units", "percent", "refusals", "report_texts"]

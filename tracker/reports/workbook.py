@@ -38,6 +38,7 @@ ACCEPTED = "Đạt"
 NOT_ACCEPTED = "Chưa đạt"
 NOT_REPLIED = "Chưa nộp"
 DEADLINES = "Hạn nộp"
+UNSIGNED = "Thiếu biên bản ký"     # only when the template requires the signed copy
 
 UNIT_HEADERS = ["Khối", "Số đơn vị", "Đã gửi", "Đúng hạn", "Muộn", "Quá hạn, chưa gửi", "Đang chờ"]
 UNIT_KEYS = ["total", "returned", "on_time", "late", "missing", "waiting"]
@@ -69,6 +70,8 @@ def build_report_workbook(rep: Report) -> bytes:
     _not_accepted(wb.add_worksheet(NOT_ACCEPTED), st, rep)
     _not_replied(wb.add_worksheet(NOT_REPLIED), st, rep)
     _deadlines(wb.add_worksheet(DEADLINES), st, rep)
+    if rep.signed_required:
+        _unsigned(wb.add_worksheet(UNSIGNED), st, rep)
     wb.close()
     return buf.getvalue()
 
@@ -214,6 +217,8 @@ def _summary(wb, ws, st, rep: Report) -> None:
     rows.append([TOTAL] + [u[k] for k in UNIT_KEYS])
     pg.table(UNIT_HEADERS, rows, bold_last=True)
     pg.blank(6, glue=False)
+    pg.para(rep.signed_line)
+    pg.blank(6, glue=False)
     pg.line("3. Kết quả theo khối (số sản phẩm)", "bold", bold=True, glue=True)
     rows = [[g.name] + [g.products[k] for k in PRODUCT_KEYS] + [percent(g.products.accepted, g.products.total)]
             for g in stats.groups]
@@ -264,7 +269,9 @@ def _summary(wb, ws, st, rep: Report) -> None:
                            "chưa đáp ứng, ghi chú và đề xuất, kiến nghị của đơn vị"),
             (NOT_REPLIED, f"{not_replied} đơn vị chưa có văn bản xác nhận hợp lệ"
                           + (f" ({refused} đơn vị đã gửi nhưng bị từ chối, kèm lý do)" if refused else "")),
-            (DEADLINES, "tình trạng hạn gửi của từng đơn vị")), 1):
+            (DEADLINES, "tình trạng hạn gửi của từng đơn vị"),
+            *([(UNSIGNED, f"{len(rep.lacking_signed)} sản phẩm đủ điều kiện về tiêu chí nhưng chưa có biên bản đã ký "
+                          "hợp lệ")] if rep.signed_required else [])), 1):
         pg.para(f"Phụ lục {k} (trang “{sheet}”): {what}.")
     pg.para(rep.texts.closing)
     pg.blank(6)
@@ -349,11 +356,18 @@ def _attached(rep: Report) -> str:
            f"số liệu tính đến ngày {show_text(rep.as_of)}."
 
 
+def _signed_cell(facts) -> str:
+    from tracker.master.workbook import signed_copy_text
+
+    return signed_copy_text(facts) or "Chưa có"
+
+
 def _accepted(ws, st, rep: Report) -> None:
     columns = [("STT", 34), ("Đơn vị", 190), ("Khối", 100), ("Sản phẩm", 150), ("Loại", 80), ("Tên miền", 170),
-               ("Ngày nhận", 78), ("Tình trạng hạn", 84), ("Số ngày muộn", 60), ("Mã đơn vị", 100)]
+               ("Ngày nhận", 78), ("Tình trạng hạn", 84), ("Số ngày muộn", 60), ("Mã đơn vị", 100),
+               ("Biên bản đã ký", 300)]
     rows = [[i, r.unit_name, r.group_name, r.product, r.kind_label, r.domain, r.received,
-             DEADLINE[r.deadline_status], r.days_late or None, r.unit_id]
+             DEADLINE[r.deadline_status], r.days_late or None, r.unit_id, _signed_cell(r.signed_copy)]
             for i, r in enumerate(rep.accepted, 1)]
     _list_sheet(ws, st, _appendix(1, f"SẢN PHẨM ĐỦ ĐIỀU KIỆN NGHIỆM THU: {rep.volume}"), _attached(rep),
                 columns, 9, rows)
@@ -388,6 +402,17 @@ def _not_replied(ws, st, rep: Report) -> None:
     _list_sheet(ws, st, _appendix(3, f"ĐƠN VỊ CHƯA CÓ VĂN BẢN XÁC NHẬN HỢP LỆ: {len(rep.not_replied)} đơn vị"),
                 (f"{refused} đơn vị đã gửi nhưng tệp bị từ chối (lý do của lần gửi gần nhất). " if refused else "")
                 + f"Hạn gửi {rep.texts.due_text}. {_attached(rep)}", columns, 7, rows)
+
+
+def _unsigned(ws, st, rep: Report) -> None:
+    columns = [("STT", 34), ("Đơn vị", 200), ("Khối", 100), ("Sản phẩm", 150), ("Biên bản đã ký", 260),
+               ("Email", 170), ("Điện thoại", 100), ("Mã đơn vị", 100)]
+    rows = [[i, r.unit_name, r.group_name, r.product, _signed_cell(r.signed_copy),
+             units[r.unit_id].email, units[r.unit_id].phone, r.unit_id]
+            for units in [{u.unit_id: u for u in rep.stats.unit_rows}] for i, r in enumerate(rep.lacking_signed, 1)]
+    _list_sheet(ws, st, _appendix(5, f"SẢN PHẨM ĐẠT CHƯA CÓ BIÊN BẢN ĐÃ KÝ HỢP LỆ: {len(rep.lacking_signed)} sản phẩm"),
+                "Chiến dịch yêu cầu biên bản đã ký, đóng dấu (tệp PDF ký số hợp lệ, hoặc bản quét có mã QR của biểu "
+                f"mẫu). {_attached(rep)}", columns, 5, rows)
 
 
 def _deadlines(ws, st, rep: Report) -> None:

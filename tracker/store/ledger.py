@@ -20,6 +20,11 @@ product and criterion. product_id '' is a note of the whole unit: every note of 
 before (migrated in place, whatever its schema version: the step is keyed on the column), and the
 one "Ghi chú" column of a two-product form sent before. Criterion '' is a product row's whole note
 typed by hand into the master (it stands for that row's notes).
+
+Schema 3 added `signed_copies`: every signed copy of the biên bản merge read (a digitally signed
+PDF, a scan or a photo), matched to its unit or not, each a row that is never deleted; a staff
+decision (confirm, reject) updates its status and is logged as an event. A unit's current copy is
+its newest attached one by received time (`SignedCopy.when`).
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _NOTES_TABLE = """CREATE TABLE IF NOT EXISTS criterion_notes(
   submission_id INTEGER NOT NULL REFERENCES submissions(id),
   criterion_id TEXT NOT NULL,
@@ -161,6 +166,36 @@ CREATE TABLE IF NOT EXISTS imap_messages(
 );
 CREATE UNIQUE INDEX IF NOT EXISTS imap_messages_uid ON imap_messages(account, folder, uidvalidity, uid);
 CREATE INDEX IF NOT EXISTS imap_messages_pending ON imap_messages(id) WHERE outcome = 'saved' AND merged_at IS NULL;
+-- Signed copies of the biên bản (schema 3). status: attached (counts for its unit), pending (matched
+-- by file name or sender only: counts once staff confirm it), flagged (no unit, or another unit than
+-- the one its email came from, or a QR/signature that does not hold: never attached by itself),
+-- rejected (by staff). valid: 1/0 for a digitally signed PDF, NULL for a scan. untrusted: a
+-- signature did not chain to the trust roots of its day (read again when trust/ changes).
+CREATE TABLE IF NOT EXISTS signed_copies(
+  id INTEGER PRIMARY KEY,
+  return_id INTEGER REFERENCES returns(id),
+  sha256 TEXT NOT NULL,
+  name TEXT NOT NULL,
+  archived TEXT NOT NULL,
+  unit_id TEXT,
+  method TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL CHECK(kind IN ('digital','scan')),
+  status TEXT NOT NULL CHECK(status IN ('attached','pending','flagged','rejected')),
+  valid INTEGER,
+  signer TEXT,
+  signed_at TEXT,
+  received_at TEXT,
+  received_time TEXT,
+  sender TEXT NOT NULL DEFAULT '',
+  expected_unit TEXT,
+  untrusted INTEGER NOT NULL DEFAULT 0,
+  findings TEXT NOT NULL DEFAULT '[]',
+  recorded_at TEXT NOT NULL,
+  decided_at TEXT,
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS signed_copies_unit ON signed_copies(unit_id);
+CREATE INDEX IF NOT EXISTS signed_copies_sha ON signed_copies(sha256);
 """
 
 
@@ -225,6 +260,52 @@ class Submission:
         from tracker.model.dates import when_of
 
         return when_of(self.received_time, self.received_at)
+
+
+COPY_STATUSES = ("attached", "pending", "flagged", "rejected")
+
+
+@dataclass(slots=True)
+class SignedCopy:
+    """One signed copy of the biên bản, as the ledger keeps it (see signed_copies in SCHEMA)."""
+    sha256: str
+    name: str
+    archived: str
+    kind: str                          # "digital" | "scan"
+    status: str                        # COPY_STATUSES
+    unit_id: str | None = None
+    method: str = ""                   # qr | signer | file_name | sender | staff
+    valid: bool | None = None          # None for a scan
+    signer: str | None = None          # "Name (Organisation)" of the signature that counts
+    signed_at: dt.datetime | None = None
+    received_at: dt.date | None = None
+    received_time: dt.datetime | None = None
+    sender: str = ""
+    expected_unit: str | None = None   # the unit of the workbook (or sender) it came with
+    untrusted: bool = False
+    findings: list = field(default_factory=list)     # Finding.record() dicts
+    return_id: int | None = None
+    id: int | None = None
+    recorded_at: str = ""
+    decided_at: str | None = None
+    note: str = ""
+
+    @property
+    def when(self) -> dt.datetime | None:
+        from tracker.model.dates import when_of
+
+        return when_of(self.received_time, self.received_at)
+
+
+def _copy(row: sqlite3.Row) -> SignedCopy:
+    return SignedCopy(
+        sha256=row["sha256"], name=row["name"], archived=row["archived"], kind=row["kind"], status=row["status"],
+        unit_id=row["unit_id"], method=row["method"], valid=None if row["valid"] is None else bool(row["valid"]),
+        signer=row["signer"], signed_at=_time(row["signed_at"]),
+        received_at=dt.date.fromisoformat(row["received_at"]) if row["received_at"] else None,
+        received_time=_time(row["received_time"]), sender=row["sender"], expected_unit=row["expected_unit"],
+        untrusted=bool(row["untrusted"]), findings=json.loads(row["findings"] or "[]"), return_id=row["return_id"],
+        id=row["id"], recorded_at=row["recorded_at"], decided_at=row["decided_at"], note=row["note"])
 
 
 # Seconds a write waits for another writer (a mail run and a merge may write at once: each
@@ -562,6 +643,90 @@ class Ledger:
         db.execute("INSERT INTO events(at,kind,detail) VALUES(?,?,?)",
                    (now_iso(), kind, json.dumps(detail, ensure_ascii=False)))
 
+    # ------------------------------------------------------------------ signed copies
+    def add_signed_copy(self, db, c: SignedCopy) -> int:
+        """Record a signed copy (in the caller's transaction); returns its id."""
+        c.recorded_at = c.recorded_at or now_iso()
+        c.id = db.execute(
+            "INSERT INTO signed_copies(return_id,sha256,name,archived,unit_id,method,kind,status,valid,signer,"
+            "signed_at,received_at,received_time,sender,expected_unit,untrusted,findings,recorded_at,note) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (c.return_id, c.sha256, c.name, c.archived, c.unit_id, c.method, c.kind, c.status,
+             None if c.valid is None else int(c.valid), c.signer, _iso(c.signed_at),
+             c.received_at.isoformat() if c.received_at else None, _iso(c.received_time), c.sender,
+             c.expected_unit, int(c.untrusted), json.dumps(c.findings, ensure_ascii=False), c.recorded_at,
+             c.note)).lastrowid
+        return c.id
+
+    def signed_copies(self, statuses=None, unit_ids=None, untrusted: bool | None = None) -> list[SignedCopy]:
+        """Signed copies, oldest first: with `statuses`, those only; with `unit_ids`, those units'
+        only; with `untrusted`, those whose signature did (not) chain to the trust roots. A ledger
+        of schema 2 read without being migrated has none."""
+        where, args = [], []
+        if statuses is not None:
+            where.append("status IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(list(statuses)))
+        if unit_ids is not None:
+            where.append("unit_id IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(list(unit_ids)))
+        if untrusted is not None:
+            where.append("untrusted = ?")
+            args.append(int(untrusted))
+        sql = "SELECT * FROM signed_copies" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        try:
+            return [_copy(r) for r in self.db.execute(sql, args)]
+        except sqlite3.OperationalError:
+            if self._has_table("signed_copies"):
+                raise
+            return []
+
+    def _has_table(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() \
+            is not None
+
+    def signed_copy_digests(self, db=None) -> dict[str, tuple]:
+        """sha256 -> (recorded_at, name, unit_id) of the first record of every signed copy's content
+        (a copy given again is a repeat, whatever became of it)."""
+        out: dict[str, tuple] = {}
+        for sha, at, name, unit_id in (db or self.db).execute(
+                "SELECT sha256, recorded_at, name, unit_id FROM signed_copies ORDER BY id"):
+            out.setdefault(sha, (at, name, unit_id))
+        return out
+
+    def signed_copy_at(self, copy_id: int) -> SignedCopy | None:
+        row = self.db.execute("SELECT * FROM signed_copies WHERE id=?", (copy_id,)).fetchone()
+        return _copy(row) if row else None
+
+    def decide_signed_copy(self, copy_id: int, *, status: str, unit_id: str | None, method: str, note: str,
+                           by: str = "staff") -> None:
+        """A staff decision on a copy (attach it to `unit_id`, or reject it): its row updated, the
+        decision logged as an event with what the row said before."""
+        with self.transaction() as db:
+            before = db.execute("SELECT status, unit_id, method FROM signed_copies WHERE id=?", (copy_id,)).fetchone()
+            db.execute("UPDATE signed_copies SET status=?, unit_id=?, method=?, note=?, decided_at=? WHERE id=?",
+                       (status, unit_id, method, note, now_iso(), copy_id))
+            self.event(db, "signed_copy_decided", copy=copy_id, by=by, status=status, unit=unit_id,
+                       before=dict(before) if before else None, note=note)
+
+    def recheck_signed_copy(self, db, c: SignedCopy) -> None:
+        """A copy read again (the trust roots changed): its verdict replaced, the change logged."""
+        db.execute("UPDATE signed_copies SET unit_id=?, method=?, kind=?, status=?, valid=?, signer=?, signed_at=?, "
+                   "untrusted=?, findings=? WHERE id=?",
+                   (c.unit_id, c.method, c.kind, c.status, None if c.valid is None else int(c.valid), c.signer,
+                    _iso(c.signed_at), int(c.untrusted), json.dumps(c.findings, ensure_ascii=False), c.id))
+        self.event(db, "signed_copy_rechecked", copy=c.id, status=c.status, valid=c.valid, unit=c.unit_id)
+
+    def meta_value(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta_value(self, key: str, value: str, db=None) -> None:
+        if db is not None:
+            db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
+            return
+        with self.transaction() as tx:
+            tx.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
+
     # ------------------------------------------------------------------ mail
     def mail_rows(self, kind: str, batch: str) -> list[sqlite3.Row]:
         """Every attempt of one batch, oldest first."""
@@ -597,6 +762,11 @@ class Ledger:
 
         subs = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0]
         rets = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM returns WHERE outcome != 'duplicate'").fetchone()[0]
+        # A staff decision or a re-check changes a signed copy without a new return.
+        copies = hashlib.sha256()
+        if self._has_table("signed_copies"):
+            for row in self.db.execute("SELECT id, status, unit_id, valid, signer FROM signed_copies ORDER BY id"):
+                copies.update(repr(tuple(row)).encode("utf-8"))
         inputs = hashlib.sha256()
         for name in MASTER_INPUTS:
             try:
@@ -604,7 +774,9 @@ class Ledger:
             except OSError:
                 inputs.update(b"-")
             inputs.update(b"\0")
-        return f"{subs}|{rets}|{day.isoformat()}|{inputs.hexdigest()[:16]}"
+        state = f"{subs}|{rets}|{day.isoformat()}|{inputs.hexdigest()[:16]}"
+        empty = hashlib.sha256().hexdigest()
+        return state + (f"|{copies.hexdigest()[:16]}" if copies.hexdigest() != empty else "")
 
     def master_record(self) -> dict:
         """{'state', 'sha256'} of the master last written (empty before the first)."""
