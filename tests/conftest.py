@@ -75,7 +75,10 @@ needs_soffice = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffi
 # ../shared beside the clone (in CI too): the letter, the registry's sources, the OOXML checkers.
 # TRACKER_SHARED names it where a machine keeps it elsewhere (no machine's path in the tests).
 SHARED = Path(os.environ.get("TRACKER_SHARED") or Path(__file__).resolve().parent.parent.parent / "shared")
-OOXML_TOOLS = SHARED / "tools"
+# The OOXML checkers travel with the tests (tests/ooxml: the team's ../shared/tools and the schemas
+# they read, copied as they are; test_ooxml_copy says when ../shared's have changed), so every run,
+# CI's on a bare clone too, checks every file we write.
+OOXML_TOOLS = Path(__file__).resolve().parent / "ooxml" / "tools"
 OOXML_SUFFIXES = (".xlsx", ".docx")
 
 
@@ -106,15 +109,12 @@ def ooxml_parts(files, into: Path) -> list[Path]:
 def ooxml_check(*files) -> None:
     """Both OOXML checkers (ISO/IEC 29500 schemas, Excel's own rules) over `files` (.xlsx, .docx, and
     the workbooks attached to .eml drafts): zero errors, or the test fails with what they said.
-    Skipped where ../shared/tools is not beside the clone (nor at TRACKER_SHARED), except where
-    TRACKER_REQUIRE_SOFFICE is set (CI): there a missing checker is a failure, never a skip."""
+    Needs lxml (the test extras); never skipped."""
     import subprocess
     import tempfile
 
-    if not (OOXML_TOOLS / "ooxml_validate.py").exists() or importlib.util.find_spec("lxml") is None:
-        if os.environ.get("TRACKER_REQUIRE_SOFFICE"):
-            pytest.fail(f"the OOXML checkers (lxml and {OOXML_TOOLS}) are required by TRACKER_REQUIRE_SOFFICE=1")
-        pytest.skip("OOXML checkers not beside the clone")
+    if importlib.util.find_spec("lxml") is None:
+        pytest.fail("the OOXML checkers need lxml: pip install -e '.[test]'")
     assert files, "no file to check"
     with tempfile.TemporaryDirectory(prefix="ooxml-") as tmp:
         paths = ooxml_parts(files, Path(tmp))
