@@ -99,7 +99,7 @@ def _widths(bold: bool, italic: bool) -> dict[str, float]:
     return {ch: w / fm.UPEM for ch, w in table.items()}
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 12)
 def _em(text: str, bold: bool, italic: bool) -> float:
     return sum(char_width(c, bold, italic) for c in text)
 
@@ -109,7 +109,7 @@ def text_width(text: str, pt: float = BODY_PT, bold: bool = False, italic: bool 
     return _em(text, bold, italic) * pt
 
 
-@functools.lru_cache(maxsize=1 << 14)       # the same texts are measured for every unit
+@functools.lru_cache(maxsize=1 << 11)       # the same texts are measured for every unit
 def wrap_lines(text: str, width_pt: float, pt: float = BODY_PT, bold: bool = False, italic: bool = False) -> int:
     """Lines `text` takes in a cell `width_pt` wide, wrapped at spaces as Excel and LibreOffice do
     (explicit line breaks kept). Measured a little wide, so it errs towards one line too many."""
