@@ -57,7 +57,6 @@ def missing_command() -> click.Command:
 
         from tracker.cli import labels
         from tracker.cli.exports import emit, missing_csv
-        from tracker.cli.screen import Table
         from tracker.reports.model import missing_units, refusals
         from tracker.stats import campaign_stats
         from tracker.store.workspace import Workspace
@@ -75,18 +74,16 @@ def missing_command() -> click.Command:
         if not rows:
             screen().print(_("Tính đến ngày {day}, mọi đơn vị đã gửi văn bản xác nhận.").format(day=day))
             return
-        t = Table(_("Đơn vị chưa có văn bản xác nhận hợp lệ (tính đến {day})").format(day=day))
-        for h in (_("STT"), _("Mã đơn vị"), _("Đơn vị"), _("Khối"), _("Email"), _("Điện thoại"), _("Tình trạng")):
-            t.add_column(h, justify="right" if not t.columns else "left")
-        for i, r in enumerate(rows, 1):
-            status = labels.deadline(r.deadline_status)
-            if r.refused:
-                x = r.refused
-                status = (_("{status} (nhận ngày {day}): {reason}") if x.received else
-                          _("{status}: {reason}")).format(
-                    status=labels.sent_refused(), day=f"{x.received:%d/%m/%Y}" if x.received else "",
-                    reason=x.reason(None))
-            t.add_row(str(i), r.unit_id, r.unit_name, r.group_name, r.email, r.phone, status)
+        def status(r) -> str:
+            if not r.refused:
+                return labels.deadline(r.deadline_status)
+            x = r.refused
+            return (_("{status} (nhận ngày {day}): {reason}") if x.received else _("{status}: {reason}")).format(
+                status=labels.sent_refused(), day=f"{x.received:%d/%m/%Y}" if x.received else "",
+                reason=x.reason(None))
+
+        t = units_table(_("Đơn vị chưa có văn bản xác nhận hợp lệ (tính đến {day})").format(day=day), rows,
+                        _("Tình trạng"), status)
         refused = sum(1 for r in rows if r.refused)
         lines: list = [t, _("Tổng: {n} đơn vị chưa gửi.").format(n=len(rows) - refused) if not refused else
                        _("Tổng: {n} đơn vị chưa có văn bản hợp lệ: {missing} đơn vị chưa gửi, {refused} đơn vị đã gửi "
@@ -101,10 +98,21 @@ def missing_command() -> click.Command:
     return missing
 
 
+def units_table(title: str, rows, last_header: str, last):
+    """A table of units to chase (number, id, name, group, email, phone), its last column `last(row)`."""
+    from tracker.cli.screen import Table
+
+    t = Table(title)
+    for h in (_("STT"), _("Mã đơn vị"), _("Đơn vị"), _("Khối"), _("Email"), _("Điện thoại"), last_header):
+        t.add_column(h, justify="right" if not t.columns else "left")
+    for i, r in enumerate(rows, 1):
+        t.add_row(str(i), r.unit_id, r.unit_name, r.group_name, r.email, r.phone, last(r))
+    return t
+
+
 def missing_signed(ws, stats, fmt: str) -> None:
     """`tracker missing --signed`: units whose spreadsheet is in and whose signed copy is not."""
     from tracker.cli.exports import emit, unsigned_csv
-    from tracker.cli.screen import Table
     from tracker.reports.model import unsigned_units
 
     rows = unsigned_units(stats)
@@ -115,10 +123,7 @@ def missing_signed(ws, stats, fmt: str) -> None:
     if not rows:
         screen().print(_("Tính đến ngày {day}, mọi đơn vị đã nộp bảng tính đều đã có biên bản đã ký.").format(day=day))
         return
-    t = Table(_("Đơn vị đã nộp bảng tính, chưa có biên bản đã ký (tính đến {day})").format(day=day))
-    for h in (_("STT"), _("Mã đơn vị"), _("Đơn vị"), _("Khối"), _("Email"), _("Điện thoại"), _("Ngày nộp bảng tính")):
-        t.add_column(h, justify="right" if not t.columns else "left")
-    for i, r in enumerate(rows, 1):
-        t.add_row(str(i), r.unit_id, r.unit_name, r.group_name, r.email, r.phone, f"{r.received:%d/%m/%Y}")
+    t = units_table(_("Đơn vị đã nộp bảng tính, chưa có biên bản đã ký (tính đến {day})").format(day=day), rows,
+                    _("Ngày nộp bảng tính"), lambda r: f"{r.received:%d/%m/%Y}")
     screen().print(t, _("Tổng: {n} đơn vị chưa có biên bản đã ký. Bản ký chờ xác nhận hoặc bị gắn cờ: "
                         "'tracker signed list'.").format(n=len(rows)))
