@@ -40,7 +40,9 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         _atomic_write(path, data, durable)
 
 
-def _atomic_write(path: Path, data: bytes, durable: bool) -> None:
+def _write_temp(path: Path, data: bytes, durable: bool) -> Path:
+    """`data` in a new temporary file beside `path` (flushed to disk when `durable`); none is left
+    behind when writing fails."""
     fd, tmp = _create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -48,6 +50,16 @@ def _atomic_write(path: Path, data: bytes, durable: bool) -> None:
             if durable:
                 f.flush()
                 os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def _atomic_write(path: Path, data: bytes, durable: bool) -> None:
+    tmp = _write_temp(path, data, durable)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -115,18 +127,7 @@ def write_user_file(path: Path, data: bytes, durable: bool = True) -> Path:
 
 
 def _write_user_file(path: Path, data: bytes, durable: bool) -> Path:
-    fd, tmp = _create_temp(path.parent, path.name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return place_user_file(tmp, path)
+    return place_user_file(_write_temp(path, data, durable), path)
 
 
 def user_temp(path: Path) -> Path:
