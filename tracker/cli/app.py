@@ -47,27 +47,23 @@ def as_of_option(text: str | None = None):
                         help=text or _("Tính đến ngày (NN/TT/NNNN), mặc định hôm nay."))
 
 
-def parse_date(ctx, param, value):
-    if value is None:
-        return None
-    from tracker.model.dates import parse_date as parse
+def _option_parser(name: str):
+    """A click callback reading an option's value with tracker.model.dates.`name`; its message
+    (Vietnamese, with the expected form) as click's own for a bad value."""
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        from tracker.model import dates
 
-    try:
-        return parse(value)
-    except TrackerError as e:
-        raise click.BadParameter(str(e)) from None
+        try:
+            return getattr(dates, name)(value)
+        except TrackerError as e:
+            raise click.BadParameter(str(e)) from None
+    return callback
 
 
-def parse_when(ctx, param, value):
-    """--received: a date (that day) or a date and time."""
-    if value is None:
-        return None
-    from tracker.model.dates import parse_when as parse
-
-    try:
-        return parse(value)
-    except TrackerError as e:
-        raise click.BadParameter(str(e)) from None
+parse_date = _option_parser("parse_date")       # --as-of, --since: a date
+parse_when = _option_parser("parse_when")       # --received: a date (that day) or a date and time
 
 
 def screen(err: bool = False):

@@ -277,6 +277,17 @@ def widths(campaign: Campaign) -> dict[str, int]:
     return {h: WIDTH_PX.get(h, tc) for h in columns(campaign)}
 
 
+def _heading(ws, st, last_col: int, width_px: int, title: str, line: str) -> None:
+    """A sheet's first two rows, each merged over columns 0..last_col (`width_px` wide) and as high
+    as its wrapped text: the title (bold, 14 pt), then one line of facts."""
+    ws.merge_range(0, 0, 0, last_col, "", st.get("bold", font_size=14))
+    ws.write_string(0, 0, title, st.get("bold", font_size=14))
+    ws.set_row(0, sheet_row_height(cell_lines(title, width_px, 14, True), 14))
+    ws.merge_range(1, 0, 1, last_col, "", st.get("left", font_size=PT))
+    ws.write_string(1, 0, line, st.get("left", font_size=PT))
+    ws.set_row(1, sheet_row_height(cell_lines(line, width_px)))
+
+
 def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kept=None) -> None:
     cols = columns(campaign)
     px = widths(campaign)
@@ -288,15 +299,9 @@ def _group_sheet(wb, ws, st, campaign, group, rows, unit_rows, source_names, kep
     for h, i in cols.items():
         ws.set_column_pixels(i, i, px[h], None, {"hidden": h in HIDDEN})
     # Title and the deadline, over the printed columns.
-    title = f"{group.name.upper()} - {campaign.title}"
-    ws.merge_range(0, 0, 0, last_printed, "", st.get("bold", font_size=14))
-    ws.write_string(0, 0, title, st.get("bold", font_size=14))
-    ws.set_row(0, sheet_row_height(cell_lines(title, printed_px, 14, True), 14))
-    due = (f"{group.form}. Hạn nộp: {campaign.section('campaign').get('due_text', '')} "
-           f"(nhận đến hết ngày {show_text(campaign.due)}).")
-    ws.merge_range(1, 0, 1, last_printed, "", st.get("left", font_size=PT))
-    ws.write_string(1, 0, due, st.get("left", font_size=PT))
-    ws.set_row(1, sheet_row_height(cell_lines(due, printed_px)))
+    _heading(ws, st, last_printed, printed_px, f"{group.name.upper()} - {campaign.title}",
+             f"{group.form}. Hạn nộp: {campaign.section('campaign').get('due_text', '')} "
+             f"(nhận đến hết ngày {show_text(campaign.due)}).")
     th = st.get("th", font_size=PT)
     head_lines = 1
     for h, i in cols.items():
@@ -436,15 +441,9 @@ def _summary_sheet(wb, ws, st, campaign, stats: Stats, group_ranges) -> None:
         ws.set_column_pixels(i, i, p)
     width = sum(SUMMARY_PX)
     last_col = len(SUMMARY_PX) - 1
-    title = f"TỔNG HỢP - {campaign.title}"
-    ws.merge_range(0, 0, 0, last_col, "", st.get("bold", font_size=14))
-    ws.write_string(0, 0, title, st.get("bold", font_size=14))
-    ws.set_row(0, sheet_row_height(cell_lines(title, width, 14, True), 14))
-    line = (f"{campaign.section('contract').get('short', '')}. Hạn nộp: {show_text(campaign.due)}. "
-            f"Số liệu tính đến ngày {show_text(stats.as_of)} (công thức tự tính lại khi mở tệp).")
-    ws.merge_range(1, 0, 1, last_col, "", st.get("left", font_size=PT))
-    ws.write_string(1, 0, line, st.get("left", font_size=PT))
-    ws.set_row(1, sheet_row_height(cell_lines(line, width)))
+    _heading(ws, st, last_col, width, f"TỔNG HỢP - {campaign.title}",
+             f"{campaign.section('contract').get('short', '')}. Hạn nộp: {show_text(campaign.due)}. "
+             f"Số liệu tính đến ngày {show_text(stats.as_of)} (công thức tự tính lại khi mở tệp).")
     headers = ["Khối", "Số đơn vị", "Đã nộp", "Đúng hạn", "Muộn", "Quá hạn, chưa nộp", "Đang chờ",
                "Số sản phẩm", "Đạt (nghiệm thu)", "Không đạt", "Chưa đủ", "Chưa nhận"]
     keys = ["total", "returned", "on_time", "late", "missing", "waiting"]
