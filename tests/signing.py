@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tracker.demo.simulate import root_certificate
 from tracker.model import ident
 
 UTC = dt.timezone.utc
@@ -55,14 +56,7 @@ def _name(cn: str, o: str = "", ou: str = "") -> x509.Name:
 
 def make_ca(cn: str, start=at(2020, 1, 1), end=at(2040, 1, 1)) -> Cert:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = _name(cn, "Tổ chức chứng thực thử nghiệm")
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
-    return Cert(cert, key)
+    return Cert(root_certificate(key, _name(cn, "Tổ chức chứng thực thử nghiệm"), start, end), key)
 
 
 def make_leaf(ca: Cert, cn: str, o: str = "", ou: str = "", start=at(2025, 1, 1), end=at(2028, 1, 1),

@@ -336,11 +336,25 @@ def signed_scan(dest: Path, ws, unit, received: dt.date | None = None) -> Path:
     return dest
 
 
+def root_certificate(key, name, start: dt.datetime, end: dt.datetime):
+    """A self-signed root certificate for `key` (a CA that signs certificates and revocation lists),
+    named `name`, valid from `start` to `end`: the rehearsal's CA, and the tests'."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+
+
 def demo_ca(ws):
     """A certification authority for the rehearsal (elliptic keys: made in milliseconds), its root
     certificate put in the campaign's trust/ folder as staff would put the real one."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
@@ -348,13 +362,8 @@ def demo_ca(ws):
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Diễn tập tracker"),
                       x509.NameAttribute(NameOID.COMMON_NAME, "CA diễn tập (không dùng thật)")])
-    start, end = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(2035, 1, 1, tzinfo=dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = root_certificate(key, name, dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),
+                            dt.datetime(2035, 1, 1, tzinfo=dt.timezone.utc))
     ws.trust.mkdir(parents=True, exist_ok=True)
     (ws.trust / "ca-dien-tap.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert, key
